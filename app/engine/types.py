@@ -1,0 +1,107 @@
+"""The engine's public data types: a loan pool as flat arrays, projection assumptions, results.
+
+Conventions (shared/DOMAIN.md): rates are decimals per year; terms and ages are in months;
+money is in the pool's currency and never rounded; periods are months numbered 1..N with cash
+flows at the end of each period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+
+import numpy as np
+
+
+class Amortization(IntEnum):
+    """How a loan's scheduled principal is repaid (stored as int8 codes in LoanPool)."""
+
+    LEVEL = 0  # annuity over the remaining term
+    INTEREST_ONLY = 1  # interest only for io_months, then level over the rest of the term
+    BALLOON = 2  # level on amortization_term_months, remaining balance due at maturity
+    BULLET = 3  # interest only, whole balance at maturity
+    LINEAR = 4  # equal principal each payment (straight line)
+
+
+class RateType(IntEnum):
+    FIXED = 0
+    FLOATING = 1
+
+
+class SpeedKind(str, Enum):
+    """Prepayment and default speed conventions (DOMAIN.md §2)."""
+
+    CPR = "cpr"  # constant annual prepayment rate, decimal
+    SMM = "smm"  # constant single monthly mortality, decimal
+    PSA = "psa"  # percent of the PSA ramp, on loan age
+    ABS = "abs"  # monthly ABS speed (fraction of original count), on loan age
+    CPR_VECTOR = "cpr_vector"
+    SMM_VECTOR = "smm_vector"
+    CDR = "cdr"  # constant annual default rate, decimal
+    MDR = "mdr"  # constant monthly default rate, decimal
+    SDA = "sda"  # percent of the SDA curve, on loan age
+    CDR_VECTOR = "cdr_vector"
+    MDR_VECTOR = "mdr_vector"
+
+
+@dataclass(frozen=True)
+class Speed:
+    """One prepayment or default speed assumption.
+
+    rate: annual decimal for CPR/CDR, monthly decimal for SMM/MDR/ABS.
+    speed: percent of the standard curve for PSA/SDA (100 = 100% PSA).
+    values: per-projection-period vector for the *_VECTOR kinds (annual for CPR/CDR vectors,
+        monthly for SMM/MDR vectors); a vector shorter than the projection holds its last value.
+    loan_rates: optional per-loan constant (same unit as `rate`), replacing `rate` loan by loan.
+    loan_multiplier: optional per-loan multiplier applied to the resulting monthly rate
+        (capped at 1), e.g. a multiplier by group broadcast to loans.
+    """
+
+    kind: SpeedKind
+    rate: float = 0.0
+    speed: float = 100.0
+    values: np.ndarray | None = None
+    loan_rates: np.ndarray | None = None
+    loan_multiplier: np.ndarray | None = None
+
+
+@dataclass(frozen=True)
+class Assumptions:
+    """Assumptions of one projection run.
+
+    severity: loss as a fraction of the balance at default (0..1).
+    recovery_lag_months: months from default to liquidation (L in DOMAIN.md §3).
+    advancing: servicer advances principal and interest on defaulted loans until liquidation.
+    index_paths: annual decimal index rate per projection month, by index name, for floaters.
+    n_periods: projection horizon in months; None = the longest remaining term in the pool.
+    """
+
+    prepayment: Speed = field(default_factory=lambda: Speed(SpeedKind.CPR, 0.0))
+    default: Speed = field(default_factory=lambda: Speed(SpeedKind.CDR, 0.0))
+    severity: float = 0.0
+    recovery_lag_months: int = 0
+    advancing: bool = True
+    index_paths: Mapping[str, np.ndarray] = field(default_factory=dict)
+    n_periods: int | None = None
+
+
+CASHFLOW_COLUMNS: tuple[str, ...] = (
+    "period",
+    "beginning_balance",
+    "ending_balance",
+    "default",
+    "scheduled_principal",
+    "prepayment",
+    "defaulted_amortization",
+    "foreclosure_balance",
+    "liquidated_balance",
+    "loss",
+    "recovery",
+    "expected_interest",
+    "lost_interest",
+    "interest",
+    "servicing_fee",
+    "total_cashflow",
+)
+"""Per-period pool columns, in order; the API returns them under the same names."""
