@@ -45,3 +45,19 @@ class NoSolution(EngineError):
 
 class ConvergenceError(EngineError):
     """A bracketed solver did not reach its tolerance within its iteration budget."""
+
+
+class NonFiniteInput(EngineError):
+    """An input contains NaN or an infinite value."""
+
+
+class EmptyCashflows(EngineError):
+    """A cash-flow vector has no flows (or every flow is zero)."""
+
+
+class NoSignChange(NoSolution):
+    """A cash flow whose amounts never change sign has no internal rate of return."""
+
+
+class UnreachablePrice(NoSolution):
+    """A target price that no yield or spread in the admissible range can produce."""

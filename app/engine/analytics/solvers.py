@@ -1,0 +1,92 @@
+"""One-dimensional root finding: bracket first, then polish with Brent's method.
+
+Every failure is named: `UnreachablePrice` when no bracket exists in the admissible range,
+`ConvergenceError` when Brent stops short of its tolerance. Nothing returns silently.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+from scipy.optimize import brentq
+
+from app.engine.errors import ConvergenceError, UnreachablePrice
+
+XTOL = 1e-15
+RTOL = 4.0 * 2.220446049250313e-16
+MAXITER = 200
+
+
+def find_bracket(
+    f: Callable[[float], float],
+    guess: float,
+    lower: float,
+    upper: float,
+    *,
+    step: float = 0.01,
+    what: str = "root",
+    field: str | None = None,
+) -> tuple[float, float]:
+    """Find [a, b] inside [lower, upper] with f(a)·f(b) <= 0, walking out from `guess`.
+
+    Steps grow geometrically in both directions until a sign change or both limits are hit.
+    Raises UnreachablePrice naming `what` when f keeps one sign over the whole range.
+    """
+    guess = min(max(guess, lower), upper)
+    f0 = f(guess)
+    if f0 == 0.0:
+        return guess, guess
+    left, right = guess, guess
+    f_left = f_right = f0
+    d = step
+    while left > lower or right < upper:
+        if right < upper:
+            new = min(guess + d, upper)
+            f_new = f(new)
+            if _opposite(f_right, f_new):
+                return right, new
+            if math.isfinite(f_new):
+                right, f_right = new, f_new
+            else:
+                right = upper
+        if left > lower:
+            new = max(guess - d, lower)
+            f_new = f(new)
+            if _opposite(f_left, f_new):
+                return new, left
+            if math.isfinite(f_new):
+                left, f_left = new, f_new
+            else:
+                left = lower
+        d *= 2.0
+    raise UnreachablePrice(
+        f"no {what} in [{lower:.6g}, {upper:.6g}] solves the equation (no sign change)",
+        field=field,
+    )
+
+
+def _opposite(a: float, b: float) -> bool:
+    return math.isfinite(a) and math.isfinite(b) and (a == 0.0 or b == 0.0 or (a < 0) != (b < 0))
+
+
+def solve(
+    f: Callable[[float], float],
+    guess: float,
+    lower: float,
+    upper: float,
+    *,
+    step: float = 0.01,
+    what: str = "root",
+    field: str | None = None,
+) -> float:
+    """Root of f in [lower, upper]: bracket from `guess`, then Brent to ~machine precision."""
+    a, b = find_bracket(f, guess, lower, upper, step=step, what=what, field=field)
+    if a == b:
+        return a
+    root, info = brentq(f, a, b, xtol=XTOL, rtol=RTOL, maxiter=MAXITER, full_output=True, disp=False)
+    if not info.converged:
+        raise ConvergenceError(
+            f"{what}: Brent did not converge in {MAXITER} iterations ({info.flag})", field=field
+        )
+    return float(root)
