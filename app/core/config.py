@@ -1,0 +1,207 @@
+"""Service configuration: one pydantic-settings `Settings`, read from the environment and `.env`.
+
+Every variable is listed in `.env.example` and explained in docs/CONFIGURATION.md. Request code
+should use the settings the app was built with (`request.app.state.settings`, or `SettingsDep`
+in app/api/deps.py) so that tests can build apps with their own settings; `get_settings()` is
+the process-wide default used by `create_app()` and by code that runs outside a request.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+MiB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    """All configuration of the service. Field names map to upper-case environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    # --- runtime -------------------------------------------------------------------------
+    env: Literal["development", "test", "production"] = Field(
+        "development", description="Deployment environment; production refuses unsafe values."
+    )
+    host: str = Field(
+        "127.0.0.1",
+        description="Address the server binds to (scripts/serve.sh passes it to uvicorn). "
+        "Without auth configured the app refuses to start unless this is a loopback address.",
+    )
+    port: int = Field(8000, ge=1, le=65535, description="TCP port scripts/serve.sh binds to.")
+
+    # --- storage -------------------------------------------------------------------------
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL. Unset: SQLite file under DATA_DIR. Accepts "
+        "sqlite+aiosqlite:///path, postgresql+asyncpg://..., postgresql://..., postgres://...",
+    )
+    database_schema: str | None = Field(
+        None, description="PostgreSQL schema to use (search_path); default: the server's default."
+    )
+    data_dir: Path = Field(Path("data"), description="Directory of the embedded SQLite file.")
+    database_pool_size: int = Field(5, ge=1, le=200)
+    database_echo: bool = False
+    migrate_on_start: bool | None = Field(
+        None,
+        description="Run Alembic migrations at start-up. Unset: only in embedded (SQLite) mode.",
+    )
+
+    # --- auth (Supabase) -----------------------------------------------------------------
+    supabase_url: str | None = Field(
+        None, description="https://<project>.supabase.co; JWKS is read from its auth endpoint."
+    )
+    supabase_key: str | None = Field(
+        None, description="Supabase anon/service key (not used to verify tokens; for clients)."
+    )
+    supabase_jwt_secret: str | None = Field(None, description="HS256 secret of the project.")
+    supabase_jwt_audience: str = Field("authenticated", description="Required `aud` claim.")
+    supabase_jwt_issuer: str | None = Field(
+        None, description="Required `iss` claim, e.g. https://<project>.supabase.co/auth/v1."
+    )
+    supabase_jwks_url: str | None = Field(
+        None,
+        description="Override of the JWKS URL; default $SUPABASE_URL/auth/v1/.well-known/jwks.json.",
+    )
+    jwks_cache_seconds: int = Field(600, ge=0, description="How long fetched JWKS keys are kept.")
+    jwt_leeway_seconds: int = Field(30, ge=0, le=600, description="Clock skew allowed on exp/nbf.")
+
+    # --- optional dependencies -----------------------------------------------------------
+    redis_url: str | None = Field(None, description="redis://... or rediss://... (TLS).")
+    upstash_redis_host: str | None = None
+    upstash_redis_port: int | None = None
+    upstash_redis_password: str | None = None
+    redis_cache_ttl: int = Field(3600, ge=0, description="Default cache TTL in seconds.")
+    celery_broker_url: str | None = Field(
+        None, description="Celery broker (redis:// or amqp://). Unset: jobs run in-process."
+    )
+    sentry_dsn: str | None = None
+    health_timeout_seconds: float = Field(
+        2.0, gt=0, description="Time budget of each dependency probe in GET /health."
+    )
+
+    # --- request limits ------------------------------------------------------------------
+    max_body_bytes: int = Field(
+        16 * MiB, ge=1024, description="Largest JSON request body (413 above it)."
+    )
+    max_upload_bytes: int = Field(
+        256 * MiB, ge=1024, description="Largest loan-tape upload to POST /api/v1/pools (413)."
+    )
+    max_inline_loans: int = Field(
+        20_000, ge=1, description="Most loans given inline in a forecast body (422 above it)."
+    )
+    max_pool_loans: int = Field(
+        1_000_000, ge=1, description="Most loans in an uploaded pool (422 above it)."
+    )
+    max_periods: int = Field(720, ge=1, description="Longest projection horizon in months.")
+    max_scenarios: int = Field(20, ge=1, description="Most scenarios in one forecast request.")
+    max_loan_level_cells: int = Field(
+        50_000_000,
+        ge=1,
+        description="Largest loans x periods x scenarios for a loan-level run (422 above it).",
+    )
+    loan_level_chunk_loans: int = Field(
+        10_000, ge=1, description="Loans per stored chunk of loan-level results."
+    )
+
+    @field_validator(
+        "database_url",
+        "supabase_url",
+        "supabase_jwt_secret",
+        "supabase_jwt_issuer",
+        "supabase_jwks_url",
+        "redis_url",
+        "celery_broker_url",
+        "sentry_dsn",
+        "upstash_redis_host",
+        "upstash_redis_password",
+        "supabase_key",
+        "database_schema",
+        mode="before",
+    )
+    @classmethod
+    def _blank_is_unset(cls, value: object) -> object:
+        """An empty variable in .env means "not configured", not an empty string."""
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("supabase_url")
+    @classmethod
+    def _strip_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else value
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.env == "production":
+            if not self.auth_configured:
+                raise ValueError(
+                    "ENV=production needs SUPABASE_JWT_SECRET or SUPABASE_URL (token verification)"
+                )
+            if self.supabase_jwt_secret and len(self.supabase_jwt_secret) < 32:
+                raise ValueError("SUPABASE_JWT_SECRET is too short for production (< 32 chars)")
+        return self
+
+    # --- derived values ------------------------------------------------------------------
+    @property
+    def jwks_url(self) -> str | None:
+        """Where asymmetric signing keys are fetched from, or None when not configured."""
+        if self.supabase_jwks_url:
+            return self.supabase_jwks_url
+        if self.supabase_url:
+            return f"{self.supabase_url}/auth/v1/.well-known/jwks.json"
+        return None
+
+    @property
+    def auth_configured(self) -> bool:
+        """True when tokens can be verified (an HS256 secret or a JWKS endpoint)."""
+        return bool(self.supabase_jwt_secret or self.jwks_url)
+
+    @property
+    def effective_redis_url(self) -> str | None:
+        """REDIS_URL, or the Upstash host/port/password form as a TLS URL (rediss://)."""
+        if self.redis_url:
+            return self.redis_url
+        if self.upstash_redis_host:
+            port = self.upstash_redis_port or 6379
+            auth = f"default:{self.upstash_redis_password}@" if self.upstash_redis_password else ""
+            return f"rediss://{auth}{self.upstash_redis_host}:{port}"
+        return None
+
+    @property
+    def embedded(self) -> bool:
+        """Embedded mode: no DATABASE_URL, SQLite under DATA_DIR."""
+        return self.database_url is None
+
+    @property
+    def should_migrate_on_start(self) -> bool:
+        if self.migrate_on_start is not None:
+            return self.migrate_on_start
+        return self.embedded or (self.database_url or "").startswith("sqlite")
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and `localhost`; False for 0.0.0.0, :: and anything else."""
+    name = host.strip().strip("[]").lower()
+    if name in {"localhost", "localhost.localdomain", "ip6-localhost"}:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment and `.env`."""
+    return Settings()

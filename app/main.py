@@ -1,0 +1,89 @@
+"""The FastAPI application: `create_app(settings)` builds it, `app` is what uvicorn serves."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app.api.v1 import api_router
+from app.api.v1.health import router as health_router
+from app.core.auth import TokenVerifier, enforce_bind_policy
+from app.core.config import Settings, get_settings
+from app.core.db import Database
+from app.core.errors import install_error_handlers
+from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
+
+VERSION = "0.1.0"
+API_PREFIX = "/api/v1"
+
+DESCRIPTION = """
+Projects the cash flows of loan pools (SIFMA standard formulas: prepayment, default, severity,
+recovery lag, servicer advancing), loan by loan, and values them.
+
+* **Auth**: `Authorization: Bearer <Supabase access token>`. Every stored object belongs to the
+  token's `sub`; another user's object answers 404.
+* **Errors**: `{"error": code, "detail": ..., "request_id": ...}`; 422 details list the field
+  path (`loc`) of each problem. Every response carries `X-Request-ID`.
+* **Units**: rates are decimals per year (`0.065`); PSA/SDA `speed` is a percent of the standard
+  curve (`150`); terms and ages are months; money is in the pool's currency.
+"""
+
+TAGS = [
+    {"name": "forecasts", "description": "Run pool cash-flow forecasts and read them back."},
+    {"name": "pools", "description": "Upload loan tapes (CSV or Parquet) to reference by id."},
+    {"name": "health", "description": "Liveness and dependency status."},
+]
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for `settings` (default: the environment). Refuses an unsafe bind."""
+    settings = settings or get_settings()
+    enforce_bind_policy(settings)
+    database = Database(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.should_migrate_on_start:
+            await database.migrate()
+        try:
+            yield
+        finally:
+            await database.dispose()
+
+    app = FastAPI(
+        title="Credit Cashflow Engine",
+        version=VERSION,
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
+        docs_url="/docs",
+        redoc_url="/redoc",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    app.state.token_verifier = TokenVerifier(settings)
+    app.state.health_extras = {}
+
+    install_error_handlers(app)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        default_limit=settings.max_body_bytes,
+        upload_limit=settings.max_upload_bytes,
+        upload_prefixes=(f"{API_PREFIX}/pools",),
+    )
+    app.add_middleware(RequestContextMiddleware)  # added last = outermost
+
+    app.include_router(health_router)
+    app.include_router(api_router, prefix=API_PREFIX)
+    return app
+
+
+def __getattr__(name: str) -> FastAPI:
+    """`app.main:app` for uvicorn, built on first access so importing create_app is side-effect free."""
+    if name == "app":
+        application = create_app()
+        globals()["app"] = application
+        return application
+    raise AttributeError(name)
