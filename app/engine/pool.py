@@ -1,0 +1,423 @@
+"""A loan pool as flat NumPy arrays, built from columns with documented defaults and validation.
+
+Every row is checked at once (vectorised) and every problem is reported together in one
+`InvalidInput`: row (0-based), column, reason. Conventions: rates are annual decimals, terms and
+ages in months, balances in the pool's currency.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from app.engine.errors import FieldProblem, InvalidInput
+from app.engine.types import Amortization, RateType
+
+AMORTIZATION_NAMES: dict[str, int] = {
+    "level": Amortization.LEVEL,
+    "interest_only": Amortization.INTEREST_ONLY,
+    "balloon": Amortization.BALLOON,
+    "bullet": Amortization.BULLET,
+    "linear": Amortization.LINEAR,
+}
+RATE_TYPE_NAMES: dict[str, int] = {"fixed": RateType.FIXED, "floating": RateType.FLOATING}
+FREQUENCY_NAMES: dict[str, int] = {"monthly": 1, "quarterly": 3, "1": 1, "3": 3}
+
+KNOWN_FIELDS: tuple[str, ...] = (
+    "loan_id",
+    "balance",
+    "rate",
+    "net_rate",
+    "servicing_fee",
+    "original_term_months",
+    "age_months",
+    "amortization",
+    "io_months",
+    "amortization_term_months",
+    "payment_frequency",
+    "rate_type",
+    "index_name",
+    "margin",
+    "reset_months",
+    "periodic_cap",
+    "periodic_floor",
+    "life_cap",
+    "life_floor",
+)
+"""Field names `LoanPool.from_columns` understands; any other column rides along in `extra`."""
+
+FIELD_ALIASES: dict[str, str] = {"index": "index_name"}
+
+DEFAULTS: dict[str, Any] = {
+    "age_months": 0,
+    "amortization": "level",
+    "io_months": 0,
+    "payment_frequency": 1,
+    "rate_type": "fixed",
+    "index_name": "",
+    "margin": 0.0,
+    "reset_months": 12,
+    "periodic_cap": np.inf,
+    "periodic_floor": np.inf,
+    "life_cap": np.inf,
+    "life_floor": 0.0,
+}
+"""Defaults for optional fields (missing column or empty cell). Also: `loan_id` defaults to the
+row number; `net_rate` to `rate - servicing_fee` (servicing_fee defaults to 0);
+`amortization_term_months` to `original_term_months`. Floating-rate caps: `periodic_cap` and
+`periodic_floor` are the largest rise and fall of the coupon at one reset (decimals, default
+none); `life_cap` and `life_floor` are absolute coupon bounds (default: none above, 0 below)."""
+
+REQUIRED: tuple[str, ...] = ("balance", "rate", "original_term_months")
+
+_NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
+
+
+@dataclass(frozen=True, eq=False)
+class LoanPool:
+    """n loans as flat arrays (index i is loan i). See module `DEFAULTS` for optional fields.
+
+    balance: current balance (currency); rate/net_rate: gross/net annual coupon (decimal);
+    original_term_months, age_months: remaining term = original - age;
+    amortization: int8 codes of `Amortization`; payment_frequency: months between payments (1, 3);
+    rate_type: int8 codes of `RateType`; floating fields apply to floating-rate loans only.
+    """
+
+    loan_id: np.ndarray
+    balance: np.ndarray
+    rate: np.ndarray
+    net_rate: np.ndarray
+    original_term_months: np.ndarray
+    age_months: np.ndarray
+    io_months: np.ndarray
+    amortization_term_months: np.ndarray
+    amortization: np.ndarray
+    payment_frequency: np.ndarray
+    rate_type: np.ndarray
+    index_name: np.ndarray
+    margin: np.ndarray
+    reset_months: np.ndarray
+    periodic_cap: np.ndarray
+    periodic_floor: np.ndarray
+    life_cap: np.ndarray
+    life_floor: np.ndarray
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return int(self.balance.shape[0])
+
+    @property
+    def total_balance(self) -> float:
+        """Sum of current balances (currency)."""
+        return float(self.balance.sum())
+
+    @property
+    def remaining_term_months(self) -> np.ndarray:
+        """original_term_months - age_months (int64)."""
+        return self.original_term_months - self.age_months
+
+    def take(self, idx: np.ndarray) -> LoanPool:
+        """A sub-pool of the loans at positions `idx` (vectorised fancy indexing)."""
+        kw = {f: getattr(self, f)[idx] for f in _ARRAY_FIELDS}
+        return LoanPool(**kw, extra={k: v[idx] for k, v in self.extra.items()})
+
+    @classmethod
+    def from_columns(cls, columns: Mapping[str, Sequence[Any] | np.ndarray]) -> LoanPool:
+        """Build and validate a pool from columns keyed by the issue's field names.
+
+        Enum columns take strings ("level", "interest_only", "balloon", "bullet", "linear";
+        "fixed"/"floating"; payment_frequency 1/3 or "monthly"/"quarterly"). Raises
+        `InvalidInput` listing every (row, column, reason) problem found.
+
+        >>> p = LoanPool.from_columns({"balance": [100.0], "rate": [0.06],
+        ...                            "original_term_months": [360]})
+        >>> len(p), float(p.net_rate[0]), int(p.amortization[0])
+        (1, 0.06, 0)
+        """
+        return _build(columns)
+
+
+_ARRAY_FIELDS: tuple[str, ...] = (
+    "loan_id",
+    "balance",
+    "rate",
+    "net_rate",
+    "original_term_months",
+    "age_months",
+    "io_months",
+    "amortization_term_months",
+    "amortization",
+    "payment_frequency",
+    "rate_type",
+    "index_name",
+    "margin",
+    "reset_months",
+    "periodic_cap",
+    "periodic_floor",
+    "life_cap",
+    "life_floor",
+)
+
+
+def _n_rows(columns: Mapping[str, Any]) -> int:
+    lengths = {name: len(col) for name, col in columns.items()}
+    if not lengths:
+        raise InvalidInput([FieldProblem(None, "balance", "no columns given")])
+    distinct = set(lengths.values())
+    if len(distinct) > 1:
+        raise InvalidInput(
+            [
+                FieldProblem(None, name, f"length {ln} differs from the other columns")
+                for name, ln in lengths.items()
+                if ln != max(lengths.values(), key=list(lengths.values()).count)
+            ]
+        )
+    return distinct.pop()
+
+
+def _to_arrow(values: Any) -> pa.Array:
+    if isinstance(values, pa.ChunkedArray):
+        return values.combine_chunks()
+    if isinstance(values, pa.Array):
+        return values
+    arr = np.asarray(values)
+    if arr.dtype.kind in "fiub":
+        return pa.array(arr)
+    try:
+        return pa.array(arr.tolist() if arr.dtype.kind == "O" else arr, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        # Mixed Python types: compare their text; unparseable cells are reported per row.
+        obj = arr.astype(object)
+        missing = np.array([v is None for v in obj.tolist()], dtype=bool)
+        text = np.where(missing, None, obj.astype(str))
+        return pa.array(text.tolist(), type=pa.string())
+
+
+def _numeric(
+    name: str, values: Any, n: int, problems: list[FieldProblem]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Parse a column to float64; returns (values, missing mask). Bad text is reported."""
+    arr = _to_arrow(values)
+    if pa.types.is_boolean(arr.type):
+        problems.append(FieldProblem(None, name, "expected numbers, got booleans"))
+        return np.zeros(n), np.zeros(n, dtype=bool)
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_null(arr.type):
+        out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        missing = np.isnan(out)
+        return out, missing
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.string())
+    stripped = pc.utf8_trim_whitespace(arr)
+    missing = pc.fill_null(pc.equal(stripped, ""), True).to_numpy(zero_copy_only=False)
+    ok = pc.fill_null(pc.match_substring_regex(arr, _NUMBER_RE), False).to_numpy(
+        zero_copy_only=False
+    )
+    bad = ~ok & ~missing
+    for row in np.flatnonzero(bad).tolist():
+        problems.append(FieldProblem(row, name, f"not a number: {arr[row].as_py()!r}"))
+    text = pc.if_else(pa.array(ok), stripped, pa.scalar("nan"))
+    out = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+    out[~ok] = np.nan
+    return out, missing
+
+
+def _text(values: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A column as lower-case stripped str array plus its missing mask."""
+    arr = _to_arrow(values)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_floating(arr.type):
+        num = arr.to_numpy(zero_copy_only=False)
+        integral = np.isfinite(num) & (num == np.round(num))
+        txt = np.where(integral, np.nan_to_num(num).astype(np.int64).astype(str), num.astype(str))
+        missing = np.isnan(num)
+        return np.char.lower(txt.astype(str)), missing
+    if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
+        arr = pc.cast(arr, pa.string())
+    stripped = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
+    missing = pc.fill_null(pc.equal(stripped, ""), True).to_numpy(zero_copy_only=False)
+    txt = pc.fill_null(stripped, "").to_numpy(zero_copy_only=False)
+    return txt.astype(str), missing
+
+
+def _enum(
+    name: str,
+    values: Any,
+    mapping: Mapping[str, int],
+    default: str | int,
+    problems: list[FieldProblem],
+) -> np.ndarray:
+    txt, missing = _text(values)
+    uniq, inv = np.unique(txt, return_inverse=True)
+    codes_u = np.array([mapping.get(u, -1) for u in uniq.tolist()], dtype=np.int64)
+    codes = codes_u[inv.reshape(-1)] if len(uniq) else np.zeros(0, dtype=np.int64)
+    codes = np.where(missing, mapping[str(default)], codes)
+    for row in np.flatnonzero(codes < 0).tolist():
+        problems.append(
+            FieldProblem(row, name, f"unknown value {txt[row]!r}; expected one of {sorted(set(mapping))}")
+        )
+    return codes
+
+
+def _flag(name: str, mask: np.ndarray, reason: str, problems: list[FieldProblem]) -> None:
+    for row in np.flatnonzero(mask).tolist():
+        problems.append(FieldProblem(row, name, reason))
+
+
+def _build(columns: Mapping[str, Any]) -> LoanPool:
+    cols: dict[str, Any] = {FIELD_ALIASES.get(k, k): v for k, v in columns.items()}
+    n = _n_rows(cols)
+    problems: list[FieldProblem] = []
+    for req in REQUIRED:
+        if req not in cols:
+            problems.append(FieldProblem(None, req, "required column is missing"))
+    if problems:
+        raise InvalidInput(problems)
+
+    def num(name: str, default: float | None) -> np.ndarray:
+        if name not in cols:
+            return np.full(n, np.nan if default is None else default, dtype=np.float64)
+        vals, missing = _numeric(name, cols[name], n, problems)
+        if default is None:
+            if name in REQUIRED:
+                _flag(name, missing, "missing value", problems)
+        else:
+            vals = np.where(missing, default, vals)
+        return vals
+
+    def integer(name: str, vals: np.ndarray) -> np.ndarray:
+        fin = np.isfinite(vals)
+        _flag(name, fin & (vals != np.round(vals)), "must be a whole number of months", problems)
+        return np.where(fin, np.round(vals), 0).astype(np.int64)
+
+    balance = num("balance", None)
+    rate = num("rate", None)
+    term_f = num("original_term_months", None)
+    age_f = num("age_months", DEFAULTS["age_months"])
+    fee = num("servicing_fee", 0.0)
+    net_given = "net_rate" in cols
+    net = num("net_rate", np.nan) if net_given else rate - fee
+    if net_given:
+        net = np.where(np.isnan(net), rate - fee, net)
+    io_f = num("io_months", DEFAULTS["io_months"])
+    amt_f = num("amortization_term_months", np.nan)
+    margin = num("margin", DEFAULTS["margin"])
+    reset_f = num("reset_months", DEFAULTS["reset_months"])
+    pcap = num("periodic_cap", DEFAULTS["periodic_cap"])
+    pfloor = num("periodic_floor", DEFAULTS["periodic_floor"])
+    lcap = num("life_cap", DEFAULTS["life_cap"])
+    lfloor = num("life_floor", DEFAULTS["life_floor"])
+
+    _flag("balance", ~(balance > 0) & np.isfinite(balance) | np.isinf(balance), "must be > 0 and finite", problems)
+    _flag("rate", ~((rate >= 0) & (rate < 1)) & ~np.isnan(rate), "must satisfy 0 <= rate < 1", problems)
+    _flag(
+        "net_rate",
+        ~((net >= 0) & (net <= rate)) & ~np.isnan(net) & (rate >= 0) & (rate < 1),
+        "must satisfy 0 <= net_rate <= rate (servicing_fee >= 0)",
+        problems,
+    )
+    term = integer("original_term_months", term_f)
+    age = integer("age_months", age_f)
+    _flag("original_term_months", np.isfinite(term_f) & ~(term_f >= 1), "must be >= 1", problems)
+    _flag("age_months", np.isfinite(age_f) & ~((age_f >= 0) & (age_f < term_f)), "must satisfy 0 <= age < term", problems)
+    _flag("age_months", ~np.isfinite(age_f), "must be a finite number", problems)
+
+    amort = _enum("amortization", cols.get("amortization", np.full(n, "")), AMORTIZATION_NAMES, "level", problems)
+    rtype = _enum("rate_type", cols.get("rate_type", np.full(n, "")), RATE_TYPE_NAMES, "fixed", problems)
+    freq = _enum("payment_frequency", cols.get("payment_frequency", np.full(n, "")), FREQUENCY_NAMES, "1", problems)
+
+    io = integer("io_months", io_f)
+    is_io = amort == Amortization.INTEREST_ONLY
+    _flag("io_months", ~((io_f >= 0) & (io_f < term_f)) & is_io, "interest_only needs 0 <= io_months < term", problems)
+    io = np.where(is_io, io, 0)
+    amt_f = np.where(np.isnan(amt_f), term_f, amt_f)
+    amt_term = integer("amortization_term_months", amt_f)
+    is_balloon = amort == Amortization.BALLOON
+    _flag(
+        "amortization_term_months",
+        is_balloon & ~(amt_f >= term_f),
+        "balloon needs amortization_term_months >= original_term_months",
+        problems,
+    )
+    _flag(
+        "original_term_months",
+        (freq > 0) & np.isfinite(term_f) & (term % np.maximum(freq, 1) != 0),
+        "must be a whole number of payment periods (multiple of payment_frequency)",
+        problems,
+    )
+    _flag(
+        "amortization_term_months",
+        is_balloon & (freq > 0) & (amt_term % np.maximum(freq, 1) != 0),
+        "must be a multiple of payment_frequency",
+        problems,
+    )
+
+    is_float = rtype == RateType.FLOATING
+    if "index_name" in cols:
+        idx_txt, idx_missing = _text(cols["index_name"])
+        # keep the original case of index names
+        idx_arr = _to_arrow(cols["index_name"])
+        if pa.types.is_dictionary(idx_arr.type):
+            idx_arr = idx_arr.dictionary_decode()
+        names = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(idx_arr, pa.string())), "")
+        index_name = names.to_numpy(zero_copy_only=False).astype(str)
+    else:
+        index_name = np.full(n, "", dtype=str)
+        idx_missing = np.ones(n, dtype=bool)
+    _flag("index_name", is_float & idx_missing, "floating-rate loans need an index name", problems)
+    reset = integer("reset_months", reset_f)
+    _flag("reset_months", is_float & ~(reset_f >= 1), "must be >= 1", problems)
+    for nm, arr in (("periodic_cap", pcap), ("periodic_floor", pfloor), ("life_cap", lcap)):
+        _flag(nm, is_float & ~(arr >= 0), "must be >= 0", problems)
+    _flag("life_floor", is_float & ~(lfloor <= lcap), "must be <= life_cap", problems)
+    _flag("margin", is_float & ~np.isfinite(margin), "must be finite", problems)
+
+    if "loan_id" in cols:
+        ids_arr = _to_arrow(cols["loan_id"])
+        if pa.types.is_dictionary(ids_arr.type):
+            ids_arr = ids_arr.dictionary_decode()
+        ids_txt = pc.cast(ids_arr, pa.string())
+        id_missing = pc.is_null(ids_txt).to_numpy(zero_copy_only=False)
+        loan_id = pc.fill_null(ids_txt, "").to_numpy(zero_copy_only=False).astype(object)
+        if id_missing.any():
+            loan_id[id_missing] = np.arange(n)[id_missing].astype(str)
+    else:
+        loan_id = np.arange(n).astype(str).astype(object)
+
+    if problems:
+        problems.sort(key=lambda p: (-1 if p.row is None else p.row, p.column))
+        raise InvalidInput(problems)
+
+    extra = {
+        k: np.asarray(v.to_numpy(zero_copy_only=False) if isinstance(v, pa.Array | pa.ChunkedArray) else v)
+        for k, v in cols.items()
+        if k not in KNOWN_FIELDS
+    }
+    return LoanPool(
+        loan_id=loan_id,
+        balance=balance.astype(np.float64),
+        rate=rate.astype(np.float64),
+        net_rate=net.astype(np.float64),
+        original_term_months=term,
+        age_months=age,
+        io_months=io.astype(np.int64),
+        amortization_term_months=amt_term,
+        amortization=amort.astype(np.int8),
+        payment_frequency=freq.astype(np.int64),
+        rate_type=rtype.astype(np.int8),
+        index_name=index_name,
+        margin=margin,
+        reset_months=np.where(is_float, reset, DEFAULTS["reset_months"]).astype(np.int64),
+        periodic_cap=pcap,
+        periodic_floor=pfloor,
+        life_cap=lcap,
+        life_floor=lfloor,
+        extra=extra,
+    )
