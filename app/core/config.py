@@ -12,10 +12,10 @@ import ipaddress
 import logging
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 log = logging.getLogger(__name__)
 
@@ -113,6 +113,82 @@ class Settings(BaseSettings):
     loan_level_chunk_loans: int = Field(
         10_000, ge=1, description="Loans per stored chunk of loan-level results."
     )
+
+    # --- platform: cache, rate limits, security, logs, metrics, Sentry (app/core/*) -------
+    cache_enabled: bool = Field(True, description="Cache forecast/analytics results.")
+    cache_version: str = Field("1", description="Key version prefix; change it to invalidate.")
+    cache_key_prefix: str = Field("cfe", description="Prefix of every cache key in Redis.")
+    cache_serializer: Literal["msgpack", "orjson"] = Field(
+        "msgpack", description="msgpack round-trips NumPy exactly; orjson is readable but lossy."
+    )
+    cache_compress_threshold: int = Field(
+        32_768, description="zlib-compress values of at least this many bytes; -1: never."
+    )
+    cache_memory_max_items: int = Field(1024, ge=0, description="In-process LRU entries.")
+    cache_memory_max_bytes: int = Field(64 * MiB, ge=0, description="In-process LRU bytes.")
+    cache_memory_ttl: float = Field(
+        300.0, description="Longest life of an in-process entry, seconds; <=0: the Redis TTL."
+    )
+    cache_breaker_fail_max: int = Field(
+        5, ge=1, description="Consecutive Redis failures that open the circuit breaker."
+    )
+    cache_breaker_reset_seconds: float = Field(
+        30.0, gt=0, description="Seconds the breaker stays open before a trial call."
+    )
+    redis_socket_timeout: float = Field(0.5, gt=0, description="Redis read/write timeout, s.")
+    redis_connect_timeout: float = Field(0.5, gt=0, description="Redis connect timeout, s.")
+    redis_max_connections: int = Field(32, ge=1, description="Redis pool size per process.")
+    redis_keepalive: bool = Field(True, description="TCP keepalive on Redis connections.")
+    redis_retries: int = Field(1, ge=0, description="redis-py retries (exponential backoff).")
+    rate_limit_enabled: bool = Field(True, description="Per-user/IP request rate limits.")
+    rate_limit_read: str = Field(
+        "300/minute", description="Budget of cheap reads (GET/HEAD), limits-library syntax."
+    )
+    rate_limit_run: str = Field(
+        "30/minute", description="Budget of runs and writes (POST/PUT/PATCH/DELETE)."
+    )
+    rate_limit_strategy: Literal["fixed-window", "moving-window", "sliding-window-counter"] = (
+        "fixed-window"
+    )
+    rate_limit_storage_url: str | None = Field(
+        None, description="limits storage URI; unset: the Redis URL if any, else memory://."
+    )
+    rate_limit_key_prefix: str = Field("cfe-rl", description="Prefix of rate-limit keys.")
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Allowed browser origins, comma-separated; * = any."
+    )
+    cors_allow_credentials: bool = Field(
+        False, description="Allow cookies/Authorization cross-origin (refused with origin *)."
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["*"],
+        description="Accepted Host headers, comma-separated (*.example.com wildcards); * = any.",
+    )
+    hsts_max_age: int = Field(
+        31_536_000, ge=0, description="Strict-Transport-Security max-age on HTTPS; 0: off."
+    )
+    log_level: str = Field("INFO", description="Root log level.")
+    log_format: Literal["auto", "json", "console"] = Field(
+        "auto", description="auto: console in development, one JSON object per line otherwise."
+    )
+    metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    sentry_environment: str | None = Field(None, description="Sentry environment; default ENV.")
+    sentry_traces_sample_rate: float = Field(
+        0.0, ge=0, le=1, description="Share of requests traced to Sentry."
+    )
+
+    @field_validator("cors_origins", "allowed_hosts", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        """`a.com, b.com` or a JSON list."""
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                import json
+
+                return json.loads(text)
+            return [v.strip() for v in text.split(",") if v.strip()]
+        return value
 
     @field_validator(
         "database_url",
