@@ -21,7 +21,7 @@ import pytest
 
 from app.core.config import Settings
 
-TEST_JWT_SECRET = "test-secret-for-hs256-tokens-0123456789abcdef"
+TEST_JWT_SECRET = "test-secret-for-hs256-tokens-0123456789abcdef-0123456789abcdef-xyz"
 TEST_AUDIENCE = "authenticated"
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"

@@ -70,15 +70,24 @@ def enforce_bind_policy(settings: Settings) -> None:
 class JWKSCache:
     """Signing keys of one JWKS endpoint, by `kid`, fetched with httpx and cached."""
 
-    def __init__(self, url: str, ttl_seconds: int, timeout: float = 5.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        ttl_seconds: int,
+        timeout: float = 5.0,
+        min_refresh_seconds: float = _MIN_REFRESH_INTERVAL,
+    ) -> None:
         self.url = url
         self.ttl = ttl_seconds
         self.timeout = timeout
+        self.min_refresh_seconds = min_refresh_seconds
+        self.fetch_count = 0
         self._keys: dict[str, PyJWK] = {}
         self._fetched_at = 0.0
         self._lock = asyncio.Lock()
 
     async def _fetch(self) -> None:
+        self.fetch_count += 1
         async with httpx.AsyncClient(timeout=self.timeout) as client:
             resp = await client.get(self.url)
             resp.raise_for_status()
@@ -99,7 +108,7 @@ class JWKSCache:
         async with self._lock:
             now = time.monotonic()
             stale = now - self._fetched_at > self.ttl
-            may_refresh = stale or now - self._fetched_at > _MIN_REFRESH_INTERVAL
+            may_refresh = stale or now - self._fetched_at >= self.min_refresh_seconds
             if (kid not in self._keys or stale) and may_refresh:
                 try:
                     await self._fetch()

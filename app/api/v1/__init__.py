@@ -2,4 +2,8 @@
 
 from fastapi import APIRouter
 
+from app.api.v1 import forecasts, pools
+
 api_router = APIRouter()
+api_router.include_router(forecasts.router)
+api_router.include_router(pools.router)

@@ -1,0 +1,43 @@
+"""Response helpers shared by the v1 routers: fast JSON of NumPy columns, error docs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from fastapi import Response
+
+from app.core.errors import ERROR_RESPONSE_EXAMPLE
+
+
+class NumpyJSONResponse(Response):
+    """JSON via orjson with NumPy arrays serialised natively; NaN/inf become null."""
+
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Stored timestamps are UTC; SQLite returns them naive."""
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def error_doc(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"example": ERROR_RESPONSE_EXAMPLE}},
+    }
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    401: error_doc("Missing, expired or invalid bearer token."),
+    404: error_doc("Not found, or owned by another user."),
+    413: error_doc("Request body over the configured limit."),
+    422: error_doc("Invalid input; `detail` lists each problem with its field path `loc`."),
+    429: error_doc("Rate limit exceeded (see Retry-After)."),
+}

@@ -1,0 +1,134 @@
+"""Compact binary storage of numeric results and pools: Parquet (zstd) blobs of flat columns.
+
+Per-period scenario columns, loan pools and chunks of loan-level results are stored this way
+(one database row per blob, never one row per number); float64 values round-trip exactly.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+from collections.abc import Mapping
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from app.engine.pool import AMORTIZATION_NAMES, RATE_TYPE_NAMES, LoanPool
+
+COMPRESSION = "zstd"
+BALANCES = "balances"
+
+_POOL_FIELDS = tuple(f.name for f in dataclasses.fields(LoanPool) if f.name != "extra")
+_CODE_NAMES = {
+    "amortization": AMORTIZATION_NAMES,
+    "rate_type": RATE_TYPE_NAMES,
+}
+
+
+def table_to_parquet(table: pa.Table) -> bytes:
+    buf = io.BytesIO()
+    pq.write_table(table, buf, compression=COMPRESSION)
+    return buf.getvalue()
+
+
+def parquet_to_table(data: bytes) -> pa.Table:
+    return pq.read_table(pa.BufferReader(data))
+
+
+def columns_to_parquet(columns: Mapping[str, np.ndarray]) -> bytes:
+    """Equal-length 1-D arrays keyed by name -> Parquet bytes."""
+    return table_to_parquet(pa.table({k: np.asarray(v) for k, v in columns.items()}))
+
+
+def parquet_to_columns(data: bytes) -> dict[str, np.ndarray]:
+    """Inverse of `columns_to_parquet` (float64 columns come back bit for bit)."""
+    table = parquet_to_table(data)
+    return {name: table.column(name).to_numpy() for name in table.column_names}
+
+
+def _names_of(codes: np.ndarray, mapping: Mapping[str, int]) -> np.ndarray:
+    lookup = np.empty(max(mapping.values()) + 1, dtype=object)
+    for name, code in mapping.items():
+        lookup[int(code)] = name
+    return lookup[codes.astype(np.int64)]
+
+
+def pool_to_table(pool: LoanPool) -> pa.Table:
+    """A pool as a table of `LoanPool.from_columns` field names (enums written as names)."""
+    cols: dict[str, pa.Array] = {}
+    for name in _POOL_FIELDS:
+        values = getattr(pool, name)
+        if name in _CODE_NAMES:
+            values = _names_of(values, _CODE_NAMES[name])
+        if values.dtype == object or values.dtype.kind == "U":
+            cols[name] = pa.array(values.astype(str), type=pa.string())
+        else:
+            cols[name] = pa.array(values)
+    for name, values in pool.extra.items():
+        arr = np.asarray(values)
+        cols[name] = pa.array(arr.astype(str) if arr.dtype == object else arr)
+    return pa.table(cols)
+
+
+def pool_to_parquet(pool: LoanPool) -> bytes:
+    return table_to_parquet(pool_to_table(pool))
+
+
+def pool_from_parquet(data: bytes) -> LoanPool:
+    """Rebuild (and re-validate) a stored pool."""
+    table = parquet_to_table(data)
+    return LoanPool.from_columns({name: table.column(name) for name in table.column_names})
+
+
+def loan_chunk_table(
+    loan_id: np.ndarray, columns: Mapping[str, np.ndarray], balances: np.ndarray | None
+) -> pa.Table:
+    """Loan-level results of a slice of loans; `balances` (n x N) as a fixed-size list column."""
+    data: dict[str, pa.Array] = {"loan_id": pa.array(np.asarray(loan_id).astype(str))}
+    for name, values in columns.items():
+        data[name] = pa.array(np.ascontiguousarray(values, dtype=np.float64))
+    if balances is not None:
+        n, periods = balances.shape
+        flat = pa.array(np.ascontiguousarray(balances, dtype=np.float64).reshape(-1))
+        data[BALANCES] = pa.FixedSizeListArray.from_arrays(flat, periods)
+    return pa.table(data)
+
+
+def table_to_json_columns(table: pa.Table) -> dict[str, list]:
+    """A loan-level table as JSON-ready columns (balances as one list per loan)."""
+    out: dict[str, list] = {}
+    for name in table.column_names:
+        col = table.column(name).combine_chunks()
+        if name == BALANCES:
+            width = col.type.list_size
+            flat = col.flatten().to_numpy()
+            out[name] = flat.reshape(-1, width).tolist()
+        else:
+            out[name] = col.to_pylist()
+    return out
+
+
+class StreamSink(io.RawIOBase):
+    """A write-only file whose bytes are taken out with `drain()` (for streaming Parquet)."""
+
+    def __init__(self) -> None:
+        self._parts: list[bytes] = []
+        self._pos = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: bytes | bytearray | memoryview) -> int:  # type: ignore[override]
+        data = bytes(b)
+        self._parts.append(data)
+        self._pos += len(data)
+        return len(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+    def drain(self) -> bytes:
+        data = b"".join(self._parts)
+        self._parts.clear()
+        return data

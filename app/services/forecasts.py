@@ -1,0 +1,458 @@
+"""Forecast use cases: run a forecast on the engine and store it; list, read and export runs.
+
+A run is planned (limits checked, pool resolved, each scenario's assumptions mapped to engine
+types), computed (`compute_forecast`: engine + analytics, pure CPU, no I/O; run in a worker
+thread), then stored (one row per scenario with a Parquet blob of its columns, loan-level
+results in chunks). Services never commit: the request's session dependency does.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+from pydantic import TypeAdapter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.errors import NotFound, ValidationFailed
+from app.engine.errors import EngineError
+from app.engine.pool import LoanPool
+from app.engine.projection import Projection, horizon, project_pool
+from app.engine.types import CASHFLOW_COLUMNS, Assumptions, Speed, SpeedKind
+from app.models.base import new_id
+from app.models.forecasts import (
+    AssumptionsIn,
+    ForecastRequest,
+    LoanIn,
+    OptionsIn,
+    ValuationIn,
+)
+from app.models.tables import ForecastLoanChunk, ForecastRun, ForecastScenario
+from app.services import columnar, pools
+from app.services.repositories import ForecastFilters, ForecastRepository
+
+PRINCIPAL_COLUMNS = ("scheduled_principal", "prepayment", "defaulted_amortization", "recovery")
+"""Principal returned to the holder each period (for WAL): scheduled, prepaid, advanced
+amortisation of defaulted loans, and recoveries."""
+
+_LOANS = TypeAdapter(list[LoanIn])
+
+_SPEED_KINDS = {
+    "cpr": SpeedKind.CPR,
+    "psa": SpeedKind.PSA,
+    "abs": SpeedKind.ABS,
+    "smm_vector": SpeedKind.SMM_VECTOR,
+    "cpr_vector": SpeedKind.CPR_VECTOR,
+    "cdr": SpeedKind.CDR,
+    "sda": SpeedKind.SDA,
+    "mdr_vector": SpeedKind.MDR_VECTOR,
+    "cdr_vector": SpeedKind.CDR_VECTOR,
+}
+
+
+@dataclass(frozen=True)
+class ScenarioPlan:
+    name: str
+    inputs: dict[str, Any]  # the resolved AssumptionsIn as JSON
+    assumptions: Assumptions
+    loc: tuple[str | int, ...]  # where this scenario's assumptions are in the request body
+
+
+@dataclass(frozen=True)
+class ForecastPlan:
+    """Everything `compute_forecast` needs; no database objects."""
+
+    pool: LoanPool
+    scenarios: list[ScenarioPlan]
+    valuation: ValuationIn | None
+    options: OptionsIn
+
+
+@dataclass(frozen=True)
+class ScenarioOutcome:
+    name: str
+    projection: Projection
+    analytics: dict[str, float | None] | None
+
+
+# --- request -> engine types ---------------------------------------------------------------
+def to_speed(spec: Any) -> Speed:
+    """An API speed object as the engine's Speed (units unchanged: see app.models.forecasts)."""
+    kind = _SPEED_KINDS[spec.type]
+    if hasattr(spec, "values"):
+        return Speed(kind, values=np.asarray(spec.values, dtype=np.float64))
+    if hasattr(spec, "speed"):
+        return Speed(kind, speed=float(spec.speed))
+    return Speed(kind, rate=float(spec.rate))
+
+
+def to_assumptions(a: AssumptionsIn) -> Assumptions:
+    return Assumptions(
+        prepayment=to_speed(a.prepayment),
+        default=to_speed(a.default),
+        severity=float(a.severity),
+        recovery_lag_months=int(a.recovery_lag_months),
+        advancing=bool(a.advancing),
+        index_paths={k: np.asarray(v, dtype=np.float64) for k, v in a.index_paths.items()},
+        n_periods=a.n_periods,
+    )
+
+
+def scenario_inputs(req: ForecastRequest) -> list[tuple[str, AssumptionsIn, tuple[str | int, ...]]]:
+    """(name, merged assumptions, body location) per scenario; no scenarios -> one 'base'."""
+    if not req.scenarios:
+        return [("base", req.assumptions, ("body", "assumptions"))]
+    out = []
+    for i, sc in enumerate(req.scenarios):
+        overrides = sc.assumptions.model_dump(exclude_unset=True)
+        merged = req.assumptions.model_copy(
+            update={k: getattr(sc.assumptions, k) for k in overrides}
+        )
+        out.append((sc.name, merged, ("body", "scenarios", i, "assumptions")))
+    return out
+
+
+def check_limits(req: ForecastRequest, settings: Settings) -> None:
+    """Request-size limits that do not need the pool (422 naming the field and the limit)."""
+    n_sc = max(1, len(req.scenarios))
+    if n_sc > settings.max_scenarios:
+        raise ValidationFailed.single(
+            ["body", "scenarios"],
+            f"{n_sc} scenarios is more than the limit of {settings.max_scenarios} (MAX_SCENARIOS)",
+        )
+    if req.pool.loans is not None and len(req.pool.loans) > settings.max_inline_loans:
+        raise ValidationFailed.single(
+            ["body", "pool", "loans"],
+            f"{len(req.pool.loans)} inline loans is more than the limit of "
+            f"{settings.max_inline_loans} (MAX_INLINE_LOANS); upload a tape to /api/v1/pools",
+        )
+    if req.pool.columns is not None:
+        n = max((len(v) for v in req.pool.columns.values()), default=0)
+        if n > settings.max_inline_loans:
+            raise ValidationFailed.single(
+                ["body", "pool", "columns"],
+                f"{n} inline loans is more than the limit of {settings.max_inline_loans}",
+            )
+
+
+def plan_forecast(pool: LoanPool, req: ForecastRequest, settings: Settings) -> ForecastPlan:
+    """Map each scenario to engine Assumptions and check the horizon and loan-level limits."""
+    scenarios: list[ScenarioPlan] = []
+    for name, a_in, loc in scenario_inputs(req):
+        assumptions = to_assumptions(a_in)
+        try:
+            n_periods = horizon(pool, assumptions)
+        except EngineError as exc:
+            raise ValidationFailed.from_engine(exc, prefix=loc) from exc
+        if n_periods > settings.max_periods:
+            raise ValidationFailed.single(
+                [*loc, "n_periods"],
+                f"the projection needs {n_periods} months, more than the limit of "
+                f"{settings.max_periods} (MAX_PERIODS)",
+            )
+        if req.options.balance_paths and req.options.loan_level:
+            cells = len(pool) * n_periods * max(1, len(req.scenarios))
+            if cells > settings.max_loan_level_cells:
+                raise ValidationFailed.single(
+                    ["body", "options", "balance_paths"],
+                    f"{cells} loan x period x scenario values is more than the limit of "
+                    f"{settings.max_loan_level_cells} (MAX_LOAN_LEVEL_CELLS)",
+                )
+        scenarios.append(ScenarioPlan(name, a_in.model_dump(mode="json"), assumptions, loc))
+    return ForecastPlan(pool, scenarios, req.valuation, req.options)
+
+
+# --- computation (pure CPU) ----------------------------------------------------------------
+def principal_flow(columns: Mapping[str, np.ndarray]) -> np.ndarray:
+    return np.sum([columns[c] for c in PRINCIPAL_COLUMNS], axis=0)
+
+
+def compute_analytics(
+    projection: Projection, valuation: ValuationIn | None, starting_balance: float
+) -> dict[str, float | None]:
+    """Cash-flow measures of the pool's total cash flow, at t = period / 12 years (30/360)."""
+    from app.engine.analytics.conventions import Compounding
+    from app.engine.analytics.curves import ZeroCurve
+    from app.engine.analytics.summary import cashflow_measures
+
+    cols = projection.columns
+    times = cols["period"].astype(np.float64) / 12.0
+    kwargs: dict[str, Any] = {"principal": principal_flow(cols), "frequency": 12}
+    if valuation is not None:
+        kwargs.update(
+            frequency=int(valuation.frequency),
+            compounding=Compounding(valuation.compounding),
+            spread_compounding=Compounding(valuation.spread_compounding),
+            spread_frequency=int(valuation.spread_frequency),
+            discount_rate=valuation.discount_rate,
+        )
+        if valuation.curve is not None:
+            kwargs["curve"] = ZeroCurve(
+                np.asarray(valuation.curve.times),
+                np.asarray(valuation.curve.rates),
+                interpolation=valuation.curve.interpolation,
+            )
+        if valuation.price is not None:
+            kwargs["price"] = float(valuation.price)
+        elif valuation.price_percent is not None:
+            kwargs["price"] = float(valuation.price_percent) / 100.0 * starting_balance
+    measures = cashflow_measures(cols["total_cashflow"], times, **kwargs)
+    return {k: _finite_or_none(v) for k, v in measures.items()}
+
+
+def _finite_or_none(v: Any) -> float | None:
+    if v is None:
+        return None
+    f = float(v)
+    return f if np.isfinite(f) else None
+
+
+def analytics_available() -> bool:
+    """Whether the analytics module (issue 3) is installed in this build."""
+    return importlib.util.find_spec("app.engine.analytics.summary") is not None
+
+
+def compute_forecast(plan: ForecastPlan) -> list[ScenarioOutcome]:
+    """Project every scenario and compute its analytics. Raises ValidationFailed for bad input."""
+    out: list[ScenarioOutcome] = []
+    start_balance = plan.pool.total_balance
+    for sc in plan.scenarios:
+        try:
+            proj = project_pool(
+                plan.pool,
+                sc.assumptions,
+                loan_level=plan.options.loan_level,
+                balance_paths=plan.options.loan_level and plan.options.balance_paths,
+            )
+        except EngineError as exc:
+            raise ValidationFailed.from_engine(exc, prefix=sc.loc) from exc
+        analytics = None
+        if analytics_available():
+            try:
+                analytics = compute_analytics(proj, plan.valuation, start_balance)
+            except EngineError as exc:
+                raise ValidationFailed.from_engine(exc, prefix=("body", "valuation")) from exc
+        out.append(ScenarioOutcome(sc.name, proj, analytics))
+    return out
+
+
+# --- storage -------------------------------------------------------------------------------
+def _loan_chunks(
+    forecast_id: str, index: int, projection: Projection, chunk: int
+) -> list[ForecastLoanChunk]:
+    ll = projection.loan_level
+    if ll is None:
+        return []
+    cols = dict(ll.totals)
+    cols["principal"] = ll.principal
+    cols["wal_years"] = ll.wal_years
+    n = len(ll.loan_id)
+    rows = []
+    for k, start in enumerate(range(0, n, chunk)):  # one blob per `chunk` loans
+        stop = min(start + chunk, n)
+        table = columnar.loan_chunk_table(
+            ll.loan_id[start:stop],
+            {name: v[start:stop] for name, v in cols.items()},
+            None if ll.balances is None else ll.balances[start:stop],
+        )
+        rows.append(
+            ForecastLoanChunk(
+                forecast_id=forecast_id,
+                scenario_index=index,
+                chunk_index=k,
+                loan_start=start,
+                loan_count=stop - start,
+                data=columnar.table_to_parquet(table),
+            )
+        )
+    return rows
+
+
+def _encode(
+    forecast_id: str, plan: ForecastPlan, outcomes: list[ScenarioOutcome], chunk: int
+) -> tuple[list[ForecastScenario], list[ForecastLoanChunk]]:
+    scenarios, chunks = [], []
+    for i, (sc, res) in enumerate(zip(plan.scenarios, outcomes, strict=True)):
+        scenarios.append(
+            ForecastScenario(
+                forecast_id=forecast_id,
+                scenario_index=i,
+                name=sc.name,
+                assumptions=sc.inputs,
+                n_periods=res.projection.n_periods,
+                columns_format="parquet",
+                columns_data=columnar.columns_to_parquet(res.projection.columns),
+                analytics=res.analytics,
+            )
+        )
+        chunks.extend(_loan_chunks(forecast_id, i, res.projection, chunk))
+    return scenarios, chunks
+
+
+async def create_forecast(
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    request: ForecastRequest,
+    settings: Settings,
+    request_id: str | None,
+) -> tuple[ForecastRun, list[ScenarioOutcome]]:
+    """Run a forecast synchronously and store it (status succeeded). 422 for bad input."""
+    check_limits(request, settings)
+    if request.pool.pool_id is not None:
+        pool_row, pool = await pools.load_pool(
+            session, owner_id=owner_id, pool_id=request.pool.pool_id
+        )
+    else:
+        if request.pool.loans is not None:
+            # one call into pydantic's serializer; Arrow then builds the columns
+            rows = _LOANS.dump_python(request.pool.loans, exclude_none=True)
+            pool = await anyio.to_thread.run_sync(pools.pool_from_loans, rows)
+        else:
+            pool = await anyio.to_thread.run_sync(
+                pools.pool_from_columns, request.pool.columns or {}
+            )
+        pool_row = None
+    plan = plan_forecast(pool, request, settings)
+
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    outcomes = await anyio.to_thread.run_sync(compute_forecast, plan)
+    duration_ms = (time.perf_counter() - t0) * 1e3
+    finished = datetime.now(UTC)
+
+    if pool_row is None:
+        pool_row = await pools.store_inline_pool(
+            session, pool, owner_id=owner_id, name=request.name, request_id=request_id
+        )
+    inputs = request.model_dump(mode="json", exclude={"pool"})
+    inputs["pool"] = {"pool_id": pool_row.id}
+    run = ForecastRun(
+        id=new_id(),
+        owner_id=owner_id,
+        name=request.name,
+        status="succeeded",
+        pool_id=pool_row.id,
+        inputs=inputs,
+        n_loans=len(pool),
+        n_periods=max(o.projection.n_periods for o in outcomes),
+        n_scenarios=len(outcomes),
+        loan_level=request.options.loan_level,
+        request_id=request_id,
+        created_at=started,
+        started_at=started,
+        finished_at=finished,
+        duration_ms=duration_ms,
+    )
+    scenarios, chunks = await anyio.to_thread.run_sync(
+        _encode, run.id, plan, outcomes, settings.loan_level_chunk_loans
+    )
+    await ForecastRepository(session).add(run, scenarios, chunks)
+    return run, outcomes
+
+
+# --- reads ---------------------------------------------------------------------------------
+async def get_forecast(session: AsyncSession, *, owner_id: str, forecast_id: str) -> ForecastRun:
+    run = await ForecastRepository(session).get_owned(owner_id, forecast_id)
+    if run is None:
+        raise NotFound("forecast not found")
+    return run
+
+
+async def list_forecasts(
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    filters: ForecastFilters,
+    limit: int,
+    offset: int,
+) -> tuple[list[ForecastRun], int]:
+    return await ForecastRepository(session).list_owned(
+        owner_id, filters, limit=limit, offset=offset
+    )
+
+
+async def scenario_rows(
+    session: AsyncSession, *, forecast_id: str, with_data: bool, name: str | None = None
+) -> list[ForecastScenario]:
+    rows = await ForecastRepository(session).scenarios(forecast_id, with_data=with_data, name=name)
+    if name is not None and not rows:
+        raise NotFound(f"scenario {name!r} not found")
+    return rows
+
+
+def decode_columns(row: ForecastScenario) -> dict[str, np.ndarray]:
+    cols = columnar.parquet_to_columns(row.columns_data)
+    return {k: cols[k] for k in CASHFLOW_COLUMNS if k in cols}
+
+
+def projections_csv(rows: list[ForecastScenario]) -> bytes:
+    """All scenarios' columns as CSV (scenario, then CASHFLOW_COLUMNS), full float precision."""
+    tables = []
+    for row in rows:
+        cols = decode_columns(row)
+        n = row.n_periods
+        data: dict[str, Any] = {
+            "scenario": pa.array(np.full(n, row.name, dtype=object), pa.string())
+        }
+        data.update({k: pa.array(v) for k, v in cols.items()})
+        tables.append(pa.table(data))
+    sink = pa.BufferOutputStream()
+    pacsv.write_csv(pa.concat_tables(tables) if tables else pa.table({}), sink)
+    return sink.getvalue().to_pybytes()
+
+
+async def loan_page(
+    session: AsyncSession, *, forecast_id: str, scenario_index: int, offset: int, limit: int
+) -> tuple[pa.Table, int]:
+    """Loans [offset, offset+limit) of a scenario, reading only the chunks that hold them."""
+    repo = ForecastRepository(session)
+    index = await repo.chunk_index(forecast_id, scenario_index)
+    total = sum(c[2] for c in index)
+    parts = []
+    for chunk_index, start, count in index:
+        if start + count <= offset or start >= offset + limit:
+            continue
+        data = await repo.chunk_data(forecast_id, scenario_index, chunk_index)
+        table = columnar.parquet_to_table(data)
+        lo = max(offset - start, 0)
+        hi = min(offset + limit - start, count)
+        parts.append(table.slice(lo, hi - lo))
+    if not parts:
+        return pa.table({}), total
+    return pa.concat_tables(parts), total
+
+
+async def stream_loans_parquet(
+    database: Database, *, forecast_id: str, scenario_index: int
+) -> AsyncIterator[bytes]:
+    """The scenario's loan-level results as one Parquet file, one chunk at a time: each stored
+    chunk becomes a row group and its bytes are sent before the next chunk is read."""
+    async with database.session() as session:
+        repo = ForecastRepository(session)
+        index = await repo.chunk_index(forecast_id, scenario_index)
+        sink = columnar.StreamSink()
+        writer: pq.ParquetWriter | None = None
+        try:
+            for chunk_index, _start, _count in index:
+                data = await repo.chunk_data(forecast_id, scenario_index, chunk_index)
+                table = columnar.parquet_to_table(data)
+                if writer is None:
+                    writer = pq.ParquetWriter(sink, table.schema, compression=columnar.COMPRESSION)
+                writer.write_table(table)
+                yield sink.drain()
+        finally:
+            if writer is not None:
+                writer.close()
+        yield sink.drain()

@@ -1,0 +1,205 @@
+"""Pool use cases: store an uploaded tape or a forecast's inline loans, and load a pool back.
+
+Tapes are read and validated by `app.engine.tape.read_tape` (every bad row is reported), then
+stored as one compressed Parquet blob of engine field columns.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from typing import Any, Literal
+
+import anyio
+import pyarrow as pa
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.config import Settings
+from app.core.errors import NotFound, ValidationFailed
+from app.engine.errors import EngineError, InvalidInput
+from app.engine.pool import LoanPool
+from app.models.pools import PoolOut
+from app.models.tables import Pool
+from app.services import columnar
+from app.services.repositories import PoolRepository
+
+TapeFormat = Literal["csv", "parquet"]
+PARQUET_MAGIC = b"PAR1"
+
+
+def to_out(pool: Pool) -> PoolOut:
+    return PoolOut(
+        pool_id=pool.id,
+        name=pool.name,
+        origin=pool.origin,
+        source_format=pool.source_format,
+        n_loans=pool.n_loans,
+        total_balance=pool.total_balance,
+        columns=list(pool.columns),
+        column_map=pool.column_map,
+        size_bytes=pool.size_bytes,
+        created_at=pool.created_at,
+    )
+
+
+def detect_format(data: bytes, filename: str | None, declared: str | None) -> TapeFormat:
+    """Declared format, else Parquet's magic bytes, else the file extension, else CSV."""
+    if declared:
+        if declared not in ("csv", "parquet"):
+            raise ValidationFailed.single(["body", "format"], "must be csv or parquet")
+        return declared  # type: ignore[return-value]
+    if data[:4] == PARQUET_MAGIC:
+        return "parquet"
+    if filename and filename.lower().endswith((".parquet", ".pq")):
+        return "parquet"
+    return "csv"
+
+
+def _pool_row(
+    pool: LoanPool,
+    *,
+    owner_id: str,
+    name: str,
+    origin: str,
+    source_format: str,
+    column_map: Mapping[str, str] | None,
+    request_id: str | None,
+) -> Pool:
+    table = columnar.pool_to_table(pool)
+    blob = columnar.table_to_parquet(table)
+    return Pool(
+        owner_id=owner_id,
+        name=name,
+        origin=origin,
+        source_format=source_format,
+        n_loans=len(pool),
+        total_balance=pool.total_balance,
+        columns=list(table.column_names),
+        column_map=dict(column_map) if column_map else None,
+        data=blob,
+        size_bytes=len(blob),
+        request_id=request_id,
+    )
+
+
+def _read_tape(data: bytes, fmt: TapeFormat, column_map: Mapping[str, str] | None) -> LoanPool:
+    from app.engine.tape import read_tape
+
+    return read_tape(io.BytesIO(data), format=fmt, column_map=column_map)
+
+
+async def upload_pool(
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    name: str,
+    data: bytes,
+    filename: str | None,
+    declared_format: str | None,
+    column_map: Mapping[str, str] | None,
+    settings: Settings,
+    request_id: str | None,
+) -> Pool:
+    """Validate a CSV/Parquet tape (all bad rows reported as 422) and store it."""
+    if not data:
+        raise ValidationFailed.single(["body", "file"], "the uploaded file is empty")
+    fmt = detect_format(data, filename, declared_format)
+    try:
+        pool = await anyio.to_thread.run_sync(_read_tape, data, fmt, column_map)
+    except EngineError as exc:
+        raise ValidationFailed.from_engine(exc, prefix=("body", "file")) from exc
+    if len(pool) > settings.max_pool_loans:
+        raise ValidationFailed.single(
+            ["body", "file"],
+            f"{len(pool)} loans is more than the limit of {settings.max_pool_loans} (MAX_POOL_LOANS)",
+        )
+    row = await anyio.to_thread.run_sync(
+        lambda: _pool_row(
+            pool,
+            owner_id=owner_id,
+            name=name,
+            origin="upload",
+            source_format=fmt,
+            column_map=column_map,
+            request_id=request_id,
+        )
+    )
+    return await PoolRepository(session).add(row)
+
+
+def pool_from_loans(rows: list[dict[str, Any]]) -> LoanPool:
+    """Inline loans (JSON objects) -> LoanPool; columns are built by Arrow, not a Python loop."""
+    try:
+        table = pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+        raise ValidationFailed.single(
+            ["body", "pool", "loans"], f"a field has values of different types across loans: {exc}"
+        ) from exc
+    try:
+        return LoanPool.from_columns({name: table.column(name) for name in table.column_names})
+    except EngineError as exc:
+        raise ValidationFailed.from_engine(exc, prefix=("body", "pool", "loans")) from exc
+
+
+def pool_from_columns(columns: Mapping[str, list[Any]]) -> LoanPool:
+    """Inline columnar pool -> LoanPool; problems are located as pool.columns.<field>.<row>."""
+    try:
+        return LoanPool.from_columns(dict(columns))
+    except InvalidInput as exc:
+        raise ValidationFailed(
+            [
+                {
+                    "loc": [
+                        "body",
+                        "pool",
+                        "columns",
+                        p.column,
+                        *([p.row] if p.row is not None else []),
+                    ],
+                    "msg": p.reason,
+                    "type": "invalid_value",
+                }
+                for p in exc.problems
+            ]
+        ) from exc
+    except EngineError as exc:
+        raise ValidationFailed.from_engine(exc, prefix=("body", "pool", "columns")) from exc
+
+
+async def store_inline_pool(
+    session: AsyncSession, pool: LoanPool, *, owner_id: str, name: str, request_id: str | None
+) -> Pool:
+    row = await anyio.to_thread.run_sync(
+        lambda: _pool_row(
+            pool,
+            owner_id=owner_id,
+            name=name,
+            origin="inline",
+            source_format="json",
+            column_map=None,
+            request_id=request_id,
+        )
+    )
+    return await PoolRepository(session).add(row)
+
+
+async def load_pool(session: AsyncSession, *, owner_id: str, pool_id: str) -> tuple[Pool, LoanPool]:
+    """The stored pool of `owner_id` (NotFound for a missing or another user's pool)."""
+    row = await PoolRepository(session).get_owned(owner_id, pool_id)
+    if row is None:
+        raise NotFound("pool not found")
+    pool = await anyio.to_thread.run_sync(columnar.pool_from_parquet, row.data)
+    return row, pool
+
+
+async def get_pool(session: AsyncSession, *, owner_id: str, pool_id: str) -> Pool:
+    row = await PoolRepository(session).get_owned(owner_id, pool_id, with_data=False)
+    if row is None:
+        raise NotFound("pool not found")
+    return row
+
+
+async def list_pools(
+    session: AsyncSession, *, owner_id: str, limit: int, offset: int
+) -> tuple[list[Pool], int]:
+    return await PoolRepository(session).list_owned(owner_id, limit=limit, offset=offset)
