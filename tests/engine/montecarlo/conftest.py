@@ -67,7 +67,7 @@ def sifma_hand(
         pp = smm[i - 1] * perf * af
         sc = (perf - nd) * (1 - af)
         interest = (perf + fcl) * net / 12 - (nd + fcl) * net / 12
-        if i > lag:
+        if i > lag and new_def[i - lag] > 0:
             adb = new_def[i - lag] * (sch(i - 1) / sch(i - 1 - lag) if advancing else 1.0)
             old = new_def[i - lag]
         else:

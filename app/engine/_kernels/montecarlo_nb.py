@@ -1,0 +1,311 @@
+"""Numba kernels of the Monte Carlo projection: rep-lines × paths under SIFMA rules (DOMAIN.md §3).
+
+Each path is projected month by month for every rep-line with its own SMM from the
+rate-driven prepayment model (app/engine/prepayment_model.py) and MDR (times an optional macro
+multiplier), and reduced to per-path figures inside the kernel, so no (paths × months × loans)
+array is ever stored. Timing: month i = 1..N ends at t_i = i/12 years; the path's discount factor
+to t_i is exp(−Δ·Σ_{j<i} r_j) (continuous compounding, rates held over each month).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+DT = 1.0 / 12.0
+EXP_CLIP = 350.0
+
+
+@njit(cache=True)
+def mortgage_yield_nb(cf: np.ndarray, price: float, guess: float) -> float:
+    """Monthly-compounded annual yield y with price = Σ_k cf_k·(1 + y/12)^−k, k = 1..N.
+
+    Newton on v = 1/(1 + y/12) from `guess` (an annual yield): f(v) = Σ cf_k v^k is increasing
+    and convex for v > 0 when cf >= 0, so Newton converges monotonically after at most one
+    step. The polynomial is evaluated as even and odd halves in w = v² (four independent
+    Horner chains). NaN when Σ cf = 0 or price <= 0.
+    """
+    n = cf.shape[0]
+    total = 0.0
+    for k in range(n):
+        total += cf[k]
+    if total <= 0.0 or price <= 0.0:
+        return np.nan
+    v = 1.0 / (1.0 + guess / 12.0)
+    if not v > 0.0:
+        v = 1.0
+    n_even = (n + 1) // 2
+    n_odd = n // 2
+    for _ in range(100):
+        w = v * v
+        e = 0.0  # E(w) = Σ cf[2m]·w^m
+        de = 0.0  # E'(w)
+        for m in range(n_even - 1, -1, -1):
+            de = de * w + e
+            e = e * w + cf[2 * m]
+        o = 0.0  # O(w) = Σ cf[2m+1]·w^m
+        do = 0.0
+        for m in range(n_odd - 1, -1, -1):
+            do = do * w + o
+            o = o * w + cf[2 * m + 1]
+        g = e + v * o  # g(v) = Σ cf[k]·v^k, f = v·g
+        dg = 2.0 * v * de + o + 2.0 * w * do
+        f = v * g - price
+        step = f / (g + v * dg)
+        v -= step
+        if abs(step) <= 1e-14 * v:
+            break
+    return 12.0 * (1.0 / v - 1.0)
+
+
+@njit(cache=True, parallel=True)
+def mc_project_nb(
+    short_rates: np.ndarray,
+    mort_c: np.ndarray,
+    mort_d: float,
+    macro_mult: np.ndarray,
+    balance: np.ndarray,
+    note_rate: np.ndarray,
+    net_rate: np.ndarray,
+    age: np.ndarray,
+    sch: np.ndarray,
+    af: np.ndarray,
+    mdr: np.ndarray,
+    severity: np.ndarray,
+    lag: int,
+    advancing: bool,
+    turnover_smm: float,
+    refi_smm_max: float,
+    refi_steepness: float,
+    refi_midpoint: float,
+    burnout: float,
+    seasoning_months: float,
+    pv_disc: np.ndarray,
+    yield_price: float,
+    yield_guess: float,
+    out_cfd: np.ndarray,
+    out_cf: np.ndarray,
+    out_pv: np.ndarray,
+    out_wal: np.ndarray,
+    out_loss: np.ndarray,
+    out_yield: np.ndarray,
+) -> None:
+    """Project every path; write per-path results.
+
+    short_rates (P, N); mort_c (N,), mort_d: mortgage rate m = mort_c[i] + mort_d·r;
+    macro_mult (P, N) default multipliers or shape (0, 0) for none; per loan (L,): balance,
+    note_rate (gross, for incentive), net_rate (paid to investors), age (months), severity;
+    sch (N+1, L) scheduled balance factors SCH(k); af (N, L) AF(i) = SCH(i)/SCH(i−1);
+    mdr (N, L) base monthly default rates (zero in the last `lag` months of each term);
+    pv_disc (N,) extra discount exp(−s·t_i) for the PV spread s; yield_price, yield_guess: the
+    price at which each path's yield is solved and the solver's starting yield.
+    Outputs: out_cfd (P, N) path-discounted total cash flow (spread 0), out_cf (P, N) the
+    undiscounted total cash flow or shape (0, N) to skip, out_pv/out_wal (years)/out_loss/
+    out_yield (P,).
+    """
+    n_paths, n = short_rates.shape
+    n_loans = balance.shape[0]
+    has_macro = macro_mult.shape[0] > 0
+    keep_cf = out_cf.shape[0] > 0
+    # with no ramp, any factor >= 1 makes min((age + month)·inv_seas, 1) equal 1
+    inv_seas = 1.0 / seasoning_months if seasoning_months > 0.0 else 1.0
+    loan_e = np.empty(n_loans)
+    for j in range(n_loans):
+        z = -refi_steepness * (note_rate[j] - refi_midpoint)
+        loan_e[j] = math.exp(min(max(z, -EXP_CLIP), EXP_CLIP))
+    has_defaults = lag > 0
+    for i in range(n):
+        for j in range(n_loans):
+            if mdr[i, j] > 0.0:
+                has_defaults = True
+    ring = lag + 1
+    for p in prange(n_paths):
+        perf = balance.copy()
+        fcl = np.zeros(n_loans)
+        expo = np.zeros(n_loans)
+        nd_l = np.zeros(n_loans)
+        flow_l = np.empty(n_loans)
+        prin_l = np.empty(n_loans)
+        hist = np.zeros((ring, n_loans))
+        cfbuf = np.empty(n)
+        log_df = 0.0
+        pv = 0.0
+        wal_num = 0.0
+        wal_den = 0.0
+        loss_tot = 0.0
+        for i in range(n):
+            r = short_rates[p, i]
+            m = mort_c[i] + mort_d * r
+            big_m = math.exp(min(max(refi_steepness * m, -EXP_CLIP), EXP_CLIP))
+            mult = macro_mult[p, i] if has_macro else 1.0
+            log_df -= DT * r
+            df = math.exp(log_df)
+            month = i + 1.0
+            # 1) performing balances: branch-free so the loop over lines vectorises
+            for j in range(n_loans):
+                pb = perf[j]
+                a = af[i, j]
+                md = min(mdr[i, j] * mult, 1.0)
+                ramp = min((age[j] + month) * inv_seas, 1.0)
+                s_b = 1.0 / ((1.0 + loan_e[j] * big_m) * (1.0 + burnout * expo[j]))
+                smm = min(ramp * (turnover_smm + refi_smm_max * s_b), 1.0 - md)
+                expo[j] += max(note_rate[j] - m, 0.0) * DT
+                nd = md * pb
+                pp = smm * pb * a
+                sc = (pb - nd) * (1.0 - a)
+                perf[j] = pb - nd - pp - sc
+                nd_l[j] = nd
+                prin_l[j] = sc + pp
+                flow_l[j] = (pb - nd) * net_rate[j] * DT + sc + pp
+            loss_m = 0.0
+            if has_defaults:
+                # 2) defaulted balances: liquidation `lag` months later (DOMAIN.md §3)
+                slot_now = (i + 1) % ring
+                slot_old = (i + 1 - lag) % ring
+                for j in range(n_loans):
+                    nd = nd_l[j]
+                    a = af[i, j]
+                    if lag == 0:
+                        old = nd
+                    elif i + 1 > lag:
+                        old = hist[slot_old, j]
+                    else:
+                        old = 0.0
+                    hist[slot_now, j] = nd
+                    if advancing and lag > 0 and old > 0.0:
+                        adb = old * sch[i, j] / sch[i - lag, j]
+                    else:
+                        adb = old
+                    am_def = (nd + fcl[j] - adb) * (1.0 - a) if advancing else 0.0
+                    fcl[j] = fcl[j] + nd - adb - am_def
+                    loss = min(severity[j] * old, adb)
+                    extra = am_def + adb - loss
+                    prin_l[j] += extra
+                    flow_l[j] += extra
+                    loss_m += loss
+            # 3) sums over lines in line order
+            cf = 0.0
+            prin = 0.0
+            for j in range(n_loans):
+                cf += flow_l[j]
+                prin += prin_l[j]
+            cfbuf[i] = cf
+            out_cfd[p, i] = cf * df
+            if keep_cf:
+                out_cf[p, i] = cf
+            pv += cf * df * pv_disc[i]
+            wal_num += month * DT * prin
+            wal_den += prin
+            loss_tot += loss_m
+        out_pv[p] = pv
+        out_wal[p] = wal_num / wal_den if wal_den > 0.0 else 0.0
+        out_loss[p] = loss_tot
+        out_yield[p] = mortgage_yield_nb(cfbuf, yield_price, yield_guess)
+
+
+def mc_project_ref(
+    short_rates: np.ndarray,
+    mort_c: np.ndarray,
+    mort_d: float,
+    macro_mult: np.ndarray,
+    balance: np.ndarray,
+    note_rate: np.ndarray,
+    net_rate: np.ndarray,
+    age: np.ndarray,
+    sch: np.ndarray,
+    af: np.ndarray,
+    mdr: np.ndarray,
+    severity: np.ndarray,
+    lag: int,
+    advancing: bool,
+    turnover_smm: float,
+    refi_smm_max: float,
+    refi_steepness: float,
+    refi_midpoint: float,
+    burnout: float,
+    seasoning_months: float,
+    pv_disc: np.ndarray,
+    yield_price: float,
+) -> dict[str, np.ndarray]:
+    """Plain NumPy reference of `mc_project_nb` (vectorised over paths × loans, loop on months).
+
+    Returns cfd, cf (P, N) and pv, wal, loss, yield (P,); yields by a separate bisection.
+    """
+    n_paths, n = short_rates.shape
+    n_loans = balance.shape[0]
+    perf = np.tile(balance, (n_paths, 1))
+    fcl = np.zeros((n_paths, n_loans))
+    expo = np.zeros((n_paths, n_loans))
+    hist = np.zeros((n + 1, n_paths, n_loans))
+    log_df = np.zeros(n_paths)
+    cf_all = np.zeros((n_paths, n))
+    cfd = np.zeros((n_paths, n))
+    prin_all = np.zeros((n_paths, n))
+    loss_tot = np.zeros(n_paths)
+    z = np.clip(-refi_steepness * (note_rate - refi_midpoint), -EXP_CLIP, EXP_CLIP)
+    loan_e = np.exp(z)
+    for i in range(n):
+        month = i + 1
+        r = short_rates[:, i]
+        m = mort_c[i] + mort_d * r
+        big_m = np.exp(np.clip(refi_steepness * m, -EXP_CLIP, EXP_CLIP))
+        mult = macro_mult[:, i] if macro_mult.shape[0] else np.ones(n_paths)
+        log_df -= DT * r
+        a = af[i][None, :]
+        md = np.minimum(mdr[i][None, :] * mult[:, None], 1.0)
+        if seasoning_months > 0:
+            ramp = np.minimum((age + month) / seasoning_months, 1.0)[None, :]
+        else:
+            ramp = 1.0
+        s_b = 1.0 / ((1.0 + loan_e[None, :] * big_m[:, None]) * (1.0 + burnout * expo))
+        smm = np.minimum(ramp * (turnover_smm + refi_smm_max * s_b), 1.0 - md)
+        expo += np.maximum(note_rate[None, :] - m[:, None], 0.0) * DT
+        nd = md * perf
+        pp = smm * perf * a
+        sc = (perf - nd) * (1.0 - a)
+        interest = (perf - nd) * net_rate[None, :] * DT
+        perf = perf - nd - pp - sc
+        hist[month] = nd
+        if month > lag:
+            old = hist[month - lag]
+            if advancing and lag > 0:
+                den = sch[i - lag]
+                ratio = np.divide(sch[i], den, out=np.zeros_like(den), where=den > 0)
+                adb = old * ratio[None, :]
+            else:
+                adb = old
+        else:
+            old = np.zeros_like(nd)
+            adb = old
+        am_def = (nd + fcl - adb) * (1.0 - a) if advancing else np.zeros_like(nd)
+        fcl = fcl + nd - adb - am_def
+        loss = np.minimum(severity[None, :] * old, adb)
+        principal = sc + pp + am_def + adb - loss
+        cf = (interest + principal).sum(axis=1)
+        cf_all[:, i] = cf
+        cfd[:, i] = cf * np.exp(log_df)
+        prin_all[:, i] = principal.sum(axis=1)
+        loss_tot += loss.sum(axis=1)
+    t = np.arange(1, n + 1) * DT
+    pv = cfd @ pv_disc
+    den = prin_all.sum(axis=1)
+    wal = np.where(den > 0, (prin_all @ t) / np.where(den > 0, den, 1.0), 0.0)
+    yld = np.array([_yield_bisect(row, yield_price) for row in cf_all])
+    return {"cfd": cfd, "cf": cf_all, "pv": pv, "wal": wal, "loss": loss_tot, "yield": yld}
+
+
+def _yield_bisect(cf: np.ndarray, price: float) -> float:
+    """Independent monthly-compounded yield by bisection on v = 1/(1 + y/12) in (0, 2]."""
+    if cf.sum() <= 0 or price <= 0:
+        return float("nan")
+    k = np.arange(1, cf.size + 1)
+    lo, hi = 1e-9, 2.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if float(np.sum(cf * mid**k)) > price:
+            hi = mid
+        else:
+            lo = mid
+    return 12.0 * (1.0 / (0.5 * (lo + hi)) - 1.0)
