@@ -25,6 +25,8 @@ import numpy as np
 from scipy.optimize import brentq
 
 from app.engine._kernels.montecarlo_nb import mc_project_nb
+from app.engine.analytics.conventions import Compounding
+from app.engine.analytics.measures import z_spread as analytics_z_spread
 from app.engine.errors import ConvergenceError, FieldProblem, InvalidInput, UnreachablePrice
 from app.engine.prepayment_model import RefiPrepaymentModel
 from app.engine.rates.curve import DiscountCurve, shift_curve
@@ -655,10 +657,17 @@ def deterministic_cashflows(req: MonteCarloRequest) -> np.ndarray:
 
 
 def z_spread(cashflows: np.ndarray, times: np.ndarray, curve: DiscountCurve, price: float) -> float:
-    """Z-spread: constant spread added to the curve's continuously compounded zero rates that
-    prices `cashflows` (at `times`, years) to `price` (DOMAIN.md §5)."""
-    df = np.asarray(curve.discount(np.asarray(times, dtype=np.float64)), dtype=np.float64)
-    return solve_spread(np.asarray(cashflows) * df, times, price)
+    """Z-spread: constant continuously compounded spread added to the curve's zero rates that
+    prices `cashflows` (at `times`, years) to `price` (DOMAIN.md §5); the analytics solver."""
+    return float(
+        analytics_z_spread(
+            np.asarray(cashflows, dtype=np.float64),
+            np.asarray(times, dtype=np.float64),
+            curve,  # type: ignore[arg-type]  # only discount(t) is used
+            float(price),
+            Compounding.CONTINUOUS,
+        )
+    )
 
 
 def merge_chunks(req: MonteCarloRequest, chunks: Sequence[ChunkResult]) -> MonteCarloResult:

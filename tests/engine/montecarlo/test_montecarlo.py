@@ -456,3 +456,14 @@ def test_zero_vol_single_line_equals_project_pool_cpr_vector(curve) -> None:
     cpr = 1 - (1 - smm) ** 12
     proj = project_pool(pool, Assumptions(prepayment=Speed(SpeedKind.CPR_VECTOR, values=cpr)))
     np.testing.assert_allclose(cf, proj.columns["total_cashflow"], rtol=1e-10, atol=1e-8)
+
+
+def test_runs_on_analytics_zero_curve() -> None:
+    from app.engine.analytics.curves import ZeroCurve
+
+    zc = ZeroCurve([0.25, 1, 2, 5, 10, 30], [0.051, 0.048, 0.045, 0.043, 0.044, 0.046])
+    req = request(
+        zc, rate_model=HullWhite(0.05, 0.0), prepayment=FIXED, price=1_000_000.0, n_paths=32
+    )
+    res = run_monte_carlo(req)
+    assert abs(res.oas - hand_zspread(deterministic_cashflows(req), zc, 1_000_000.0)) < 1e-8

@@ -195,3 +195,15 @@ def test_bad_parameters_are_named() -> None:
         simulate_short_rates(
             calibrate(CIR(), FlatCurve(0.03), 12), block_rng(0, 0), 4, antithetic=True
         )
+
+
+@pytest.mark.parametrize("interpolation", ["linear_zero", "log_linear_discount", "flat_forward"])
+def test_hull_white_fits_analytics_zero_curve(interpolation: str) -> None:
+    from app.engine.analytics.curves import ZeroCurve
+
+    zc = ZeroCurve(
+        [0.25, 1, 2, 5, 10, 30], [0.051, 0.048, 0.045, 0.043, 0.044, 0.046], interpolation
+    )
+    model = calibrate(HullWhite(0.03, 0.01), zc, 360)
+    t = np.arange(361) * DT
+    np.testing.assert_allclose(np.exp(model.model_log_df), zc.discount(t), rtol=0, atol=1e-10)
