@@ -9,11 +9,14 @@ from fastapi import FastAPI
 
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
+from app.api.ws import router as ws_router
 from app.core.auth import TokenVerifier, enforce_bind_policy
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
+from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.tasks.dispatch import JobsRuntime
 
 VERSION = "0.1.0"
 API_PREFIX = "/api/v1"
@@ -47,9 +50,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.should_migrate_on_start:
             await database.migrate()
+        app.state.jobs = JobsRuntime(settings, database)  # job dispatch + progress hub
+        await app.state.jobs.start()
         try:
             yield
         finally:
+            await app.state.jobs.close()
             await database.dispose()
 
     app = FastAPI(
@@ -73,10 +79,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_limit=settings.max_upload_bytes,
         upload_prefixes=(f"{API_PREFIX}/pools",),
     )
+    install_platform(app, settings)  # logs, Sentry, cache, rate limits, headers, metrics
     app.add_middleware(RequestContextMiddleware)  # added last = outermost
 
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
+    app.include_router(ws_router)
     return app
 
 

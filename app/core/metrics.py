@@ -50,8 +50,8 @@ _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 _CACHE_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0)
 _BYTES_BUCKETS = tuple(float(4**k) for k in range(4, 15))  # 256 B .. 256 MiB
 _ENGINE_SECONDS_BUCKETS = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 10.0, 30.0, 60.0, 300.0)
-# loan-periods per second, log-spaced 1e4 .. 1e10
-_THROUGHPUT_BUCKETS = tuple(float(10 ** (k / 2)) for k in range(8, 21))
+# loan-periods per second: 1, 2.5, 5 x 10^k from 1e4 to 1e10
+_THROUGHPUT_BUCKETS = tuple(m * 10.0**k for k in range(4, 10) for m in (1.0, 2.5, 5.0)) + (1e10,)
 
 # --- HTTP ---------------------------------------------------------------------------------
 HTTP_REQUESTS = Counter(
