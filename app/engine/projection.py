@@ -137,7 +137,7 @@ def project_pool(
     *,
     loan_level: bool = False,
     balance_paths: bool = False,
-    engine: Engine = "reference",
+    engine: Engine = "numba",
 ) -> Projection:
     """Project a pool's monthly cash flows (SIFMA standard formulas, DOMAIN.md §3).
 

@@ -179,7 +179,9 @@ def project_reference(
         lost_int = (new_def + fcl) * net / 12.0
         serv = perf * (c - net) / 12.0
         fcl_new = fcl + new_def - adb - am_def
-        perf_new = perf - new_def - prepay - sched
+        # = perf - new_def - prepay - sched, written as the product so it is exactly 0, never
+        # a rounding residue below 0, when a loan pays off
+        perf_new = perf * af * (1.0 - s - d)
 
         flows = {
             "default": new_def,
