@@ -10,6 +10,7 @@ import socket
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -143,8 +144,9 @@ def pg_url() -> str:
         )
         await conn.close()
 
-    try:
-        asyncio.run(ping())
+    try:  # in a thread: this fixture may be first requested from inside a running event loop
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(asyncio.run, ping()).result()
     except Exception as exc:  # noqa: BLE001 - any failure means "not available"
         pytest.skip(f"PostgreSQL at {url} refused a connection: {exc}")
     return url
@@ -157,3 +159,41 @@ def redis_url() -> str:
     if not _port_open(url, 6379):
         pytest.skip(f"Redis at {url} does not answer")
     return url
+
+
+async def _pg_exec(url: str, sql: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(url.replace("postgresql+asyncpg://", "postgresql://"), timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def pg_schema(pg_url: str) -> AsyncIterator[str]:
+    """A throwaway PostgreSQL schema (DATABASE_SCHEMA) dropped with everything in it afterwards."""
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    await _pg_exec(pg_url, f'CREATE SCHEMA "{schema}"')
+    try:
+        yield schema
+    finally:
+        await _pg_exec(pg_url, f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def any_db_settings(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[Settings]:
+    """Test settings on SQLite and on the local PostgreSQL (own schema, migrated at start-up)."""
+    if request.param == "sqlite":
+        yield make_settings(tmp_path)
+        return
+    url = request.getfixturevalue("pg_url")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    await _pg_exec(url, f'CREATE SCHEMA "{schema}"')
+    try:
+        yield make_settings(tmp_path, database_url=url, database_schema=schema)
+    finally:
+        await _pg_exec(url, f'DROP SCHEMA "{schema}" CASCADE')

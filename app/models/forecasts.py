@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.engine.types import CASHFLOW_COLUMNS
 
@@ -326,12 +326,13 @@ class ForecastRequest(BaseModel):
     valuation: ValuationIn | None = None
     options: OptionsIn = Field(default_factory=OptionsIn)
 
-    @model_validator(mode="after")
-    def _unique_scenarios(self) -> ForecastRequest:
-        names = [s.name for s in self.scenarios]
+    @field_validator("scenarios")
+    @classmethod
+    def _unique_scenarios(cls, scenarios: list[ScenarioIn]) -> list[ScenarioIn]:
+        names = [s.name for s in scenarios]
         if len(names) != len(set(names)):
             raise ValueError("scenario names must be unique")
-        return self
+        return scenarios
 
 
 # --- responses --------------------------------------------------------------------------

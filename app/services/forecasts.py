@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.db import Database
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import NotFound, ValidationFailed, engine_problems
 from app.engine.errors import EngineError
 from app.engine.pool import LoanPool
 from app.engine.projection import Projection, horizon, project_pool
@@ -66,7 +66,22 @@ class ScenarioPlan:
     name: str
     inputs: dict[str, Any]  # the resolved AssumptionsIn as JSON
     assumptions: Assumptions
-    loc: tuple[str | int, ...]  # where this scenario's assumptions are in the request body
+    index: int | None  # position in body.scenarios, None for the implicit base scenario
+    overridden: frozenset[str]  # assumption fields this scenario overrides
+
+    def loc(self, field: str | None) -> tuple[str | int, ...]:
+        """Body location of an assumption field: the scenario's override or the base."""
+        if self.index is not None and field in self.overridden:
+            return ("body", "scenarios", self.index, "assumptions", field)
+        return ("body", "assumptions", *([field] if field else []))
+
+    def error(self, exc: EngineError) -> ValidationFailed:
+        """An engine error about these assumptions, located in the request body."""
+        problems = engine_problems(exc)
+        for p in problems:
+            field = p["loc"][-1] if p["loc"] else None
+            p["loc"] = [*self.loc(field if isinstance(field, str) else None), *p["loc"][1:-1]]
+        return ValidationFailed(problems)
 
 
 @dataclass(frozen=True)
@@ -109,17 +124,19 @@ def to_assumptions(a: AssumptionsIn) -> Assumptions:
     )
 
 
-def scenario_inputs(req: ForecastRequest) -> list[tuple[str, AssumptionsIn, tuple[str | int, ...]]]:
-    """(name, merged assumptions, body location) per scenario; no scenarios -> one 'base'."""
+def scenario_inputs(
+    req: ForecastRequest,
+) -> list[tuple[str, AssumptionsIn, int | None, frozenset[str]]]:
+    """(name, merged assumptions, index, overridden fields) per scenario; none -> one 'base'."""
     if not req.scenarios:
-        return [("base", req.assumptions, ("body", "assumptions"))]
+        return [("base", req.assumptions, None, frozenset())]
     out = []
     for i, sc in enumerate(req.scenarios):
-        overrides = sc.assumptions.model_dump(exclude_unset=True)
+        overridden = frozenset(sc.assumptions.model_dump(exclude_unset=True))
         merged = req.assumptions.model_copy(
-            update={k: getattr(sc.assumptions, k) for k in overrides}
+            update={k: getattr(sc.assumptions, k) for k in overridden}
         )
-        out.append((sc.name, merged, ("body", "scenarios", i, "assumptions")))
+        out.append((sc.name, merged, i, overridden))
     return out
 
 
@@ -149,17 +166,25 @@ def check_limits(req: ForecastRequest, settings: Settings) -> None:
 def plan_forecast(pool: LoanPool, req: ForecastRequest, settings: Settings) -> ForecastPlan:
     """Map each scenario to engine Assumptions and check the horizon and loan-level limits."""
     scenarios: list[ScenarioPlan] = []
-    for name, a_in, loc in scenario_inputs(req):
-        assumptions = to_assumptions(a_in)
+    for name, a_in, index, overridden in scenario_inputs(req):
+        sc = ScenarioPlan(
+            name, a_in.model_dump(mode="json"), to_assumptions(a_in), index, overridden
+        )
+        if a_in.n_periods is not None and a_in.n_periods > settings.max_periods:
+            raise ValidationFailed.single(
+                sc.loc("n_periods"),
+                f"must be at most {settings.max_periods} months (MAX_PERIODS)",
+            )
         try:
-            n_periods = horizon(pool, assumptions)
+            n_periods = horizon(pool, sc.assumptions)
         except EngineError as exc:
-            raise ValidationFailed.from_engine(exc, prefix=loc) from exc
+            raise sc.error(exc) from exc
         if n_periods > settings.max_periods:
             raise ValidationFailed.single(
-                [*loc, "n_periods"],
-                f"the projection needs {n_periods} months, more than the limit of "
-                f"{settings.max_periods} (MAX_PERIODS)",
+                sc.loc("n_periods"),
+                f"the projection needs {n_periods} months (longest remaining term plus the "
+                f"recovery lag), more than the limit of {settings.max_periods} (MAX_PERIODS); "
+                "set a shorter n_periods",
             )
         if req.options.balance_paths and req.options.loan_level:
             cells = len(pool) * n_periods * max(1, len(req.scenarios))
@@ -169,7 +194,7 @@ def plan_forecast(pool: LoanPool, req: ForecastRequest, settings: Settings) -> F
                     f"{cells} loan x period x scenario values is more than the limit of "
                     f"{settings.max_loan_level_cells} (MAX_LOAN_LEVEL_CELLS)",
                 )
-        scenarios.append(ScenarioPlan(name, a_in.model_dump(mode="json"), assumptions, loc))
+        scenarios.append(sc)
     return ForecastPlan(pool, scenarios, req.valuation, req.options)
 
 
@@ -236,7 +261,7 @@ def compute_forecast(plan: ForecastPlan) -> list[ScenarioOutcome]:
                 balance_paths=plan.options.loan_level and plan.options.balance_paths,
             )
         except EngineError as exc:
-            raise ValidationFailed.from_engine(exc, prefix=sc.loc) from exc
+            raise sc.error(exc) from exc
         analytics = None
         if analytics_available():
             try:

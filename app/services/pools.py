@@ -130,7 +130,9 @@ async def upload_pool(
 def pool_from_loans(rows: list[dict[str, Any]]) -> LoanPool:
     """Inline loans (JSON objects) -> LoanPool; columns are built by Arrow, not a Python loop."""
     try:
-        table = pa.Table.from_pylist(rows)
+        # pa.array infers one struct type from ALL rows (the union of keys, ints widened to
+        # floats); Table.from_pylist would take the keys of the first row only.
+        table = pa.Table.from_struct_array(pa.array(rows))
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise ValidationFailed.single(
             ["body", "pool", "loans"], f"a field has values of different types across loans: {exc}"
