@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import numpy as np
 from scipy.optimize import brentq
 
 from app.engine.errors import ConvergenceError, UnreachablePrice
@@ -80,11 +81,17 @@ def solve(
     what: str = "root",
     field: str | None = None,
 ) -> float:
-    """Root of f in [lower, upper]: bracket from `guess`, then Brent to ~machine precision."""
-    a, b = find_bracket(f, guess, lower, upper, step=step, what=what, field=field)
-    if a == b:
-        return a
-    root, info = brentq(f, a, b, xtol=XTOL, rtol=RTOL, maxiter=MAXITER, full_output=True, disp=False)
+    """Root of f in [lower, upper]: bracket from `guess`, then Brent to ~machine precision.
+
+    Overflow while probing extreme values is expected (it reads as "not finite") and silenced.
+    """
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        a, b = find_bracket(f, guess, lower, upper, step=step, what=what, field=field)
+        if a == b:
+            return a
+        root, info = brentq(
+            f, a, b, xtol=XTOL, rtol=RTOL, maxiter=MAXITER, full_output=True, disp=False
+        )
     if not info.converged:
         raise ConvergenceError(
             f"{what}: Brent did not converge in {MAXITER} iterations ({info.flag})", field=field

@@ -1,0 +1,318 @@
+"""Vectorised IRR and XIRR: one Numba kernel call solves many cash-flow vectors.
+
+Per row: check inputs, Newton from a cheap guess until the step is tiny, then prove a bracket
+(a sign change of NPV across an interval of width ~1e-13 around the root) and polish inside it
+with safeguarded Newton (bisection when Newton would leave the bracket). A row that cannot be
+bracketed or does not converge gets a status code instead of a number: nothing is silent.
+The plain references are `app.engine.analytics.measures.irr` / `xirr` (Brent on NumPy).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+OK = 0
+EMPTY = 1  # no non-zero flow
+NON_FINITE = 2  # NaN or inf among the flows
+NO_SIGN_CHANGE = 3
+NO_BRACKET = 4  # no sign change of NPV found in the rate range
+NOT_CONVERGED = 5
+BAD_DATES = 6  # dates not ascending (XIRR)
+
+STATUS_TEXT = {
+    OK: "ok",
+    EMPTY: "empty cash flow",
+    NON_FINITE: "NaN or infinite amount",
+    NO_SIGN_CHANGE: "amounts never change sign",
+    NO_BRACKET: "no rate in range sets NPV to zero",
+    NOT_CONVERGED: "solver did not converge",
+    BAD_DATES: "dates must be ascending",
+}
+
+R_MIN = -0.999  # lowest periodic (IRR) or annual (XIRR) rate searched
+R_MAX = 100.0
+INV365 = 1.0 / 365.0
+MAX_ITER = 100
+LADDER = np.array([0.0, 0.05, -0.05, 0.2, -0.2, 0.5, -0.5, 1.0, -0.8, 3.0, -0.95, 10.0, -0.99, 100.0])
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _poly(c, x, reverse):
+    """P(x) = Σ_k a_k x^k with a_k = c[k] (or c[m−1−k] when `reverse`), with P'(x), P''(x).
+
+    Split into four interleaved polynomials in u = x^4, P = Σ_s x^s E_s(u), each evaluated
+    with its derivatives by Horner's rule, so the floating-point pipeline stays full.
+    """
+    m = c.shape[0]
+    base = m - 1 if reverse else 0
+    sgn = -1 if reverse else 1
+    u = (x * x) * (x * x)
+    e0 = e1 = e2 = e3 = 0.0
+    f0 = f1 = f2 = f3 = 0.0  # E_s'(u)
+    h0 = h1 = h2 = h3 = 0.0  # E_s''(u) / 2
+    nb = (m + 3) // 4
+    # Top block: lanes past the last coefficient contribute zero.
+    k = 4 * (nb - 1)
+    e0 = c[base + sgn * k]
+    e1 = c[base + sgn * (k + 1)] if k + 1 < m else 0.0
+    e2 = c[base + sgn * (k + 2)] if k + 2 < m else 0.0
+    e3 = c[base + sgn * (k + 3)] if k + 3 < m else 0.0
+    for b in range(nb - 2, -1, -1):
+        j = base + sgn * 4 * b
+        h0 = h0 * u + f0
+        h1 = h1 * u + f1
+        h2 = h2 * u + f2
+        h3 = h3 * u + f3
+        f0 = f0 * u + e0
+        f1 = f1 * u + e1
+        f2 = f2 * u + e2
+        f3 = f3 * u + e3
+        e0 = e0 * u + c[j]
+        e1 = e1 * u + c[j + sgn]
+        e2 = e2 * u + c[j + 2 * sgn]
+        e3 = e3 * u + c[j + 3 * sgn]
+    x2 = x * x
+    x3 = x2 * x
+    ux = 4.0 * x3  # du/dx
+    uxx = 12.0 * x2
+    h0 *= 2.0
+    h1 *= 2.0
+    h2 *= 2.0
+    h3 *= 2.0
+    p = e0 + x * e1 + x2 * e2 + x3 * e3
+    dp = (e1 + 2.0 * x * e2 + 3.0 * x2 * e3) + ux * (f0 + x * f1 + x2 * f2 + x3 * f3)
+    d2p = (
+        (2.0 * e2 + 6.0 * x * e3)
+        + 2.0 * ux * (f1 + 2.0 * x * f2 + 3.0 * x2 * f3)
+        + (ux * ux) * (h0 + x * h1 + x2 * h2 + x3 * h3)
+        + uxx * (f0 + x * f1 + x2 * f2 + x3 * f3)
+    )
+    return p, dp, d2p
+
+
+@njit(cache=True, inline="always")
+def _irr_eval(c, r):
+    """Sign-preserving NPV g(r) of flows c at periods 0..m−1, with dg/dr and d²g/dr².
+
+    r >= 0: g = Σ c_k x^k, x = 1/(1+r) (the NPV itself, bounded by Σ|c|).
+    r < 0:  g = Σ c_k x^(m−1−k), x = 1+r: (1+r)^(m−1) × NPV, same sign and roots, bounded.
+    """
+    if r >= 0.0:
+        x = 1.0 / (1.0 + r)
+        p, dp, d2p = _poly(c, x, False)
+        # dx/dr = −x², d²x/dr² = 2x³
+        return p, -dp * x * x, d2p * x**4 + 2.0 * dp * x**3
+    p, dp, d2p = _poly(c, 1.0 + r, True)
+    return p, dp, d2p
+
+
+@njit(cache=True, inline="always", fastmath={"contract"})
+def _xirr_eval(c, d, gaps, r, table):
+    """g(r) = Σ c_i (1+r)^(−t_i), t_i = d_i/365 (d ascending integer days from the first
+    flow), with dg/dr and d²g/dr². Powers are built along the day gaps (`gaps[i]` = d_i − d_i−1,
+    or −1 when too long for the table) from a table of q^gap, q = (1+r)^(−1/365)."""
+    m = c.shape[0]
+    lq = -math.log1p(r) / 365.0
+    gmax = table.shape[0] - 1
+    q = math.exp(lq)
+    table[0] = 1.0
+    for g in range(1, gmax + 1):
+        table[g] = table[g - 1] * q
+    w = math.exp(lq * d[0])
+    s = 0.0
+    s1 = 0.0
+    s2 = 0.0
+    for i in range(m):
+        if i > 0:
+            gap = gaps[i]
+            w = w * table[gap] if gap >= 0 else math.exp(lq * d[i])
+        t = d[i] * INV365
+        cw = c[i] * w
+        s += cw
+        s1 += t * cw
+        s2 += t * t * cw
+    a = 1.0 + r
+    return s, -s1 / a, (s2 + s1) / (a * a)
+
+
+@njit(cache=True)
+def _check_and_guess(c, d, use_dates):
+    """(status, guess) in one pass: status OK if the row is usable; the guess is the rate that
+    grows the outflows into the inflows over the gap between their mean times
+    (t = period index, or day/365 for XIRR)."""
+    pos = False
+    neg = False
+    a_in = 0.0
+    a_out = 0.0
+    t_in = 0.0
+    t_out = 0.0
+    for k in range(c.shape[0]):
+        x = c[k]
+        if not math.isfinite(x):
+            return NON_FINITE, 0.0
+        t = d[k] * INV365 if use_dates else float(k)
+        if x > 0.0:
+            pos = True
+            a_in += x
+            t_in += x * t
+        elif x < 0.0:
+            neg = True
+            a_out -= x
+            t_out -= x * t
+    if not (pos or neg):
+        return EMPTY, 0.0
+    if not (pos and neg):
+        return NO_SIGN_CHANGE, 0.0
+    span = t_in / a_in - t_out / a_out
+    if span <= 0.0:
+        return OK, 0.01
+    r = math.exp(math.log(a_in / a_out) / span) - 1.0
+    return OK, min(max(r, -0.5), 1.0)
+
+
+@njit(cache=True, inline="always")
+def _eval(c, d, gaps, r, table, use_dates):
+    if use_dates:
+        return _xirr_eval(c, d, gaps, r, table)
+    return _irr_eval(c, r)
+
+
+@njit(cache=True)
+def _solve_row(c, d, gaps, table, use_dates):
+    """Return (rate, status) for one row: Halley from a guess, bracket, polish."""
+    st, r = _check_and_guess(c, d, use_dates)
+    if st != OK:
+        return np.nan, st
+    g, g1, g2 = _eval(c, d, gaps, r, table, use_dates)
+    if g == 0.0:
+        return r, OK
+    a = np.nan
+    b = np.nan
+    g_a = 0.0
+    # Phase 1: Halley (cubic) steps; stop when an iterate crosses the root or the step is tiny.
+    for _ in range(40):
+        if not (math.isfinite(g) and math.isfinite(g1) and math.isfinite(g2)) or g1 == 0.0:
+            break
+        den = 2.0 * g1 * g1 - g * g2
+        step = -2.0 * g * g1 / den if den != 0.0 and den * g1 * g1 > 0.0 else -g / g1
+        if abs(step) <= 1e-7 * (1.0 + abs(r)):
+            # Close a bracket just past the root: one probe beyond the next step.
+            width = max(2.0 * abs(step), 2e-14 * (1.0 + abs(r)))
+            probe = r + (width if step >= 0.0 else -width)
+            gp, _d1, _d2 = _eval(c, d, gaps, probe, table, use_dates)
+            if gp == 0.0:
+                return probe, OK
+            if math.isfinite(gp) and (gp > 0.0) != (g > 0.0):
+                lo = min(r, probe)
+                hi = max(r, probe)
+                root = r + step
+                return min(max(root, lo), hi), OK
+            a, g_a, b = r, g, probe  # may not bracket; phase 1b checks
+            break
+        r_new = r + step
+        if r_new <= R_MIN:
+            r_new = 0.5 * (r + R_MIN)
+        elif r_new > R_MAX:
+            r_new = 0.5 * (r + R_MAX)
+        g_new, g1_new, g2_new = _eval(c, d, gaps, r_new, table, use_dates)
+        if g_new == 0.0:
+            return r_new, OK
+        if math.isfinite(g_new) and (g_new > 0.0) != (g > 0.0):
+            a, g_a, b = r, g, r_new
+            break
+        r, g, g1, g2 = r_new, g_new, g1_new, g2_new
+    bracketed = False
+    if not math.isnan(a):
+        gb, _d1, _d2 = _eval(c, d, gaps, b, table, use_dates)
+        bracketed = math.isfinite(gb) and (gb == 0.0 or (gb > 0.0) != (g_a > 0.0))
+    # Phase 1b: a fixed ladder of rates when Halley did not produce a bracket.
+    if not bracketed:
+        prev_r = np.nan
+        prev_g = 0.0
+        for j in range(LADDER.shape[0]):
+            rr = LADDER[j]
+            gg, _d1, _d2 = _eval(c, d, gaps, rr, table, use_dates)
+            if not math.isfinite(gg):
+                continue
+            if gg == 0.0:
+                return rr, OK
+            if not math.isnan(prev_r) and (gg > 0.0) != (prev_g > 0.0):
+                a, g_a, b = prev_r, prev_g, rr
+                bracketed = True
+                break
+            prev_r, prev_g = rr, gg
+        if not bracketed:
+            return np.nan, NO_BRACKET
+    lo = min(a, b)
+    hi = max(a, b)
+    pos_lo = (g_a > 0.0) if lo == a else not (g_a > 0.0)
+    # Phase 2: safeguarded Newton inside [lo, hi] (bisection when Newton leaves it).
+    r = 0.5 * (lo + hi)
+    for _ in range(MAX_ITER):
+        g, g1, _g2 = _eval(c, d, gaps, r, table, use_dates)
+        if g == 0.0:
+            return r, OK
+        if (g > 0.0) == pos_lo:
+            lo = r
+        else:
+            hi = r
+        if hi - lo <= 4e-16 * (1.0 + abs(r)):
+            return r, OK
+        r_new = r - g / g1 if g1 != 0.0 and math.isfinite(g1) else 0.5 * (lo + hi)
+        if not (lo < r_new < hi):
+            r_new = 0.5 * (lo + hi)
+        if abs(r_new - r) <= 1e-15 * (1.0 + abs(r)):
+            return r_new, OK
+        r = r_new
+    return np.nan, NOT_CONVERGED
+
+
+@njit(cache=True, parallel=True)
+def irr_many_nb(flows, out, status):
+    """Periodic IRR of each row of `flows` (n, m), flows at periods 0..m−1, into out / status."""
+    n = flows.shape[0]
+    no_days = np.empty(0)
+    no_gaps = np.empty(0, dtype=np.int64)
+    for i in prange(n):
+        table = np.empty(1)
+        out[i], status[i] = _solve_row(flows[i], no_days, no_gaps, table, False)
+
+
+@njit(cache=True)
+def _gaps(d, max_gap, gaps):
+    """Day gaps d_i − d_i−1 into `gaps` (−1 when beyond the table); False if d descends."""
+    gaps[0] = 0
+    for k in range(1, d.shape[0]):
+        g = d[k] - d[k - 1]
+        if g < 0.0:
+            return False
+        gaps[k] = int(g) if g <= max_gap else -1
+    return True
+
+
+@njit(cache=True, parallel=True)
+def xirr_many_nb(flows, days, shared_days, max_gap, out, status):
+    """XIRR (annual, ACT/365F) of each row of `flows` (n, m) at integer `days` counted from the
+    row's first date ((n, m), or (1, m) when `shared_days`); days ascending per row.
+    `max_gap` sizes the power table (gaps beyond it fall back to exp)."""
+    n, m = flows.shape
+    shared_gaps = np.empty(m, dtype=np.int64)
+    shared_ok = _gaps(days[0], max_gap, shared_gaps)
+    for i in prange(n):
+        table = np.empty(max_gap + 1)
+        if shared_days:
+            d = days[0]
+            gaps = shared_gaps
+            ok = shared_ok
+        else:
+            d = days[i]
+            gaps = np.empty(m, dtype=np.int64)
+            ok = _gaps(d, max_gap, gaps)
+        if not ok:
+            out[i] = np.nan
+            status[i] = BAD_DATES
+            continue
+        out[i], status[i] = _solve_row(flows[i], d, gaps, table, True)
