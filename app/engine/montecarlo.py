@@ -349,6 +349,7 @@ class MonteCarloResult:
 class _Prepared:
     n: int
     sch: np.ndarray
+    liq_ratio: np.ndarray
     af: np.ndarray
     mdr: np.ndarray
     severity: np.ndarray
@@ -370,6 +371,22 @@ def scheduled_factors(note_rate: np.ndarray, remaining_term: np.ndarray, n: int)
         level = -np.expm1(-left * np.log1p(r)) / -np.expm1(-t * np.log1p(r))
     straight = left / t
     return np.where(r == 0.0, straight, level)
+
+
+def _liquidation_ratio(sch: np.ndarray, lag: int, advancing: bool) -> np.ndarray:
+    """ADB(i)/NEW_DEF(i−L) per month i = 1..N and line (DOMAIN.md §3): SCH(i−1)/SCH(i−1−L)
+    when advancing with a lag (the defaulted balance kept amortising), else 1; 0 for i <= L
+    or where SCH(i−1−L) = 0 (nothing can have defaulted there)."""
+    n = sch.shape[0] - 1
+    out = np.zeros((n, sch.shape[1]))
+    if lag >= n:
+        return out
+    if not advancing or lag == 0:
+        out[lag:] = 1.0
+        return out
+    num, den = sch[lag:n], sch[: n - lag]
+    out[lag:] = np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+    return out
 
 
 def _prepare(req: MonteCarloRequest) -> _Prepared:
@@ -394,6 +411,7 @@ def _prepare(req: MonteCarloRequest) -> _Prepared:
     return _Prepared(
         n=n,
         sch=np.ascontiguousarray(sch),
+        liq_ratio=_liquidation_ratio(sch, req.recovery_lag_months, req.advancing),
         af=np.ascontiguousarray(af),
         mdr=np.ascontiguousarray(mdr),
         severity=np.full(len(pool), float(req.severity)),
@@ -492,7 +510,7 @@ def project_paths(
         pool.note_rate,
         pool.net_rate,
         prep.age,
-        prep.sch,
+        prep.liq_ratio,
         prep.af,
         prep.mdr,
         prep.severity,

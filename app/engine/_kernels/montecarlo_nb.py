@@ -70,7 +70,7 @@ def mc_project_nb(
     note_rate: np.ndarray,
     net_rate: np.ndarray,
     age: np.ndarray,
-    sch: np.ndarray,
+    liq_ratio: np.ndarray,
     af: np.ndarray,
     mdr: np.ndarray,
     severity: np.ndarray,
@@ -97,7 +97,8 @@ def mc_project_nb(
     short_rates (P, N); mort_c (N,), mort_d: mortgage rate m = mort_c[i] + mort_d·r;
     macro_mult (P, N) default multipliers or shape (0, 0) for none; per loan (L,): balance,
     note_rate (gross, for incentive), net_rate (paid to investors), age (months), severity;
-    sch (N+1, L) scheduled balance factors SCH(k); af (N, L) AF(i) = SCH(i)/SCH(i−1);
+    liq_ratio (N, L) liquidated share of a defaulted balance in month i: SCH(i−1)/SCH(i−1−L) with
+    advancing and lag > 0, else 1 (0 where undefined); af (N, L) AF(i) = SCH(i)/SCH(i−1);
     mdr (N, L) base monthly default rates (zero in the last `lag` months of each term);
     pv_disc (N,) extra discount exp(−s·t_i) for the PV spread s; yield_price, yield_guess: the
     price at which each path's yield is solved and the solver's starting yield.
@@ -160,25 +161,27 @@ def mc_project_nb(
                 prin_l[j] = sc + pp
                 flow_l[j] = (pb - nd) * net_rate[j] * DT + sc + pp
             loss_m = 0.0
-            if has_defaults:
-                # 2) defaulted balances: liquidation `lag` months later (DOMAIN.md §3)
+            if has_defaults and lag == 0:
+                # 2a) no lag: defaults liquidate at once, ADB = NEW_DEF, FCL stays 0
+                for j in range(n_loans):
+                    nd = nd_l[j]
+                    loss = min(severity[j] * nd, nd)
+                    prin_l[j] += nd - loss
+                    flow_l[j] += nd - loss
+                    loss_m += loss
+            elif has_defaults:
+                # 2b) liquidation `lag` months later (DOMAIN.md §3); the ring slot of month
+                # i+1−lag is still zero while i+1 <= lag, so no branch is needed for it
                 slot_now = (i + 1) % ring
                 slot_old = (i + 1 - lag) % ring
+                keep = 1.0 if advancing else 0.0
                 for j in range(n_loans):
                     nd = nd_l[j]
                     a = af[i, j]
-                    if lag == 0:
-                        old = nd
-                    elif i + 1 > lag:
-                        old = hist[slot_old, j]
-                    else:
-                        old = 0.0
+                    old = hist[slot_old, j]
                     hist[slot_now, j] = nd
-                    if advancing and lag > 0 and old > 0.0:
-                        adb = old * sch[i, j] / sch[i - lag, j]
-                    else:
-                        adb = old
-                    am_def = (nd + fcl[j] - adb) * (1.0 - a) if advancing else 0.0
+                    adb = old * liq_ratio[i, j]
+                    am_def = keep * (nd + fcl[j] - adb) * (1.0 - a)
                     fcl[j] = fcl[j] + nd - adb - am_def
                     loss = min(severity[j] * old, adb)
                     extra = am_def + adb - loss
