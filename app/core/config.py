@@ -50,8 +50,10 @@ class Settings(BaseSettings):
         None, description="PostgreSQL schema to use (search_path); default: the server's default."
     )
     data_dir: Path = Field(Path("data"), description="Directory of the embedded SQLite file.")
-    database_pool_size: int = Field(5, ge=1, le=200)
-    database_echo: bool = False
+    database_pool_size: int = Field(
+        5, ge=1, le=200, description="PostgreSQL connections kept per process (plus 10 overflow)."
+    )
+    database_echo: bool = Field(False, description="Log every SQL statement (debugging).")
     migrate_on_start: bool | None = Field(
         None,
         description="Run Alembic migrations at start-up. Unset: only in embedded (SQLite) mode.",
@@ -78,14 +80,16 @@ class Settings(BaseSettings):
 
     # --- optional dependencies -----------------------------------------------------------
     redis_url: str | None = Field(None, description="redis://... or rediss://... (TLS).")
-    upstash_redis_host: str | None = None
-    upstash_redis_port: int | None = None
-    upstash_redis_password: str | None = None
+    upstash_redis_host: str | None = Field(
+        None, description="Upstash form of the Redis location (used when REDIS_URL is unset; TLS)."
+    )
+    upstash_redis_port: int | None = Field(None, description="Upstash Redis port; default 6379.")
+    upstash_redis_password: str | None = Field(None, description="Upstash Redis password.")
     redis_cache_ttl: int = Field(3600, ge=0, description="Default cache TTL in seconds.")
     celery_broker_url: str | None = Field(
         None, description="Celery broker (redis:// or amqp://). Unset: jobs run in-process."
     )
-    sentry_dsn: str | None = None
+    sentry_dsn: str | None = Field(None, description="Sentry DSN; unset: Sentry is off.")
     health_timeout_seconds: float = Field(
         2.0, gt=0, description="Time budget of each dependency probe in GET /health."
     )
