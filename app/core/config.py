@@ -114,6 +114,12 @@ class Settings(BaseSettings):
         ge=1,
         description="Largest loans x periods x scenarios for a loan-level run (422 above it).",
     )
+    monte_carlo_sync_max_cells: int = Field(
+        400_000_000,
+        ge=1,
+        description="Largest Monte Carlo run answered directly: paths x months x rep-lines "
+        "(x3 with effective duration); larger runs are refused (422) and belong to jobs.",
+    )
     loan_level_chunk_loans: int = Field(
         10_000, ge=1, description="Loans per stored chunk of loan-level results."
     )

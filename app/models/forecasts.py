@@ -343,7 +343,53 @@ _COLUMNS_DOC = "Per-period columns (" + ", ".join(CASHFLOW_COLUMNS) + "); curren
 Status = Literal["queued", "running", "succeeded", "failed"]
 
 
+_CF_EXAMPLE = {
+    "period": [1, 2],
+    "beginning_balance": [450000.0, 448716.5],
+    "ending_balance": [448716.5, 447364.2],
+    "default": [0.0, 0.0],
+    "scheduled_principal": [689.4, 692.6],
+    "prepayment": [594.1, 659.7],
+    "defaulted_amortization": [0.0, 0.0],
+    "foreclosure_balance": [0.0, 0.0],
+    "liquidated_balance": [0.0, 0.0],
+    "loss": [0.0, 0.0],
+    "recovery": [0.0, 0.0],
+    "expected_interest": [2312.5, 2305.9],
+    "lost_interest": [0.0, 0.0],
+    "interest": [2312.5, 2305.9],
+    "servicing_fee": [31.3, 31.2],
+    "total_cashflow": [3596.0, 3658.2],
+}
+_ANALYTICS_EXAMPLE = {
+    "npv": 451234.5,
+    "irr": 0.0049,
+    "yield": 0.0601,
+    "wal": 7.8,
+    "macaulay_duration": 5.9,
+    "modified_duration": 5.87,
+    "convexity": 52.1,
+    "dv01": 264.9,
+    "z_spread": None,
+    "effective_duration": 5.87,
+    "effective_convexity": 52.0,
+}
+
+
 class ScenarioResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "base",
+                    "n_periods": 2,
+                    "cashflows": _CF_EXAMPLE,
+                    "analytics": _ANALYTICS_EXAMPLE,
+                }
+            ]
+        }
+    )
+
     name: str
     n_periods: int
     cashflows: Columns = Field(description=_COLUMNS_DOC)
@@ -361,8 +407,28 @@ class ScenarioSummary(BaseModel):
     analytics: dict[str, float | None] | None = None
 
 
+_SUMMARY_EXAMPLE = {
+    "forecast_id": "0b6f1f7e-5c2d-4a55-9d0e-3f1c2b4a5d6e",
+    "name": "Q3 prime pool",
+    "status": "succeeded",
+    "pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e",
+    "n_loans": 2,
+    "n_periods": 366,
+    "n_scenarios": 2,
+    "loan_level": False,
+    "created_at": "2026-11-27T15:00:00Z",
+    "started_at": "2026-11-27T15:00:00Z",
+    "finished_at": "2026-11-27T15:00:00.120000Z",
+    "duration_ms": 120.4,
+    "request_id": "3f2b8c1e9a4d4f7e8b1c2d3e4f5a6b7c",
+    "error": None,
+}
+
+
 class ForecastSummary(BaseModel):
     """A stored forecast run, without its numbers."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [_SUMMARY_EXAMPLE]})
 
     forecast_id: str
     name: str
@@ -381,12 +447,54 @@ class ForecastSummary(BaseModel):
 
 
 class ForecastDetail(ForecastSummary):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    **_SUMMARY_EXAMPLE,
+                    "inputs": {"name": "Q3 prime pool", "pool": {"pool_id": "7d3f3c8e-..."}},
+                    "scenarios": [
+                        {
+                            "name": "base",
+                            "n_periods": 366,
+                            "assumptions": {"severity": 0.35},
+                            "analytics": _ANALYTICS_EXAMPLE,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     inputs: dict[str, Any] = Field(description="The request, with inline loans moved to pool_id.")
     scenarios: list[ScenarioSummary]
 
 
 class ForecastResponse(BaseModel):
     """Answer of POST /api/v1/cashflow/forecast."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "forecast_id": _SUMMARY_EXAMPLE["forecast_id"],
+                    "name": "Q3 prime pool",
+                    "status": "succeeded",
+                    "pool_id": _SUMMARY_EXAMPLE["pool_id"],
+                    "n_loans": 2,
+                    "duration_ms": 120.4,
+                    "scenarios": [
+                        {
+                            "name": "base",
+                            "n_periods": 2,
+                            "cashflows": _CF_EXAMPLE,
+                            "analytics": _ANALYTICS_EXAMPLE,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
 
     forecast_id: str
     name: str
@@ -398,6 +506,12 @@ class ForecastResponse(BaseModel):
 
 
 class ForecastPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"items": [_SUMMARY_EXAMPLE], "total": 1, "limit": 20, "offset": 0}]
+        }
+    )
+
     items: list[ForecastSummary]
     total: int
     limit: int
@@ -405,12 +519,50 @@ class ForecastPage(BaseModel):
 
 
 class ProjectionsResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "forecast_id": _SUMMARY_EXAMPLE["forecast_id"],
+                    "scenarios": [
+                        {
+                            "name": "base",
+                            "n_periods": 2,
+                            "cashflows": _CF_EXAMPLE,
+                            "analytics": _ANALYTICS_EXAMPLE,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     forecast_id: str
     scenarios: list[ScenarioResult]
 
 
 class LoanPage(BaseModel):
     """One page of loan-level results of one scenario (loans in pool order)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "forecast_id": _SUMMARY_EXAMPLE["forecast_id"],
+                    "scenario": "base",
+                    "total": 2,
+                    "offset": 0,
+                    "limit": 1,
+                    "columns": {
+                        "loan_id": ["A1"],
+                        "loss": [1523.4],
+                        "principal": [300000.0],
+                        "wal_years": [8.1],
+                    },
+                }
+            ]
+        }
+    )
 
     forecast_id: str
     scenario: str

@@ -42,6 +42,19 @@ class PoolOut(BaseModel):
 
 
 class PoolPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [PoolOut.model_config["json_schema_extra"]["examples"][0]],  # type: ignore[index]
+                    "total": 1,
+                    "limit": 20,
+                    "offset": 0,
+                }
+            ]
+        }
+    )
+
     items: list[PoolOut]
     total: int
     limit: int

@@ -2,8 +2,9 @@
 
 from fastapi import APIRouter
 
-from app.api.v1 import forecasts, pools
+from app.api.v1 import forecasts, montecarlo, pools
 
 api_router = APIRouter()
 api_router.include_router(forecasts.router)
 api_router.include_router(pools.router)
+api_router.include_router(montecarlo.router)

@@ -97,6 +97,7 @@ async def list_pools(
 
 @router.get("/pools/{pool_id}", response_model=PoolOut, summary="Read a pool's description")
 async def get_pool(pool_id: str, session: SessionDep, user: CurrentUser) -> Response:
+    """Size, balance and columns of one of your pools (404 for another user's pool)."""
     return NumpyJSONResponse(
         _out(await pools.get_pool(session, owner_id=user.user_id, pool_id=pool_id))
     )

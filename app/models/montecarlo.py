@@ -1,0 +1,164 @@
+"""Request and response schemas of POST /api/v1/cashflow/monte-carlo.
+
+Rates are annual decimals; money is in the pool's currency; months end at t = i/12 years.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app.models.forecasts import CurveIn
+
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class RepLinesIn(BaseModel):
+    """Level-pay, fixed-rate, monthly rep-lines (or loans) as columns of equal length."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    balance: list[FiniteFloat] = Field(min_length=1, description="Current balance (currency).")
+    note_rate: list[FiniteFloat] = Field(
+        min_length=1, description="Gross coupon, annual decimal: amortisation and refi incentive."
+    )
+    net_rate: list[FiniteFloat] | None = Field(
+        None,
+        description="Rate paid to investors (after servicing), annual decimal; default note_rate.",
+    )
+    remaining_term: list[int] = Field(min_length=1, description="Months left to maturity.")
+    age: list[int] | None = Field(None, description="Loan age in months (seasoning); default 0.")
+
+    @model_validator(mode="after")
+    def _same_length(self) -> RepLinesIn:
+        n = len(self.balance)
+        for name in ("note_rate", "net_rate", "remaining_term", "age"):
+            col = getattr(self, name)
+            if col is not None and len(col) != n:
+                raise ValueError(f"{name} has {len(col)} values, balance has {n}")
+        return self
+
+
+class HullWhiteIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["hull_white"] = "hull_white"
+    mean_reversion: FiniteFloat = Field(0.03, ge=0, description="a, per year.")
+    volatility: FiniteFloat = Field(0.01, ge=0, description="σ, normal vol of the short rate.")
+
+
+class VasicekIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["vasicek"]
+    mean_reversion: FiniteFloat = Field(0.1, ge=0)
+    long_term_rate: FiniteFloat = 0.04
+    volatility: FiniteFloat = Field(0.01, ge=0)
+    initial_rate: FiniteFloat | None = Field(
+        None, description="r₀; default the curve's 1-month zero rate."
+    )
+
+
+class CIRIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["cir"]
+    mean_reversion: FiniteFloat = Field(0.2, gt=0)
+    long_term_rate: FiniteFloat = Field(0.04, gt=0)
+    volatility: FiniteFloat = Field(0.05, ge=0)
+    initial_rate: FiniteFloat | None = Field(None, ge=0)
+
+
+RateModelIn = Annotated[HullWhiteIn | VasicekIn | CIRIn, Field(discriminator="type")]
+
+
+class MortgageRateIn(BaseModel):
+    """m = spread + the model's zero rate for tenor_years (null: the short rate)."""
+
+    model_config = ConfigDict(extra="forbid")
+    spread: FiniteFloat = 0.0175
+    tenor_years: FiniteFloat | None = Field(10.0, ge=1 / 12, le=50)
+
+
+class PrepaymentModelIn(BaseModel):
+    """Refinancing S-curve + seasoning + burnout + turnover (docs/methodology/montecarlo.md)."""
+
+    model_config = ConfigDict(extra="forbid")
+    turnover_cpr: FiniteFloat = Field(0.06, ge=0, le=1)
+    refi_cpr_max: FiniteFloat = Field(0.40, ge=0, le=1)
+    refi_midpoint: FiniteFloat = 0.0075
+    refi_steepness: FiniteFloat = Field(400.0, ge=0)
+    seasoning_months: int = Field(30, ge=0, le=600)
+    burnout: FiniteFloat = Field(25.0, ge=0)
+
+
+class MacroIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    volatility: FiniteFloat = Field(0.5, ge=0)
+    persistence: FiniteFloat = Field(0.95, ge=0, lt=1)
+
+
+class DefaultIn(BaseModel):
+    """Defaults: CDR (constant or per-month vector, annual decimals), severity, lag, advancing."""
+
+    model_config = ConfigDict(extra="forbid")
+    cdr: FiniteFloat | list[FiniteFloat] = 0.0
+    severity: FiniteFloat = Field(0.0, ge=0, le=1)
+    recovery_lag_months: int = Field(0, ge=0, le=120)
+    advancing: bool = True
+    macro: MacroIn | None = None
+
+
+class MonteCarloIn(BaseModel):
+    """A Monte Carlo run: pool, curve, rate model, prepayment and default models, paths, seed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pool: RepLinesIn
+    curve: CurveIn
+    rate_model: RateModelIn = Field(default_factory=HullWhiteIn)
+    mortgage_rate: MortgageRateIn = Field(default_factory=MortgageRateIn)
+    prepayment_model: PrepaymentModelIn = Field(default_factory=PrepaymentModelIn)
+    default: DefaultIn = Field(default_factory=DefaultIn)
+    n_paths: int = Field(1000, ge=2, le=10_000_000)
+    n_months: int | None = Field(None, ge=1, le=600)
+    seed: int = Field(0, ge=0, lt=2**63)
+    antithetic: bool = False
+    block_size: int = Field(500, ge=2, le=100_000)
+    percentiles: list[Annotated[float, Field(ge=0, le=100)]] = Field(
+        default_factory=lambda: [5.0, 50.0, 95.0], min_length=1, max_length=101
+    )
+    histogram_bins: int = Field(20, ge=1, le=1000)
+    price: FiniteFloat | None = Field(
+        None, gt=0, description="Dirty price (currency): enables OAS."
+    )
+    pv_spread: FiniteFloat = Field(0.0, gt=-1, lt=1)
+    duration_bump: FiniteFloat | None = Field(0.0025, gt=0, le=0.05)
+
+
+class HistogramOut(BaseModel):
+    counts: list[int]
+    edges: list[float | None]
+
+
+class DistributionOut(BaseModel):
+    mean: float | None
+    standard_error: float | None
+    std: float | None
+    percentiles: dict[str, float | None]
+    histogram: HistogramOut
+
+
+class MonteCarloOut(BaseModel):
+    """Distributions over paths; spreads are continuously compounded annual decimals."""
+
+    n_paths: int
+    n_months: int
+    pv: DistributionOut
+    wal: DistributionOut
+    loss: DistributionOut
+    yield_: DistributionOut | None = Field(alias="yield")
+    oas: float | None
+    z_spread: float | None
+    option_cost: float | None
+    effective_duration: float | None
+    effective_convexity: float | None
+    mean_discounted_cashflow: list[float | None]
