@@ -1,0 +1,131 @@
+"""Every measure that applies to one cash-flow vector, in one call (the API and the forecast
+endpoint's per-scenario analytics block use this)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from app.engine.analytics.conventions import Compounding, Frequency
+from app.engine.analytics.curves import ZeroCurve
+from app.engine.analytics.measures import (
+    Repricer,
+    _has_sign_change,
+    as_flows,
+    convexity,
+    effective_duration_convexity,
+    fixed_flow_repricer,
+    irr,
+    macaulay_duration,
+    modified_duration,
+    npv,
+    npv_curve,
+    wal,
+    yield_from_price,
+    z_spread,
+)
+from app.engine.errors import EngineError, NonFiniteInput
+
+KEYS = (
+    "npv",
+    "irr",
+    "yield",
+    "wal",
+    "macaulay_duration",
+    "modified_duration",
+    "convexity",
+    "dv01",
+    "z_spread",
+    "effective_duration",
+    "effective_convexity",
+)
+
+
+def cashflow_measures(
+    amounts: np.ndarray,
+    times: np.ndarray,
+    *,
+    principal: np.ndarray | None = None,
+    frequency: Frequency | int = 12,
+    compounding: Compounding | str = Compounding.COMPOUNDED,
+    discount_rate: float | None = None,
+    curve: ZeroCurve | None = None,
+    price: float | None = None,
+    spread_compounding: Compounding | str = Compounding.CONTINUOUS,
+    spread_frequency: Frequency | int = 1,
+    bump: float = 0.0025,
+    reprice: Repricer | None = None,
+) -> dict[str, float | None]:
+    """Measures of flows `amounts` (currency) at `times` (years from settlement).
+
+    - npv: at `discount_rate` (flat, `compounding` at `frequency`) if given, else on `curve`.
+    - irr: nominal annual rate compounded at `frequency` (frequency × the periodic IRR, flows at
+      period t·f) of the flows themselves when they change sign, else of (−price at t = 0,
+      flows) when a price is given.
+    - yield: flat yield (`compounding`, `frequency`) that reprices the flows to `price` (dirty).
+    - macaulay/modified duration (years), convexity (years²), dv01 (currency per 1 bp fall in
+      yield): at that yield; without a price at `discount_rate`; without either at the yield
+      that reproduces the curve NPV. None when the present value there is not positive.
+    - wal: of `principal` (years), when given.
+    - z_spread: over `curve` to `price`, in `spread_compounding`/`spread_frequency`.
+    - effective duration/convexity: parallel curve shifts ±bump, repriced by `reprice`
+      (default: these fixed flows on the curve at the Z-spread, or at 0 without a price).
+    Every key is present; None where the measure does not apply.
+    """
+    a, t = as_flows(amounts, times)
+    f = Frequency.parse(frequency)
+    comp = Compounding.parse(compounding)
+    s_comp = Compounding.parse(spread_compounding)
+    s_freq = Frequency.parse(spread_frequency, field="spread_frequency")
+    for name, value in (("discount_rate", discount_rate), ("price", price), ("bump", bump)):
+        if value is not None and not math.isfinite(value):
+            raise NonFiniteInput(f"{name} must be a finite number", field=name)
+    pr = None
+    if principal is not None:
+        pr = np.asarray(principal, dtype=np.float64).ravel()
+        if pr.size != a.size:
+            raise EngineError(f"{pr.size} principal values for {a.size} flows", field="principal")
+    out: dict[str, float | None] = dict.fromkeys(KEYS)
+
+    if discount_rate is not None:
+        out["npv"] = npv(a, t, discount_rate, comp, f)
+    elif curve is not None:
+        out["npv"] = npv_curve(a, t, curve)
+
+    periods = t * float(f)
+    if _has_sign_change(a):
+        out["irr"] = irr(a, periods) * float(f)
+    elif price is not None and price > 0.0 and np.all(a >= 0.0):
+        out["irr"] = irr(np.concatenate(([-price], a)), np.concatenate(([0.0], periods))) * float(f)
+
+    y_ref: float | None = None
+    if price is not None:
+        out["yield"] = y_ref = yield_from_price(a, t, price, comp, f)
+    elif discount_rate is not None:
+        y_ref = discount_rate
+    elif curve is not None and out["npv"] is not None and out["npv"] > 0.0:
+        y_ref = yield_from_price(a, t, out["npv"], comp, f)
+    if y_ref is not None:
+        p_ref = npv(a, t, y_ref, comp, f)
+        if p_ref > 0.0:
+            mod = modified_duration(a, t, y_ref, comp, f)
+            out["macaulay_duration"] = macaulay_duration(a, t, y_ref, comp, f)
+            out["modified_duration"] = mod
+            out["convexity"] = convexity(a, t, y_ref, comp, f)
+            out["dv01"] = mod * p_ref * 1e-4
+
+    if pr is not None and float(pr.sum()) > 0.0:
+        out["wal"] = wal(pr, t)
+
+    if curve is not None:
+        spread = 0.0
+        if price is not None:
+            spread = z_spread(a, t, curve, price, s_comp, s_freq)
+            out["z_spread"] = spread
+        rp = reprice or fixed_flow_repricer(a, t, spread, s_comp, s_freq)
+        if reprice is not None or rp(curve) > 0.0:
+            _, d, c = effective_duration_convexity(rp, curve, bump)
+            out["effective_duration"] = d
+            out["effective_convexity"] = c
+    return out
