@@ -421,3 +421,63 @@ async def test_failed_request_leaves_nothing_behind(client, auth) -> None:
     assert resp.status_code == 422
     assert resp.json()["detail"][0]["loc"] == ["body", "assumptions", "index_paths"]
     assert (await client.get("/api/v1/forecasts/", headers=auth(user))).json()["total"] == 0
+
+
+async def test_analytics_of_level_loan_match_closed_forms(client, auth) -> None:
+    """Discounting a level-pay loan at its own coupon (monthly compounding) gives its balance;
+    priced at par its yield and IRR are the coupon; WAL = sum(t P_t) / sum(P_t) with
+    t = k/12 and P_t from the annuity schedule."""
+    pytest.importorskip("app.engine.analytics.summary", reason="analytics module not installed")
+    B, rate, n = 200_000.0, 0.06, 120
+    req = {
+        "name": "val",
+        "pool": {"loans": [{"balance": B, "rate": rate, "original_term_months": n}]},
+        "valuation": {
+            "discount_rate": rate,
+            "compounding": "compounded",
+            "frequency": 12,
+            "price_percent": 100,
+        },
+    }
+    resp = await client.post(FORECAST, json=req, headers=auth("val"))
+    assert resp.status_code == 201, resp.text
+    a = resp.json()["scenarios"][0]["analytics"]
+    r = rate / 12
+    k = np.arange(1, n + 1)
+    payment = B * r / (1 - (1 + r) ** -n)
+    principal = payment - B * ((1 + r) ** n - (1 + r) ** (k - 1)) / ((1 + r) ** n - 1) * r
+    assert a["npv"] == pytest.approx(B, rel=1e-10)
+    assert a["yield"] == pytest.approx(rate, abs=1e-9)
+    assert a["irr"] == pytest.approx(rate, abs=1e-9)
+    assert a["wal"] == pytest.approx(float((k / 12 * principal).sum() / principal.sum()), rel=1e-10)
+    fid = resp.json()["forecast_id"]
+    detail = (await client.get(f"/api/v1/forecasts/{fid}", headers=auth("val"))).json()
+    assert detail["scenarios"][0]["analytics"] == a
+
+
+async def test_curve_valuation_and_z_spread(client, auth) -> None:
+    """On a flat continuously compounded curve z, NPV = sum CF_k exp(-z k/12); priced at
+    that NPV the Z-spread is 0."""
+    pytest.importorskip("app.engine.analytics.summary", reason="analytics module not installed")
+    B, rate, n, z = 100_000.0, 0.05, 60, 0.04
+    r = rate / 12
+    payment = B * r / (1 - (1 + r) ** -n)
+    t = np.arange(1, n + 1) / 12
+    pv = float((payment * np.exp(-z * t)).sum())
+    req = {
+        "name": "curve",
+        "pool": {"loans": [{"balance": B, "rate": rate, "original_term_months": n}]},
+        "valuation": {"curve": {"times": [0.5, 1, 2, 5], "rates": [z] * 4}, "price": pv},
+    }
+    resp = await client.post(FORECAST, json=req, headers=auth("curve"))
+    assert resp.status_code == 201, resp.text
+    a = resp.json()["scenarios"][0]["analytics"]
+    assert a["npv"] == pytest.approx(pv, rel=1e-12)
+    assert a["z_spread"] == pytest.approx(0.0, abs=1e-9)
+    bad = {**req, "valuation": {"curve": {"times": [1, 2], "rates": [0.01]}}}
+    resp = await client.post(FORECAST, json=bad, headers=auth("curve"))
+    assert resp.status_code == 422 and resp.json()["detail"][0]["loc"][:3] == [
+        "body",
+        "valuation",
+        "curve",
+    ]
