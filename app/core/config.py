@@ -187,6 +187,52 @@ class Settings(BaseSettings):
         0.0, ge=0, le=1, description="Share of requests traced to Sentry."
     )
 
+    # --- jobs: Celery workers / embedded pool, progress, WebSocket (app/tasks, issue 8) ------
+    celery_result_backend: str | None = Field(
+        None, description="Celery result backend (not needed: chunk results go to the database)."
+    )
+    celery_queue: str = Field("cfe-jobs", description="Celery queue the job tasks go to.")
+    jobs_channel_prefix: str = Field(
+        "cfe:jobs", description="Prefix of the Redis pub/sub channels of job progress."
+    )
+    jobs_embedded_workers: int = Field(
+        2, ge=1, le=64, description="Processes of the embedded job pool (no CELERY_BROKER_URL)."
+    )
+    jobs_mc_chunks: int = Field(
+        4, ge=1, le=1024, description="Chunks a Monte Carlo job is split into (any worker runs one)."
+    )
+    jobs_forecast_async_loans: int = Field(
+        5_000, ge=1, description="Forecasts over this many loans (x scenarios) run as jobs (202)."
+    )
+    jobs_progress_interval_seconds: float = Field(
+        0.25, gt=0, description="Least time between two progress messages of one job."
+    )
+    jobs_time_limit_seconds: float = Field(
+        3600.0, gt=0, description="Longest run of one job unit before it fails (time limit)."
+    )
+    jobs_max_attempts: int = Field(
+        3, ge=1, description="Starts of one chunk (worker deaths included) before the job fails."
+    )
+    jobs_requeue_after_seconds: float = Field(
+        600.0, gt=0, description="A queued job not picked up, or a running one without a "
+        "heartbeat, for this long is enqueued again (a lost message or a dead worker).",
+    )
+    jobs_sweep_interval_seconds: float = Field(
+        60.0, gt=0, description="How often the service looks for such stale jobs."
+    )
+    jobs_visibility_timeout_seconds: int = Field(
+        3600, ge=1, description="Redis broker: an unacknowledged task is redelivered after this."
+    )
+    jobs_worker_metrics_port: int | None = Field(
+        None, description="Serve a Celery worker's Prometheus metrics on this port."
+    )
+    ws_ping_interval_seconds: float = Field(
+        20.0, gt=0, description="Keep-alive: the server sends {\"type\": \"ping\"} this often."
+    )
+    ws_auth_timeout_seconds: float = Field(
+        10.0, gt=0, description="A socket must authenticate within this many seconds."
+    )
+
     @field_validator("cors_origins", "allowed_hosts", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
@@ -208,6 +254,7 @@ class Settings(BaseSettings):
         "supabase_jwks_url",
         "redis_url",
         "celery_broker_url",
+        "celery_result_backend",
         "sentry_dsn",
         "upstash_redis_host",
         "upstash_redis_password",

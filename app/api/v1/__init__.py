@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from app.api.v1 import forecasts, montecarlo, pools
+from app.api.v1 import forecasts, jobs, montecarlo, pools
 
 api_router = APIRouter()
 api_router.include_router(forecasts.router)
 api_router.include_router(pools.router)
+api_router.include_router(jobs.router)
 api_router.include_router(montecarlo.router)

@@ -1,0 +1,156 @@
+"""Embedded mode (no CELERY_BROKER_URL): a process pool owned by the service runs the same job
+units as the Celery workers, on the same records, with the same progress and cancellation.
+
+Each pool process has its own database engine and event loop and runs `start_job` / `run_chunk`
+exactly as a Celery task would; the service fans chunks out to the pool the way `start` fans
+them out to the broker. Progress goes to Redis when configured, otherwise through a
+multiprocessing queue that a thread of the service drains into its in-process hub.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing as mp
+import os
+import queue as queue_mod
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from app.core.config import Settings
+
+log = logging.getLogger("app.jobs")
+
+# --- inside a pool process -----------------------------------------------------------------
+_child: dict[str, Any] = {}
+
+
+def _child_init(settings_json: str, msg_queue: Any, redis_url: str | None) -> None:
+    from app.core.db import Database
+    from app.tasks.progress import QueuePublisher, RedisHub
+    from app.tasks.runner import JobContext
+
+    settings = Settings.model_validate_json(settings_json)
+    publisher = (
+        RedisHub(redis_url, settings.jobs_channel_prefix) if redis_url else QueuePublisher(msg_queue)
+    )
+    _child["runner"] = asyncio.Runner()
+    _child["ctx"] = JobContext(settings=settings, db=Database(settings), publisher=publisher)
+
+
+def _child_call(unit: str, *args: Any) -> Any:
+    from app.tasks import runner
+
+    fn = {"start": runner.start_job, "chunk": runner.run_chunk, "fail": _fail}[unit]
+    return _child["runner"].run(fn(_child["ctx"], *args))
+
+
+async def _fail(ctx: Any, job_id: str, type_name: str, message: str) -> None:
+    from app.tasks.runner import fail_job
+
+    exc = type(type_name, (Exception,), {})(message)
+    await fail_job(ctx, job_id, exc)
+
+
+def _child_pid() -> int:
+    return os.getpid()
+
+
+# --- in the service ------------------------------------------------------------------------
+class EmbeddedDispatcher:
+    """Runs jobs on a process pool of `jobs_embedded_workers` processes."""
+
+    def __init__(self, settings: Settings, hub: Any, redis_url: str | None) -> None:
+        self.settings = settings
+        self.hub = hub
+        self.redis_url = redis_url
+        ctx = mp.get_context("spawn")  # never fork a process that runs an event loop
+        self._queue = ctx.Queue()
+        self._pool = ProcessPoolExecutor(
+            max_workers=settings.jobs_embedded_workers,
+            mp_context=ctx,
+            initializer=_child_init,
+            initargs=(settings.model_dump_json(), self._queue, redis_url),
+        )
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stop = threading.Event()
+        self._drain: threading.Thread | None = None
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        if hasattr(self.hub, "bind"):
+            self.hub.bind(loop)
+        self._drain = threading.Thread(target=self._drain_messages, daemon=True,
+                                       name="jobs-progress")
+        self._drain.start()
+
+    def _drain_messages(self) -> None:
+        while not self._stop.is_set():
+            try:
+                owner_id, update = self._queue.get(timeout=0.2)
+            except queue_mod.Empty:
+                continue
+            except (EOFError, OSError, ValueError):
+                return
+            publish = getattr(self.hub, "publish_threadsafe", None)
+            if publish is not None:
+                publish(owner_id, update)
+
+    async def enqueue(self, job_id: str) -> bool:
+        task = asyncio.get_running_loop().create_task(self._drive(job_id))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return True
+
+    async def _call(self, job_id: str, unit: str, *args: Any) -> Any:
+        """Run a unit in the pool; transient errors retried with backoff, as Celery does."""
+        from app.tasks.runner import is_transient
+
+        loop = asyncio.get_running_loop()
+        for attempt in range(6):
+            try:
+                return await loop.run_in_executor(self._pool, _child_call, unit, *args)
+            except Exception as exc:
+                if not is_transient(exc) or attempt == 5:
+                    raise
+                await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
+        return None
+
+    async def _drive(self, job_id: str) -> None:
+        try:
+            missing = await self._call(job_id, "start", job_id)
+            if missing:
+                await asyncio.gather(*(self._call(job_id, "chunk", job_id, k) for k in missing))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken pool process, or retries exhausted
+            log.warning("embedded job unit failed: %s", exc, extra={"job_id": job_id})
+            with contextlib.suppress(Exception):
+                await asyncio.get_running_loop().run_in_executor(
+                    self._pool, _child_call, "fail", job_id, type(exc).__name__, str(exc)
+                )
+
+    async def close(self) -> None:
+        """Stop at once: interrupted jobs stay active in the database and are picked up again
+        by the next start (their chunks already stored are not recomputed)."""
+        for task in list(self._tasks):
+            task.cancel()
+        self._stop.set()
+        processes = list(getattr(self._pool, "_processes", {}).values())
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        for proc in processes:
+            with contextlib.suppress(Exception):
+                proc.terminate()
+        for proc in processes:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(proc.join, 5)
+        if self._drain is not None:
+            await asyncio.to_thread(self._drain.join, 2)
+        with contextlib.suppress(Exception):
+            self._queue.close()
+            self._queue.cancel_join_thread()
+
+    def pids(self) -> list[int]:
+        return [p.pid for p in getattr(self._pool, "_processes", {}).values() if p.pid]
