@@ -41,6 +41,7 @@ from app.models.forecasts import (
 from app.models.tables import ForecastLoanChunk, ForecastRun, ForecastScenario
 from app.services import columnar, pools
 from app.services.repositories import ForecastFilters, ForecastRepository
+from app.services.result_cache import cached_compute_forecast
 
 PRINCIPAL_COLUMNS = ("scheduled_principal", "prepayment", "defaulted_amortization", "recovery")
 """Principal returned to the holder each period (for WAL): scheduled, prepaid, advanced
@@ -353,7 +354,7 @@ async def create_forecast(
 
     started = datetime.now(UTC)
     t0 = time.perf_counter()
-    outcomes = await anyio.to_thread.run_sync(compute_forecast, plan)
+    outcomes = await anyio.to_thread.run_sync(cached_compute_forecast, plan)  # result cache
     duration_ms = (time.perf_counter() - t0) * 1e3
     finished = datetime.now(UTC)
 
@@ -464,7 +465,7 @@ async def stream_loans_parquet(
 ) -> AsyncIterator[bytes]:
     """The scenario's loan-level results as one Parquet file, one chunk at a time: each stored
     chunk becomes a row group and its bytes are sent before the next chunk is read."""
-    async with database.session() as session:
+    async with database.sessionmaker() as session:  # read-only: nothing to commit
         repo = ForecastRepository(session)
         index = await repo.chunk_index(forecast_id, scenario_index)
         sink = columnar.StreamSink()
