@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import anyio
 import numpy as np
 
 from app.core.config import Settings
@@ -24,6 +23,7 @@ from app.engine.montecarlo import (
 from app.engine.prepayment_model import RefiPrepaymentModel
 from app.engine.rates import CIR, HullWhite, MortgageRateProxy, Vasicek
 from app.models.montecarlo import CIRIn, MonteCarloIn, VasicekIn
+from app.services.result_cache import cached_result
 
 # engine field names -> the body's field path
 _FIELD_PATHS = {
@@ -184,8 +184,9 @@ async def run_direct(*, body: MonteCarloIn, settings: Settings) -> dict[str, Any
             f"{cells} path-month-line cells exceed the direct-run limit "
             f"{settings.monte_carlo_sync_max_cells}; submit the run as a monte_carlo job",
         )
-    try:
-        res = await anyio.to_thread.run_sync(_run, req)
+    try:  # seeded, hence deterministic: cached by the full request body
+        return await cached_result(
+            "montecarlo", body, lambda: result_json(req, _run(req)), work_cells=cells
+        )
     except EngineError as exc:
         raise engine_error(exc) from exc
-    return result_json(req, res)

@@ -14,17 +14,21 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import anyio
 
 from app.core.cache import get_cache
 from app.core.metrics import observe_engine_run
 from app.engine.projection import Projection
 
-__all__ = ["cached_compute_forecast", "engine_fingerprint"]
+__all__ = ["cached_compute_forecast", "cached_result", "engine_fingerprint"]
 
 NAMESPACE = "forecast"
+T = TypeVar("T")
 
 
 @lru_cache(maxsize=1)
@@ -82,3 +86,21 @@ def cached_compute_forecast(plan: Any) -> list[Any]:
         )
         for e in encoded
     ]
+
+
+async def cached_result(namespace: str, key_input: Any, compute: Callable[[], T], *,
+                        work_cells: float | None = None) -> T:
+    """Any deterministic engine computation through the cache (async): ``compute()`` runs in
+    a worker thread on a miss, keyed by ``key_input`` (its full input) and the engine source
+    fingerprint. ``work_cells`` (loans x periods x paths, ...) feeds the engine throughput
+    metric under ``kind=namespace`` for fresh runs. Exceptions from ``compute`` propagate."""
+
+    async def fresh() -> T:
+        start = time.perf_counter()
+        value = await anyio.to_thread.run_sync(compute)
+        if work_cells is not None:
+            observe_engine_run(int(work_cells), 1, time.perf_counter() - start, kind=namespace)
+        return value
+
+    payload = {"engine": engine_fingerprint(), "input": key_input}
+    return await get_cache().aget_or_compute(namespace, payload, fresh)

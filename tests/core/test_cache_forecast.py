@@ -106,3 +106,22 @@ async def test_forecast_succeeds_with_redis_down(tmp_path: Path) -> None:
     assert codes == [201] * 4
     assert app.state.cache.breaker.current_state == "open"
     assert health.status_code == 200 and health.json()["status"] == "degraded"
+
+
+async def test_monte_carlo_result_cached_by_request(tmp_path: Path) -> None:
+    from tests.api.test_montecarlo_api import URL
+    from tests.api.test_montecarlo_api import body as mc_body
+
+    app = probe_app(tmp_path)
+    headers = {"Authorization": f"Bearer {sign_token('mc-cache-user')}"}
+    hits = sample("cache_requests_total", namespace="montecarlo", result="hit_memory")
+    runs = sample("engine_run_seconds_count", kind="montecarlo")
+    async with running_client(app) as client:
+        fresh = await client.post(URL, json=mc_body(), headers=headers)
+        again = await client.post(URL, json=mc_body(), headers=headers)
+        other_seed = await client.post(URL, json=mc_body(seed=12), headers=headers)
+    assert fresh.status_code == again.status_code == other_seed.status_code == 200
+    assert again.json() == fresh.json()
+    assert other_seed.json() != fresh.json()
+    assert sample("cache_requests_total", namespace="montecarlo", result="hit_memory") == hits + 1
+    assert sample("engine_run_seconds_count", kind="montecarlo") == runs + 2
