@@ -49,7 +49,8 @@ T = TypeVar("T")
 _MISSING = object()
 _BREAKER_CODES = {"closed": 0, "half-open": 1, "open": 2}
 # Errors that mean "Redis is unavailable or misbehaving" (counted by the breaker).
-_REDIS_ERRORS: tuple[type[BaseException], ...] = (redis.RedisError, OSError)  # OSError covers TimeoutError
+_REDIS_ERRORS = (redis.RedisError, OSError)  # OSError covers TimeoutError
+_CACHE_FAILURES = (redis.RedisError, OSError, pybreaker.CircuitBreakerError)
 
 
 @dataclass(frozen=True)
@@ -277,7 +278,7 @@ class CacheService:
                     from redis.retry import Retry
 
                     pool = redis.BlockingConnectionPool.from_url(
-                        self.config.redis_url,
+                        str(self.config.redis_url),
                         retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), self.config.retries),
                         **self._pool_kwargs(),
                     )
@@ -292,7 +293,7 @@ class CacheService:
             from redis.asyncio.retry import Retry as AsyncRetry
 
             pool = aioredis.BlockingConnectionPool.from_url(
-                self.config.redis_url,
+                str(self.config.redis_url),
                 retry=AsyncRetry(ExponentialBackoff(cap=0.1, base=0.01), self.config.retries),
                 **self._pool_kwargs(),
             )
@@ -357,9 +358,9 @@ class CacheService:
             start = time.perf_counter()
             try:
                 with self.breaker.calling():
-                    raw = self._client().get(key)
+                    raw: bytes | None = self._client().get(key)  # type: ignore[assignment]
                 self._timed("get", start)
-            except (*_REDIS_ERRORS, pybreaker.CircuitBreakerError) as exc:
+            except _CACHE_FAILURES as exc:
                 self._failed("get", exc)
                 raw = None
             if raw is not None:
@@ -398,7 +399,7 @@ class CacheService:
                 self._client().set(key, blob, px=max(1, int(ttl * 1000)))
             self._timed("set", start)
             return True
-        except (*_REDIS_ERRORS, pybreaker.CircuitBreakerError) as exc:
+        except _CACHE_FAILURES as exc:
             self._failed("set", exc)
             return False
 
@@ -409,7 +410,7 @@ class CacheService:
             try:
                 with self.breaker.calling():
                     self._client().delete(key)
-            except (*_REDIS_ERRORS, pybreaker.CircuitBreakerError) as exc:
+            except _CACHE_FAILURES as exc:
                 self._failed("delete", exc)
 
     def get_or_compute(self, namespace: str, payload: Any, fn: Callable[[], T],
@@ -455,9 +456,9 @@ class CacheService:
             start = time.perf_counter()
             try:
                 with self.breaker.calling():
-                    raw = await self._aclient().get(key)
+                    raw: bytes | None = await self._aclient().get(key)  # type: ignore[no-redef,assignment]
                 self._timed("get", start)
-            except (*_REDIS_ERRORS, pybreaker.CircuitBreakerError) as exc:
+            except _CACHE_FAILURES as exc:
                 self._failed("get", exc)
                 raw = None
             if raw is not None:
@@ -495,7 +496,7 @@ class CacheService:
                 await self._aclient().set(key, blob, px=max(1, int(ttl * 1000)))
             self._timed("set", start)
             return True
-        except (*_REDIS_ERRORS, pybreaker.CircuitBreakerError) as exc:
+        except _CACHE_FAILURES as exc:
             self._failed("set", exc)
             return False
 
@@ -506,7 +507,7 @@ class CacheService:
             try:
                 with self.breaker.calling():
                     await self._aclient().delete(key)
-            except (*_REDIS_ERRORS, pybreaker.CircuitBreakerError) as exc:
+            except _CACHE_FAILURES as exc:
                 self._failed("delete", exc)
 
     async def aget_or_compute(self, namespace: str, payload: Any,

@@ -124,9 +124,13 @@ class MsgpackSerializer:
         if isinstance(obj, BaseModel):
             return obj.model_dump(mode="python")
         # strict_types sends subclasses of the built-ins here: store them as the base type.
-        for base in (bool, int, float, str, bytes, dict, list):
-            if isinstance(obj, base):
-                return base(obj)
+        if isinstance(obj, dict):
+            return dict(obj)
+        if isinstance(obj, list):
+            return list(obj)
+        for scalar in (int, float, str, bytes):
+            if isinstance(obj, scalar):
+                return scalar(obj)  # type: ignore[call-overload,arg-type]
         raise CodecError(f"cannot cache a value of type {type(obj).__qualname__}")
 
     def _ext_hook(self, code: int, data: bytes) -> Any:
