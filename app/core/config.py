@@ -157,8 +157,8 @@ class Settings(BaseSettings):
     rate_limit_run: str = Field(
         "30/minute", description="Budget of runs and writes (POST/PUT/PATCH/DELETE)."
     )
-    rate_limit_strategy: Literal["fixed-window", "moving-window", "sliding-window-counter"] = (
-        "fixed-window"
+    rate_limit_strategy: Literal["fixed-window", "moving-window", "sliding-window-counter"] = Field(
+        "fixed-window", description="Window algorithm of the `limits` library."
     )
     rate_limit_storage_url: str | None = Field(
         None, description="limits storage URI; unset: the Redis URL if any, else memory://."
