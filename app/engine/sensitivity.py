@@ -36,6 +36,7 @@ from app.engine.analytics.solvers import find_bracket
 from app.engine.errors import EngineError, FieldProblem, InvalidInput, NoSolution
 from app.engine.pool import LoanPool
 from app.engine.projection import Engine, horizon, project_pool
+from app.engine.scenario_batch import ScenarioBatch
 from app.engine.types import Assumptions, RateType, Speed, SpeedKind
 
 PRINCIPAL_COLUMNS = ("scheduled_principal", "prepayment", "defaulted_amortization", "recovery")
@@ -523,16 +524,26 @@ class Runner:
 
     pool: LoanPool
     engine: Engine = "numba"
+    batch: bool = True
     runs: int = 0
+    kernel_runs: int = 0
     _cache: dict[Hashable, dict[str, np.ndarray]] = field(default_factory=dict)
+    _batch: ScenarioBatch | None = None
 
     @property
     def has_floaters(self) -> bool:
         return bool(np.any(self.pool.rate_type == RateType.FLOATING))
 
     def project(self, a: Assumptions) -> dict[str, np.ndarray]:
-        """Pool cash-flow columns under `a` (compiled kernel unless engine="reference")."""
+        """Pool cash-flow columns under `a`: from the scheduled-balance batch when it is exact
+        for `a` (fixed-rate pool, pool-wide speeds), else one compiled projection."""
         self.runs += 1
+        if self.batch and self.engine == "numba":
+            if self._batch is None:
+                self._batch = ScenarioBatch(self.pool)
+            if self._batch.supports(a):
+                return self._batch.project(a)
+        self.kernel_runs += 1
         return project_pool(self.pool, a, engine=self.engine).columns
 
     def rate_matters(self, a: Assumptions) -> bool:

@@ -332,3 +332,82 @@ def test_break_even_errors() -> None:
         break_even(pool, BASE, variable="cdr", measure="yield", target=0.0)
     with pytest.raises(InvalidInput):
         break_even(pool, BASE, variable="cdr", measure="cumulative_loss", target=math.inf)
+
+
+# ---- scheduled-balance batch --------------------------------------------------------------
+def _mixed_pool() -> LoanPool:
+    return LoanPool.from_columns(
+        {
+            "balance": [300000.0, 150000.0, 80000.0, 120000.0, 90000.0, 50000.0, 70000.0],
+            "rate": [0.065, 0.055, 0.07, 0.06, 0.08, 0.05, 0.0],
+            "net_rate": [0.06, 0.0525, 0.07, 0.06, 0.075, 0.05, 0.0],
+            "original_term_months": [360, 180, 120, 84, 120, 60, 48],
+            "age_months": [0, 24, 6, 12, 3, 0, 10],
+            "amortization": [
+                "level",
+                "level",
+                "interest_only",
+                "balloon",
+                "linear",
+                "bullet",
+                "level",
+            ],
+            "io_months": [0, 0, 24, 0, 0, 0, 0],
+            "amortization_term_months": [360, 180, 120, 360, 120, 60, 48],
+            "payment_frequency": [1, 1, 1, 1, 3, 1, 1],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "a",
+    [
+        Assumptions(Speed(SpeedKind.CPR, rate=0.1), Speed(SpeedKind.CDR, rate=0.03), 0.4, 6),
+        Assumptions(Speed(SpeedKind.CPR, rate=0.1), Speed(SpeedKind.CDR, rate=0.03), 0.4, 6, False),
+        Assumptions(Speed(SpeedKind.PSA, speed=150), Speed(SpeedKind.SDA, speed=200), 0.35, 12),
+        Assumptions(
+            Speed(SpeedKind.PSA, speed=150), Speed(SpeedKind.SDA, speed=200), 0.35, 12, False
+        ),
+        Assumptions(Speed(SpeedKind.ABS, rate=0.015), Speed(SpeedKind.CDR, rate=0.05), 0.9, 0),
+        Assumptions(
+            Speed(SpeedKind.CPR_VECTOR, values=np.array([0.0, 0.05, 0.2])),
+            Speed(SpeedKind.MDR_VECTOR, values=np.array([0.001, 0.01])),
+            1.0,
+            3,
+            n_periods=400,
+        ),
+        Assumptions(
+            Speed(SpeedKind.CPR, rate=0.9), Speed(SpeedKind.CDR, rate=0.9), 0.5, 2, n_periods=100
+        ),
+    ],
+)
+def test_batch_projection_equals_the_reference_projection(a: Assumptions) -> None:
+    from app.engine.scenario_batch import ScenarioBatch
+
+    pool = _mixed_pool()
+    batch = ScenarioBatch(pool)
+    assert batch.supports(a)
+    fast = batch.project(a)
+    ref = project_pool(pool, a, engine="reference").columns
+    for k, v in ref.items():
+        np.testing.assert_allclose(fast[k], v, rtol=1e-10, atol=1e-7, err_msg=k)
+
+
+def test_batch_refuses_what_it_cannot_do_exactly() -> None:
+    from app.engine.scenario_batch import ScenarioBatch
+
+    per_loan = Assumptions(default=Speed(SpeedKind.CDR, rate=0.02, loan_multiplier=np.ones(7)))
+    assert not ScenarioBatch(_mixed_pool()).supports(per_loan)
+    floater = LoanPool.from_columns(
+        {
+            "balance": [1.0],
+            "rate": [0.05],
+            "original_term_months": [12],
+            "rate_type": ["floating"],
+            "index_name": ["SOFR"],
+            "margin": [0.01],
+        }
+    )
+    assert not ScenarioBatch(floater).supports(Assumptions())
+    with pytest.raises(InvalidInput):
+        ScenarioBatch(_mixed_pool()).project(Assumptions(severity=1.5))
