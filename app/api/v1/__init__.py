@@ -2,10 +2,11 @@
 
 from fastapi import APIRouter
 
-from app.api.v1 import forecasts, jobs, montecarlo, pools
+from app.api.v1 import forecasts, jobs, montecarlo, pools, scenarios
 
 api_router = APIRouter()
 api_router.include_router(forecasts.router)
 api_router.include_router(pools.router)
 api_router.include_router(jobs.router)
+api_router.include_router(scenarios.router)
 api_router.include_router(montecarlo.router)

@@ -1,0 +1,522 @@
+"""Scenarios: ORM tables (named, versioned assumption sets and their runs) and the API schemas of
+the scenarios, grids, stress tests and break-even routes.
+
+A scenario stores only its own fields (`assumptions` overrides, `rate_shocks`, `vectors`); the
+resolved assumptions are built on read from its template or parent scenario (`extends`).
+Units follow app.models.forecasts: rates are decimals, PSA/SDA speeds percent of the curve,
+rate shocks in basis points, tenors in years, money in the pool's currency.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.models.base import Base, JSONType, new_id, utcnow
+from app.models.forecasts import (
+    AssumptionOverrides,
+    AssumptionsIn,
+    OptionsIn,
+    PoolRef,
+    ValuationIn,
+)
+
+# ---- tables ---------------------------------------------------------------------------------
+
+
+class Scenario(Base):
+    """A named assumption set owned by one user; `version` grows by one on every update."""
+
+    __tablename__ = "scenarios"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    description: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
+    template: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    extends_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("scenarios.id", ondelete="RESTRICT"), nullable=True
+    )
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (
+        Index(None, "owner_id", "name"),
+        Index(None, "owner_id", "updated_at"),
+        Index(None, "extends_id"),
+    )
+
+
+class ScenarioTag(Base):
+    """One tag of a scenario (a row per tag, so that the tag filter is plain SQL everywhere)."""
+
+    __tablename__ = "scenario_tags"
+
+    scenario_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("scenarios.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+    __table_args__ = (Index(None, "tag"),)
+
+
+class ScenarioRun(Base):
+    """One scenario inside a forecast run: which scenario and version it was, what was
+    resolved, and the risk block computed for it."""
+
+    __tablename__ = "scenario_runs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    owner_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    forecast_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=False
+    )
+    scenario_index: Mapped[int] = mapped_column(Integer, nullable=False)
+    scenario_id: Mapped[str | None] = mapped_column(
+        String(36), ForeignKey("scenarios.id", ondelete="SET NULL"), nullable=True
+    )
+    scenario_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    name: Mapped[str] = mapped_column(String(100), nullable=False)
+    resolved: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
+    risk: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    __table_args__ = (Index(None, "scenario_id", "created_at"), Index(None, "forecast_id"))
+
+
+# ---- scenario definitions -------------------------------------------------------------------
+Rate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Bp = Annotated[float, Field(ge=-5000.0, le=5000.0, allow_inf_nan=False)]
+Tag = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[\w .:/+-]+$")]
+
+
+class RateShockIn(BaseModel):
+    """A rate shock in basis points: `parallel_bp` on every rate, plus a twist of `short_bp`
+    at maturities up to `short_tenor_years` and `long_bp` from `long_tenor_years`, linear in
+    between (a steepener has short_bp < long_bp). Moves the valuation rates and the floating
+    index paths (at t = period / 12 years)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"parallel_bp": 200}, {"short_bp": -50, "long_bp": 50}]},
+    )
+
+    name: str | None = Field(None, max_length=100)
+    parallel_bp: Bp = 0.0
+    short_bp: Bp = 0.0
+    long_bp: Bp = 0.0
+    short_tenor_years: Annotated[float, Field(ge=0.0, le=50.0)] = 2.0
+    long_tenor_years: Annotated[float, Field(gt=0.0, le=100.0)] = 10.0
+
+    @model_validator(mode="after")
+    def _tenors(self) -> RateShockIn:
+        if self.long_tenor_years <= self.short_tenor_years:
+            raise ValueError("long_tenor_years must be greater than short_tenor_years")
+        return self
+
+
+class VectorsIn(BaseModel):
+    """Per-period vectors (period 1 first; a short vector holds its last value). `cpr`/`cdr`
+    are annual decimals, `smm`/`mdr` monthly decimals; a vector replaces the scenario's
+    prepayment (cpr, smm) or default (cdr, mdr) speed. `index_paths` (annual decimals per
+    month, by index name) replace those of the assumptions name by name."""
+
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"cdr": [0.01, 0.02, 0.04, 0.03]}]}
+    )
+
+    cpr: list[Rate] | None = Field(None, min_length=1, max_length=1200)
+    smm: list[Rate] | None = Field(None, min_length=1, max_length=1200)
+    cdr: list[Rate] | None = Field(None, min_length=1, max_length=1200)
+    mdr: list[Rate] | None = Field(None, min_length=1, max_length=1200)
+    index_paths: dict[str, list[Annotated[float, Field(allow_inf_nan=False)]]] | None = None
+
+    @model_validator(mode="after")
+    def _one_each(self) -> VectorsIn:
+        if self.cpr is not None and self.smm is not None:
+            raise ValueError("give cpr or smm, not both")
+        if self.cdr is not None and self.mdr is not None:
+            raise ValueError("give cdr or mdr, not both")
+        return self
+
+
+class ScenarioFields(BaseModel):
+    """The fields a scenario defines itself; unset fields come from its template or parent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    description: str | None = Field(None, max_length=2000)
+    tags: list[Tag] = Field(default_factory=list, max_length=20)
+    template: str | None = Field(
+        None, max_length=64, description="Built-in template to start from (GET .../templates)."
+    )
+    extends: str | None = Field(
+        None, max_length=36, description="scenario_id of one of your scenarios to start from."
+    )
+    assumptions: AssumptionOverrides = Field(
+        default_factory=AssumptionOverrides,
+        description="Assumption fields to set (each replaces the inherited field wholesale).",
+    )
+    rate_shocks: list[RateShockIn] | None = Field(
+        None, max_length=10, description="Replaces the inherited shocks; they add up."
+    )
+    vectors: VectorsIn | None = Field(None, description="Per-period vectors (see VectorsIn).")
+
+    @model_validator(mode="after")
+    def _one_parent(self) -> ScenarioFields:
+        if self.template is not None and self.extends is not None:
+            raise ValueError("give template or extends, not both")
+        return self
+
+
+class ScenarioCreate(ScenarioFields):
+    """POST /api/v1/scenarios/ body."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "house view 2027",
+                    "description": "Adverse mortgage template with faster defaults",
+                    "tags": ["mortgage", "2027"],
+                    "template": "mortgage_adverse",
+                    "assumptions": {"default": {"type": "sda", "speed": 250}},
+                    "rate_shocks": [{"parallel_bp": 100}],
+                }
+            ]
+        },
+    )
+
+    name: str = Field(min_length=1, max_length=100)
+
+
+class ScenarioUpdate(ScenarioCreate):
+    """PUT body: the whole scenario plus the `version` it was read at (409 when stale)."""
+
+    version: int = Field(ge=1, description="The version you read; the update makes version + 1.")
+
+
+class ResolvedScenario(BaseModel):
+    assumptions: AssumptionsIn = Field(description="Assumptions after template/parent, vectors.")
+    rate_shocks: list[RateShockIn]
+    vectors: VectorsIn | None
+    lineage: list[str] = Field(description="Where the fields come from, root first.")
+
+
+class ScenarioOut(BaseModel):
+    scenario_id: str
+    name: str
+    description: str | None
+    tags: list[str]
+    template: str | None
+    extends: str | None
+    version: int
+    assumptions: dict[str, Any] = Field(description="This scenario's own assumption overrides.")
+    rate_shocks: list[RateShockIn] | None
+    vectors: VectorsIn | None
+    resolved: ResolvedScenario
+    created_at: datetime
+    updated_at: datetime
+
+
+class ScenarioPage(BaseModel):
+    items: list[ScenarioOut]
+    total: int
+    limit: int
+    offset: int
+
+
+class TemplateOut(BaseModel):
+    key: str
+    asset_class: Literal["mortgage", "auto", "consumer", "commercial"]
+    severity_level: Literal["base", "adverse", "severely_adverse"]
+    name: str
+    description: str
+    assumptions: AssumptionsIn
+    rate_shocks: list[RateShockIn]
+
+
+# ---- runs -----------------------------------------------------------------------------------
+class ScenarioRunRequest(BaseModel):
+    """POST /api/v1/scenarios/{scenario_id}/run body."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "valuation": {"discount_rate": 0.055},
+                }
+            ]
+        },
+    )
+
+    name: str | None = Field(
+        None, max_length=200, description="Forecast name; default the scenario's."
+    )
+    pool: PoolRef
+    valuation: ValuationIn | None = None
+    options: OptionsIn = Field(default_factory=OptionsIn)
+
+
+class InlineScenario(ScenarioFields):
+    name: str = Field(min_length=1, max_length=100)
+
+
+class MultiRunRequest(BaseModel):
+    """POST /api/v1/scenarios/run body: stored scenarios (by id) and/or inline definitions, run
+    on one pool in one forecast."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "Q3 pool under the mortgage templates",
+                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "inline": [
+                        {"name": "base", "template": "mortgage_base"},
+                        {"name": "adverse", "template": "mortgage_adverse"},
+                        {"name": "severe", "template": "mortgage_severely_adverse"},
+                    ],
+                    "valuation": {"discount_rate": 0.055},
+                }
+            ]
+        },
+    )
+
+    name: str = Field("scenario comparison", min_length=1, max_length=200)
+    scenario_ids: list[Annotated[str, Field(max_length=36)]] = Field(default_factory=list)
+    inline: list[InlineScenario] = Field(default_factory=list)
+    pool: PoolRef
+    valuation: ValuationIn | None = None
+    options: OptionsIn = Field(default_factory=OptionsIn)
+
+    @model_validator(mode="after")
+    def _some(self) -> MultiRunRequest:
+        if not self.scenario_ids and not self.inline:
+            raise ValueError("give at least one of scenario_ids or inline")
+        return self
+
+
+class RunScenarioResult(BaseModel):
+    name: str
+    scenario_id: str | None
+    scenario_version: int | None
+    n_periods: int
+    cashflows: dict[str, list[float | None]]
+    analytics: dict[str, float | None] | None
+    risk: dict[str, Any]
+
+
+class RunResponse(BaseModel):
+    forecast_id: str
+    name: str
+    pool_id: str | None
+    n_loans: int
+    duration_ms: float | None
+    scenarios: list[RunScenarioResult]
+    summary: list[dict[str, Any]] = Field(
+        description="One row per scenario: name, npv, dv01, effective duration, WAL, "
+        "cumulative loss and its timing."
+    )
+
+
+# ---- grids, stress, break-even --------------------------------------------------------------
+GridVariable = Literal[
+    "cpr",
+    "psa",
+    "abs",
+    "cdr",
+    "sda",
+    "severity",
+    "prepayment_multiplier",
+    "default_multiplier",
+    "severity_addon",
+    "rate_shift_bp",
+]
+Measure = Literal[
+    "npv",
+    "price_percent",
+    "yield",
+    "modified_duration",
+    "effective_duration",
+    "effective_convexity",
+    "dv01",
+    "spread_duration",
+    "wal",
+    "cumulative_loss",
+    "cumulative_loss_fraction",
+    "loss_wal_years",
+    "loss_half_period",
+    "peak_loss_period",
+    "cumulative_default",
+]
+
+
+class AxisIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    variable: GridVariable = Field(
+        description="cpr/cdr: annual decimal; psa/sda: percent of the curve; abs: monthly "
+        "decimal; severity: decimal; multipliers: x; severity_addon: decimal; rate_shift_bp: bp."
+    )
+    values: list[Annotated[float, Field(allow_inf_nan=False)]] = Field(min_length=1, max_length=50)
+
+
+class _OnBase(BaseModel):
+    """A pool and the base assumptions: inline `assumptions`, or a stored `scenario_id`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pool: PoolRef
+    scenario_id: str | None = Field(None, max_length=36)
+    assumptions: AssumptionsIn | None = None
+    valuation: ValuationIn | None = None
+
+    @model_validator(mode="after")
+    def _one_base(self) -> _OnBase:
+        if self.scenario_id is not None and self.assumptions is not None:
+            raise ValueError("give scenario_id or assumptions, not both")
+        return self
+
+
+class GridRequest(_OnBase):
+    """POST /api/v1/scenarios/grid body."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "assumptions": {"severity": 0.35, "recovery_lag_months": 6},
+                    "x": {"variable": "cpr", "values": [0.0, 0.05, 0.1, 0.2]},
+                    "y": {"variable": "cdr", "values": [0.0, 0.01, 0.02, 0.05]},
+                    "measures": ["npv", "yield", "wal", "cumulative_loss", "modified_duration"],
+                    "valuation": {"price_percent": 99.5},
+                }
+            ]
+        },
+    )
+
+    x: AxisIn
+    y: AxisIn | None = None
+    measures: list[Measure] = Field(min_length=1, max_length=15)
+
+
+class GridResponse(BaseModel):
+    x: AxisIn
+    y: AxisIn | None
+    measures: dict[str, list[list[float | None]]] = Field(
+        description="measure -> rows over x values, each a list over y values (one for 1-D)."
+    )
+    projections: int
+    duration_ms: float
+
+
+class StressShockIn(BaseModel):
+    """A named stress: rate shock (bp) and credit shocks, applied together."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    rate: RateShockIn = Field(default_factory=RateShockIn)
+    default_multiplier: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
+    prepayment_multiplier: Annotated[float, Field(ge=0.0, le=1000.0)] = 1.0
+    severity_addon: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+
+
+class StressRequest(_OnBase):
+    """POST /api/v1/scenarios/stress body."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                    "standard": True,
+                    "shocks": [
+                        {"name": "my combo", "rate": {"parallel_bp": 150}, "default_multiplier": 3}
+                    ],
+                    "valuation": {"discount_rate": 0.055},
+                }
+            ]
+        },
+    )
+
+    standard: bool = Field(True, description="Include the standard set of shocks.")
+    shocks: list[StressShockIn] = Field(default_factory=list, max_length=40)
+    measures: list[Measure] = Field(
+        default_factory=lambda: [
+            "npv",
+            "effective_duration",
+            "wal",
+            "cumulative_loss",
+            "cumulative_loss_fraction",
+        ],
+        min_length=1,
+        max_length=15,
+    )
+    include_cashflows: bool = Field(False, description="Also return each shock's columns.")
+
+
+class StressRow(BaseModel):
+    name: str
+    measures: dict[str, float | None]
+    deltas: dict[str, float | None]
+    cashflows: dict[str, list[float | None]] | None = None
+
+
+class StressResponse(BaseModel):
+    base: StressRow
+    shocks: list[StressRow]
+    duration_ms: float
+
+
+class BreakEvenRequest(_OnBase):
+    """POST /api/v1/scenarios/breakeven body."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "assumptions": {"prepayment": {"type": "psa", "speed": 150}, "severity": 0.4},
+                    "variable": "cdr",
+                    "measure": "cumulative_loss_fraction",
+                    "target": 0.05,
+                }
+            ]
+        },
+    )
+
+    variable: Literal["cdr", "sda", "default_multiplier"]
+    measure: Literal["cumulative_loss", "cumulative_loss_fraction", "yield", "npv", "price_percent"]
+    target: Annotated[float, Field(allow_inf_nan=False)]
+    lower: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
+    upper: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None
+
+
+class BreakEvenResponse(BaseModel):
+    variable: str
+    measure: str
+    target: float
+    value: float = Field(description="CDR (decimal), SDA speed (percent) or multiplier.")
+    achieved: float = Field(description="The measure at `value`.")
+    bracket: list[float]
+    iterations: int = Field(description="Brent iterations after bracketing.")
+    evaluations: int = Field(description="Projections made (bracketing included).")
+    duration_ms: float
