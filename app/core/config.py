@@ -118,7 +118,7 @@ class Settings(BaseSettings):
         400_000_000,
         ge=1,
         description="Largest Monte Carlo run answered directly: paths x months x rep-lines "
-        "(x3 with effective duration); larger runs are refused (422) and belong to jobs.",
+        "(x3 with effective duration); larger runs become jobs (202 + job_id).",
     )
     loan_level_chunk_loans: int = Field(
         10_000, ge=1, description="Loans per stored chunk of loan-level results."
@@ -202,7 +202,7 @@ class Settings(BaseSettings):
         4, ge=1, le=1024, description="Chunks a Monte Carlo job is split into (any worker runs one)."
     )
     jobs_forecast_async_loans: int = Field(
-        5_000, ge=1, description="Forecasts over this many loans (x scenarios) run as jobs (202)."
+        200_000, ge=1, description="Forecasts over this many loans x scenarios run as jobs (202)."
     )
     jobs_progress_interval_seconds: float = Field(
         0.25, gt=0, description="Least time between two progress messages of one job."

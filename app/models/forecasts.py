@@ -325,6 +325,9 @@ class ForecastRequest(BaseModel):
     )
     valuation: ValuationIn | None = None
     options: OptionsIn = Field(default_factory=OptionsIn)
+    async_: bool = Field(
+        False, alias="async", description="Run as a job (202 + job_id) whatever the size."
+    )
 
     @field_validator("scenarios")
     @classmethod

@@ -132,6 +132,9 @@ class MonteCarloIn(BaseModel):
     )
     pv_spread: FiniteFloat = Field(0.0, gt=-1, lt=1)
     duration_bump: FiniteFloat | None = Field(0.0025, gt=0, le=0.05)
+    async_: bool = Field(
+        False, alias="async", description="Run as a job (202 + job_id) whatever the size."
+    )
 
 
 class HistogramOut(BaseModel):

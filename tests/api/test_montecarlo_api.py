@@ -110,10 +110,10 @@ async def test_requires_a_token(client) -> None:
     assert (await client.post(URL, json=body())).status_code == 401
 
 
-async def test_large_runs_are_refused_for_jobs(tmp_path, auth) -> None:
+async def test_large_runs_become_jobs(tmp_path, auth) -> None:
     app = create_app(make_settings(tmp_path, monte_carlo_sync_max_cells=10_000))
     async with running_client(app) as c:
         resp = await c.post(URL, json=body(), headers=auth("u"))
-    assert resp.status_code == 422
-    item = resp.json()["detail"][0]
-    assert item["loc"] == ["body", "n_paths"] and "job" in item["msg"]
+        assert resp.status_code == 202, resp.text
+        job = await c.get(f"/api/v1/jobs/{resp.json()['job_id']}", headers=auth("u"))
+    assert job.status_code == 200 and job.json()["kind"] == "monte_carlo"

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
 from app.api.v1._responses import ERRORS, NumpyJSONResponse, utc
+from app.api.v1.jobs import accept_as_job
 from app.core.errors import NotFound
 from app.core.request_context import get_request_id
 from app.models.forecasts import (
@@ -22,8 +23,9 @@ from app.models.forecasts import (
     ProjectionsResponse,
     ScenarioSummary,
 )
+from app.models.jobs import JobAccepted
 from app.models.tables import ForecastRun, ForecastScenario
-from app.services import columnar, forecasts
+from app.services import columnar, forecasts, pools
 from app.services.repositories import ForecastFilters
 
 router = APIRouter(tags=["forecasts"], responses=ERRORS)
@@ -56,17 +58,31 @@ def _scenario_json(
     return {"name": name, "n_periods": n_periods, "cashflows": columns, "analytics": analytics}
 
 
+async def _loan_scenarios(session: Any, owner_id: str, body: ForecastRequest) -> int:
+    """Loans x scenarios of a forecast request (an uploaded pool's size from its record)."""
+    if body.pool.pool_id is not None:
+        n = (await pools.get_pool(session, owner_id=owner_id, pool_id=body.pool.pool_id)).n_loans
+    elif body.pool.loans is not None:
+        n = len(body.pool.loans)
+    else:
+        n = max((len(v) for v in (body.pool.columns or {}).values()), default=0)
+    return n * max(1, len(body.scenarios))
+
+
 @router.post(
     "/cashflow/forecast",
     response_model=ForecastResponse,
     status_code=201,
     summary="Run a pool cash-flow forecast",
+    responses={202: {"model": JobAccepted, "description": "A large (or `async`) run: a job."}},
     response_description="The stored forecast's id and, per scenario, its cash-flow columns "
     "and analytics.",
 )
 async def run_forecast(
     body: ForecastRequest,
+    request: Request,
     session: SessionDep,
+    background: BackgroundTasks,
     user: CurrentUser,
     settings: SettingsDep,
 ) -> Response:
@@ -76,7 +92,18 @@ async def run_forecast(
     Without `scenarios` one scenario named `base` runs with `assumptions`; each scenario's
     `assumptions` replace the named base fields. Cash flows are columns over periods 1..N
     (end of month), in the pool's currency; analytics discount them at t = period/12 years.
+    Large runs (over `JOBS_FORECAST_ASYNC_LOANS` loans x scenarios) and `"async": true`
+    answer 202 with a `job_id`; the job's result is the stored forecast's id.
     """
+    if body.async_ or await _loan_scenarios(session, user.user_id, body) > (
+        settings.jobs_forecast_async_loans
+    ):
+        forecasts.check_limits(body, settings)
+        payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"async_"})
+        return await accept_as_job(
+            request, session, background, owner_id=user.user_id, kind="forecast",
+            payload=payload, name=body.name,
+        )
     run, outcomes = await forecasts.create_forecast(
         session, owner_id=user.user_id, request=body, settings=settings, request_id=get_request_id()
     )

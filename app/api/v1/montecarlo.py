@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, BackgroundTasks, Request, Response
 
-from app.api.deps import CurrentUser, SettingsDep
+from app.api.deps import CurrentUser, SessionDep, SettingsDep
 from app.api.v1._responses import ERRORS, NumpyJSONResponse
+from app.api.v1.jobs import accept_as_job
+from app.engine.errors import EngineError
+from app.models.jobs import JobAccepted
 from app.models.montecarlo import MonteCarloIn, MonteCarloOut
 from app.services import montecarlo
 
@@ -18,14 +21,34 @@ router = APIRouter(tags=["monte-carlo"], responses=ERRORS)
     summary="Run a Monte Carlo projection with OAS",
     response_description="Distributions of PV, WAL, cumulative loss and yield over the paths; "
     "OAS, Z-spread, option cost and effective duration/convexity when a price is given.",
+    responses={202: {"model": JobAccepted, "description": "A large (or `async`) run: a job."}},
 )
-async def run_monte_carlo(body: MonteCarloIn, user: CurrentUser, settings: SettingsDep) -> Response:
+async def run_monte_carlo(
+    body: MonteCarloIn,
+    request: Request,
+    session: SessionDep,
+    background: BackgroundTasks,
+    user: CurrentUser,
+    settings: SettingsDep,
+) -> Response:
     """Simulate short-rate paths (Hull-White fitted to `curve`, or Vasicek/CIR), project the
     rep-lines under rate-driven prepayment on each path, and report distributions.
 
     Seeded: the same body gives the same numbers. Spreads are continuously compounded annual
     decimals over the path short rates (OAS) or the curve's zero rates (Z-spread). Runs above
-    the server's `MONTE_CARLO_SYNC_MAX_CELLS` (paths × months × rep-lines) are refused here
-    and belong to the jobs API.
+    the server's `MONTE_CARLO_SYNC_MAX_CELLS` (paths × months × rep-lines), or with
+    `"async": true`, answer 202 with a `job_id`: the run is split into chunks that workers
+    compute (same numbers as one run), followed at /api/v1/jobs/{job_id} or WS /ws/updates.
     """
+    req = montecarlo.build_request(body)
+    try:
+        req.validate()
+    except EngineError as exc:
+        raise montecarlo.engine_error(exc) from exc
+    if body.async_ or montecarlo.work_cells(req) > settings.monte_carlo_sync_max_cells:
+        payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"async_"})
+        return await accept_as_job(
+            request, session, background, owner_id=user.user_id, kind="monte_carlo",
+            payload=payload,
+        )
     return NumpyJSONResponse(await montecarlo.run_direct(body=body, settings=settings))
