@@ -54,9 +54,12 @@ def _feed_array(h: Any, arr: np.ndarray) -> None:
     if arr.dtype.hasobject:
         flat = arr.ravel(order="C").tolist()
         if all(type(x) is str for x in flat):
-            # Hash strings as one fixed-width unicode block: far faster than one-by-one.
+            # All strings (loan ids): their lengths, then their concatenation. Unambiguous, and
+            # far faster than encoding them one by one.
             _leaf(h, b"d", b"O:str")
-            _leaf(h, b"b", np.asarray(flat, dtype=str).tobytes())
+            lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+            _leaf(h, b"l", lengths.tobytes())
+            _leaf(h, b"b", "".join(flat).encode("utf-8", "surrogatepass"))
         else:
             _leaf(h, b"d", b"O")
             h.update(_LEN.pack(len(flat)))
