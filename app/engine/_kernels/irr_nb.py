@@ -34,9 +34,11 @@ STATUS_TEXT = {
 
 R_MIN = -0.999  # lowest periodic (IRR) or annual (XIRR) rate searched
 R_MAX = 100.0
+LR_MIN = math.log1p(R_MIN)  # the solver works on lr = ln(1 + r)
+LR_MAX = math.log1p(R_MAX)
 INV365 = 1.0 / 365.0
 MAX_ITER = 100
-LADDER = np.array([0.0, 0.05, -0.05, 0.2, -0.2, 0.5, -0.5, 1.0, -0.8, 3.0, -0.95, 10.0, -0.99, 100.0])
+LADDER = np.log1p(np.array([0.0, 0.05, -0.05, 0.2, -0.2, 0.5, -0.5, 1.0, -0.8, 3.0, -0.95, 10.0, -0.99, 100.0]))
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
@@ -94,28 +96,30 @@ def _poly(c, x, reverse):
 
 
 @njit(cache=True, inline="always")
-def _irr_eval(c, r):
-    """Sign-preserving NPV g(r) of flows c at periods 0..m−1, with dg/dr and d²g/dr².
+def _irr_eval(c, lr):
+    """Sign-preserving NPV g of flows c at periods 0..m−1 as a function of the log growth
+    lr = ln(1 + r), with dg/dlr and d²g/dlr².
 
-    r >= 0: g = Σ c_k x^k, x = 1/(1+r) (the NPV itself, bounded by Σ|c|).
-    r < 0:  g = Σ c_k x^(m−1−k), x = 1+r: (1+r)^(m−1) × NPV, same sign and roots, bounded.
+    lr >= 0: g = Σ c_k x^k, x = e^(−lr) = 1/(1+r) (the NPV itself, bounded by Σ|c|).
+    lr < 0:  g = Σ c_k x^(m−1−k), x = e^(lr) = 1+r: (1+r)^(m−1) × NPV, same sign and roots.
     """
-    if r >= 0.0:
-        x = 1.0 / (1.0 + r)
+    if lr >= 0.0:
+        x = math.exp(-lr)
         p, dp, d2p = _poly(c, x, False)
-        # dx/dr = −x², d²x/dr² = 2x³
-        return p, -dp * x * x, d2p * x**4 + 2.0 * dp * x**3
-    p, dp, d2p = _poly(c, 1.0 + r, True)
-    return p, dp, d2p
+        # dx/dlr = −x, d²x/dlr² = x
+        return p, -dp * x, d2p * x * x + dp * x
+    x = math.exp(lr)
+    p, dp, d2p = _poly(c, x, True)
+    return p, dp * x, d2p * x * x + dp * x
 
 
 @njit(cache=True, inline="always", fastmath={"contract"})
-def _xirr_eval(c, d, gaps, r, table):
-    """g(r) = Σ c_i (1+r)^(−t_i), t_i = d_i/365 (d ascending integer days from the first
-    flow), with dg/dr and d²g/dr². Powers are built along the day gaps (`gaps[i]` = d_i − d_i−1,
-    or −1 when too long for the table) from a table of q^gap, q = (1+r)^(−1/365)."""
+def _xirr_eval(c, d, gaps, lr, table):
+    """g = Σ c_i e^(−lr·t_i), t_i = d_i/365 (d ascending integer days from the first flow),
+    lr = ln(1 + r), with dg/dlr and d²g/dlr². Powers are built along the day gaps (`gaps[i]` =
+    d_i − d_i−1, or −1 when too long for the table) from a table of q^gap, q = e^(−lr/365)."""
     m = c.shape[0]
-    lq = -math.log1p(r) / 365.0
+    lq = -lr / 365.0
     gmax = table.shape[0] - 1
     q = math.exp(lq)
     table[0] = 1.0
@@ -134,14 +138,13 @@ def _xirr_eval(c, d, gaps, r, table):
         s += cw
         s1 += t * cw
         s2 += t * t * cw
-    a = 1.0 + r
-    return s, -s1 / a, (s2 + s1) / (a * a)
+    return s, -s1, s2
 
 
 @njit(cache=True)
 def _check_and_guess(c, d, use_dates):
-    """(status, guess) in one pass: status OK if the row is usable; the guess is the rate that
-    grows the outflows into the inflows over the gap between their mean times
+    """(status, guess) in one pass: status OK if the row is usable; the guess is the log growth
+    ln(1 + r) that grows the outflows into the inflows over the gap between their mean times
     (t = period index, or day/365 for XIRR)."""
     pos = False
     neg = False
@@ -169,8 +172,8 @@ def _check_and_guess(c, d, use_dates):
     span = t_in / a_in - t_out / a_out
     if span <= 0.0:
         return OK, 0.01
-    r = math.exp(math.log(a_in / a_out) / span) - 1.0
-    return OK, min(max(r, -0.5), 1.0)
+    # exact for one outflow and one inflow
+    return OK, min(max(math.log(a_in / a_out) / span, -0.7), 0.7)
 
 
 @njit(cache=True, inline="always")
@@ -182,16 +185,24 @@ def _eval(c, d, gaps, r, table, use_dates):
 
 @njit(cache=True)
 def _solve_row(c, d, gaps, table, use_dates):
-    """Return (rate, status) for one row: Halley from a guess, bracket, polish."""
+    """Return (rate, status) for one row: Halley on lr = ln(1 + r) from a guess, bracket,
+    polish; the rate is expm1(lr)."""
+    lr, st = _solve_log_rate(c, d, gaps, table, use_dates)
+    return (math.expm1(lr) if st == OK else np.nan), st
+
+
+@njit(cache=True)
+def _solve_log_rate(c, d, gaps, table, use_dates):
+    """(lr, status): the root lr = ln(1 + r) of g, proven by a sign change of g across a
+    bracket before it is returned."""
     st, r = _check_and_guess(c, d, use_dates)
     if st != OK:
         return np.nan, st
     g, g1, g2 = _eval(c, d, gaps, r, table, use_dates)
     if g == 0.0:
         return r, OK
-    a = np.nan
-    b = np.nan
-    g_a = 0.0
+    bracketed = False
+    a = b = g_a = g_b = g1_b = 0.0
     # Phase 1: Halley (cubic) steps; stop when an iterate crosses the root or the step is tiny.
     for _ in range(40):
         if not (math.isfinite(g) and math.isfinite(g1) and math.isfinite(g2)) or g1 == 0.0:
@@ -202,45 +213,39 @@ def _solve_row(c, d, gaps, table, use_dates):
             # Close a bracket just past the root: one probe beyond the next step.
             width = max(2.0 * abs(step), 2e-14 * (1.0 + abs(r)))
             probe = r + (width if step >= 0.0 else -width)
-            gp, _d1, _d2 = _eval(c, d, gaps, probe, table, use_dates)
+            gp, g1p, _d2 = _eval(c, d, gaps, probe, table, use_dates)
             if gp == 0.0:
                 return probe, OK
             if math.isfinite(gp) and (gp > 0.0) != (g > 0.0):
-                lo = min(r, probe)
-                hi = max(r, probe)
-                root = r + step
-                return min(max(root, lo), hi), OK
-            a, g_a, b = r, g, probe  # may not bracket; phase 1b checks
+                # the cubic step from r is far inside this bracket's precision
+                return min(max(r + step, min(r, probe)), max(r, probe)), OK
             break
         r_new = r + step
-        if r_new <= R_MIN:
-            r_new = 0.5 * (r + R_MIN)
-        elif r_new > R_MAX:
-            r_new = 0.5 * (r + R_MAX)
+        if r_new <= LR_MIN:
+            r_new = 0.5 * (r + LR_MIN)
+        elif r_new > LR_MAX:
+            r_new = 0.5 * (r + LR_MAX)
         g_new, g1_new, g2_new = _eval(c, d, gaps, r_new, table, use_dates)
         if g_new == 0.0:
             return r_new, OK
         if math.isfinite(g_new) and (g_new > 0.0) != (g > 0.0):
-            a, g_a, b = r, g, r_new
+            a, g_a, b, g_b, g1_b = r, g, r_new, g_new, g1_new
+            bracketed = True
             break
         r, g, g1, g2 = r_new, g_new, g1_new, g2_new
-    bracketed = False
-    if not math.isnan(a):
-        gb, _d1, _d2 = _eval(c, d, gaps, b, table, use_dates)
-        bracketed = math.isfinite(gb) and (gb == 0.0 or (gb > 0.0) != (g_a > 0.0))
     # Phase 1b: a fixed ladder of rates when Halley did not produce a bracket.
     if not bracketed:
         prev_r = np.nan
         prev_g = 0.0
         for j in range(LADDER.shape[0]):
             rr = LADDER[j]
-            gg, _d1, _d2 = _eval(c, d, gaps, rr, table, use_dates)
+            gg, gg1, _d2 = _eval(c, d, gaps, rr, table, use_dates)
             if not math.isfinite(gg):
                 continue
             if gg == 0.0:
                 return rr, OK
             if not math.isnan(prev_r) and (gg > 0.0) != (prev_g > 0.0):
-                a, g_a, b = prev_r, prev_g, rr
+                a, g_a, b, g_b, g1_b = prev_r, prev_g, rr, gg, gg1
                 bracketed = True
                 break
             prev_r, prev_g = rr, gg
@@ -248,25 +253,29 @@ def _solve_row(c, d, gaps, table, use_dates):
             return np.nan, NO_BRACKET
     lo = min(a, b)
     hi = max(a, b)
-    pos_lo = (g_a > 0.0) if lo == a else not (g_a > 0.0)
-    # Phase 2: safeguarded Newton inside [lo, hi] (bisection when Newton leaves it).
-    r = 0.5 * (lo + hi)
+    pos_lo = (g_a > 0.0) if lo == a else (g_b > 0.0)
+    # Phase 2: safeguarded Newton inside [lo, hi] from b (bisection when Newton leaves it).
+    r, g, g1 = b, g_b, g1_b
     for _ in range(MAX_ITER):
-        g, g1, _g2 = _eval(c, d, gaps, r, table, use_dates)
         if g == 0.0:
             return r, OK
         if (g > 0.0) == pos_lo:
             lo = r
         else:
             hi = r
-        if hi - lo <= 4e-16 * (1.0 + abs(r)):
-            return r, OK
-        r_new = r - g / g1 if g1 != 0.0 and math.isfinite(g1) else 0.5 * (lo + hi)
+        tol = 1e-12 * (1.0 + abs(r))
+        if g1 != 0.0 and math.isfinite(g1):
+            r_new = r - g / g1
+            if lo < r_new < hi and abs(r_new - r) <= tol:
+                return r_new, OK  # quadratic: the error after this step is ~tol²
+        else:
+            r_new = 0.5 * (lo + hi)
         if not (lo < r_new < hi):
             r_new = 0.5 * (lo + hi)
-        if abs(r_new - r) <= 1e-15 * (1.0 + abs(r)):
-            return r_new, OK
+        if hi - lo <= 4e-16 * (1.0 + abs(r)):
+            return r, OK
         r = r_new
+        g, g1, _g2 = _eval(c, d, gaps, r, table, use_dates)
     return np.nan, NOT_CONVERGED
 
 
