@@ -85,6 +85,7 @@ async def test_post_list_fetch_and_read_back_identical(db_client) -> None:
     for sc in posted["scenarios"]:
         assert list(sc["cashflows"]) == list(CASHFLOW_COLUMNS)
         assert sc["cashflows"]["period"] == list(range(1, sc["n_periods"] + 1))
+        assert all(type(p) is int for p in sc["cashflows"]["period"])
     base, stress = posted["scenarios"]
     assert sum(stress["cashflows"]["loss"]) > sum(base["cashflows"]["loss"]) > 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
+import numpy as np
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
@@ -55,6 +56,8 @@ def _summary(run: ForecastRun) -> dict[str, Any]:
 def _scenario_json(
     name: str, n_periods: int, columns: dict[str, Any], analytics: Any
 ) -> dict[str, Any]:
+    if "period" in columns:  # period numbers are whole; the other columns are money
+        columns = {**columns, "period": np.asarray(columns["period"]).astype(np.int64)}
     return {"name": name, "n_periods": n_periods, "cashflows": columns, "analytics": analytics}
 
 
