@@ -18,9 +18,12 @@ compounded spread over the curve's zero rates that prices the zero-volatility ca
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
+import numba
 import numpy as np
 from scipy.optimize import brentq
 
@@ -552,15 +555,26 @@ def chunk_blocks(n_blocks: int, chunk_index: int, n_chunks: int) -> range:
     return range(start, start + base + (1 if chunk_index < extra else 0))
 
 
+def _threadsafe_layer() -> bool:
+    """True when Numba's threading layer allows parallel kernels from several threads."""
+    try:
+        return numba.threading_layer() in ("omp", "tbb")
+    except ValueError:  # no parallel kernel has run yet
+        return False
+
+
 def run_chunk(
     req: MonteCarloRequest,
     chunk_index: int,
     n_chunks: int,
     progress: Progress | None = None,
+    *,
+    threads: int | None = None,
 ) -> ChunkResult:
     """Run one chunk of a request: a pure function of (request, chunk index, chunk count).
 
-    progress(done, total) is called after each block with the chunk's paths done and total.
+    progress(done, total) is called after each block, in block order, with the chunk's paths
+    done and total. threads: worker threads over blocks (default: the CPU count).
     """
     req.validate()
     blocks = chunk_blocks(req.n_blocks, chunk_index, n_chunks)
@@ -578,15 +592,40 @@ def run_chunk(
     cfd_base = np.empty((len(blocks), prep.n))
     cfd_up = np.empty((len(blocks), prep.n)) if shifted else None
     cfd_down = np.empty((len(blocks), prep.n)) if shifted else None
-    done = 0
-    for j, (b, size) in enumerate(zip(blocks, sizes, strict=True)):
+
+    def work(b: int, size: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
         out = _project_block(req, prep, cal, b, size)
+        out["cfd_sum"] = out.pop("cfd").sum(axis=0)
+        extra = [_project_block(req, prep, m, b, size)["cfd"].sum(axis=0) for m in shifted]
+        return out, extra
+
+    # Blocks run on worker threads (the kernels release the GIL), each kernel on one Numba
+    # thread; results are taken in block order, so threading never changes a number. The
+    # first block runs here: it starts Numba's threading layer, and only the thread-safe
+    # layers (OpenMP, TBB) may launch parallel kernels from several threads at once.
+    n_workers = max(1, min(threads or os.cpu_count() or 1, len(blocks)))
+
+    def work_one_thread(b: int, size: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+        numba.set_num_threads(1)  # thread-local
+        return work(b, size)
+
+    def results() -> Iterator[tuple[dict[str, np.ndarray], list[np.ndarray]]]:
+        yield work(blocks[0], sizes[0])
+        if n_workers > 1 and _threadsafe_layer():
+            with ThreadPoolExecutor(max_workers=n_workers) as pool:
+                yield from pool.map(work_one_thread, blocks[1:], sizes[1:])
+        else:
+            for b, size in zip(blocks[1:], sizes[1:], strict=True):
+                yield work(b, size)
+
+    done = 0
+    for j, (size, (out, extra)) in enumerate(zip(sizes, results(), strict=True)):
         for k in pieces:
             pieces[k].append(out[k])
-        cfd_base[j] = out["cfd"].sum(axis=0)
+        cfd_base[j] = out["cfd_sum"]
         if shifted:
-            cfd_up[j] = _project_block(req, prep, shifted[0], b, size)["cfd"].sum(axis=0)  # type: ignore[index]
-            cfd_down[j] = _project_block(req, prep, shifted[1], b, size)["cfd"].sum(axis=0)  # type: ignore[index]
+            cfd_up[j] = extra[0]  # type: ignore[index]
+            cfd_down[j] = extra[1]  # type: ignore[index]
         done += size
         if progress is not None:
             progress(done, total)
@@ -741,7 +780,11 @@ def merge_chunks(req: MonteCarloRequest, chunks: Sequence[ChunkResult]) -> Monte
 
 
 def run_monte_carlo(
-    req: MonteCarloRequest, *, n_chunks: int = 1, progress: Progress | None = None
+    req: MonteCarloRequest,
+    *,
+    n_chunks: int = 1,
+    progress: Progress | None = None,
+    threads: int | None = None,
 ) -> MonteCarloResult:
     """Run every chunk here, in order, and merge; progress(done, total) counts paths."""
     req.validate()
@@ -754,7 +797,7 @@ def run_monte_carlo(
             if progress is not None:
                 progress(base + done, req.n_paths)
 
-        res = run_chunk(req, k, n_chunks, chunk_progress)
+        res = run_chunk(req, k, n_chunks, chunk_progress, threads=threads)
         done_before += res.pv.size
         results.append(res)
     return merge_chunks(req, results)

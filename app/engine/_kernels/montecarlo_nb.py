@@ -18,7 +18,7 @@ DT = 1.0 / 12.0
 EXP_CLIP = 350.0
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def mortgage_yield_nb(cf: np.ndarray, price: float, guess: float) -> float:
     """Monthly-compounded annual yield y with price = Σ_k cf_k·(1 + y/12)^−k, k = 1..N.
 
@@ -60,7 +60,7 @@ def mortgage_yield_nb(cf: np.ndarray, price: float, guess: float) -> float:
     return 12.0 * (1.0 / v - 1.0)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, nogil=True, parallel=True)
 def mc_project_nb(
     short_rates: np.ndarray,
     mort_c: np.ndarray,

@@ -6,7 +6,7 @@ import numpy as np
 from numba import njit
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def gaussian_short_rates_nb(
     eps: np.ndarray,
     alpha: np.ndarray,

@@ -162,6 +162,8 @@ def test_merging_1_4_16_chunks_is_bit_identical(curve, antithetic: bool) -> None
         macro=MacroFactor(),
     )
     results = [run_monte_carlo(req, n_chunks=k) for k in (1, 4, 16)]
+    results.append(run_monte_carlo(req, n_chunks=4, threads=1))
+    results.append(run_monte_carlo(req, n_chunks=1, threads=3))
     # chunks may also arrive in any order from different workers
     chunks = [run_chunk(req, k, 16) for k in range(16)]
     results.append(merge_chunks(req, chunks[::-1]))
