@@ -47,6 +47,7 @@ def make_celery(settings: Settings) -> Celery:
             "interval_max": 2.0,
         },
         worker_hijack_root_logger=False,
+        worker_redirect_stdouts=False,
         worker_cancel_long_running_tasks_on_connection_loss=True,
     )
     return app
@@ -55,23 +56,24 @@ def make_celery(settings: Settings) -> Celery:
 celery_app = make_celery(get_settings())
 
 
-@signals.worker_process_init.connect
-def _init_process(**_: object) -> None:
-    """Per worker process: our log format (with request ids) and, if asked, a metrics port."""
+@signals.setup_logging.connect
+def _setup_logging(**_: object) -> None:
+    """Workers log like the service (one JSON object per line with the job's request id);
+    connecting this signal stops Celery from installing its own handlers."""
+    import sys
+
     from app.core.logging import configure_logging
 
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format, settings.env)
+    configure_logging(settings.log_level, settings.log_format, settings.env, stream=sys.__stdout__)
 
 
 @signals.worker_ready.connect
 def _on_ready(**_: object) -> None:
     """A worker that starts re-enqueues jobs whose messages were lost or whose worker died."""
-    from app.core.logging import configure_logging
     from app.tasks import tasks
 
     settings = get_settings()
-    configure_logging(settings.log_level, settings.log_format, settings.env)
     if settings.jobs_worker_metrics_port:
         from prometheus_client import start_http_server
 

@@ -88,7 +88,7 @@ class JobsRuntime:
         else:
             from app.tasks.embedded import EmbeddedDispatcher
 
-            self.dispatcher = EmbeddedDispatcher(settings, self.hub, url)
+            self.dispatcher = EmbeddedDispatcher(settings, self.hub, url, database)
         self._sweeper: asyncio.Task[None] | None = None
 
     @property

@@ -17,6 +17,7 @@ import os
 import queue as queue_mod
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC
 from typing import Any
 
 from app.core.config import Settings
@@ -29,9 +30,11 @@ _child: dict[str, Any] = {}
 
 def _child_init(settings_json: str, msg_queue: Any, redis_url: str | None) -> None:
     from app.core.db import Database
+    from app.tasks import metrics
     from app.tasks.progress import QueuePublisher, RedisHub
     from app.tasks.runner import JobContext
 
+    metrics.ENABLED = False  # the service records each job's outcome (see _record)
     settings = Settings.model_validate_json(settings_json)
     publisher = (
         RedisHub(redis_url, settings.jobs_channel_prefix) if redis_url else QueuePublisher(msg_queue)
@@ -62,8 +65,11 @@ def _child_pid() -> int:
 class EmbeddedDispatcher:
     """Runs jobs on a process pool of `jobs_embedded_workers` processes."""
 
-    def __init__(self, settings: Settings, hub: Any, redis_url: str | None) -> None:
+    def __init__(
+        self, settings: Settings, hub: Any, redis_url: str | None, database: Any = None
+    ) -> None:
         self.settings = settings
+        self.database = database
         self.hub = hub
         self.redis_url = redis_url
         ctx = mp.get_context("spawn")  # never fork a process that runs an event loop
@@ -75,6 +81,7 @@ class EmbeddedDispatcher:
             initargs=(settings.model_dump_json(), self._queue, redis_url),
         )
         self._tasks: set[asyncio.Task[None]] = set()
+        self._recorded: set[str] = set()
         self._stop = threading.Event()
         self._drain: threading.Thread | None = None
 
@@ -118,11 +125,41 @@ class EmbeddedDispatcher:
                 await asyncio.sleep(min(30.0, 0.5 * 2**attempt))
         return None
 
+    async def _record(self, job_id: str, phase: str) -> None:
+        """Job metrics in the service's registry (the pool processes' are never scraped)."""
+        if self.database is None:
+            return
+        from app.services.repositories.jobs import JobRepository
+        from app.tasks import metrics
+        from app.tasks.runner import _seconds_since
+
+        async with self.database.session() as session:
+            job = await JobRepository(session).get(job_id)
+        if job is None:
+            return
+        if phase == "started" and job.attempts == 1:
+            metrics.job_state("running")
+        elif phase == "ended" and job.state in ("succeeded", "failed"):
+            if job_id in self._recorded:
+                return
+            self._recorded.add(job_id)
+            started, finished = job.started_at, job.finished_at
+            seconds = None
+            if started is not None and finished is not None:
+                seconds = _seconds_since(started, finished.replace(tzinfo=UTC)
+                                         if finished.tzinfo is None else finished)
+            error = (job.error or {}).get("type")
+            metrics.job_finished(job.kind, job.state, seconds, error)
+
     async def _drive(self, job_id: str) -> None:
         try:
             missing = await self._call(job_id, "start", job_id)
+            with contextlib.suppress(Exception):
+                await self._record(job_id, "started")
             if missing:
                 await asyncio.gather(*(self._call(job_id, "chunk", job_id, k) for k in missing))
+            with contextlib.suppress(Exception):
+                await self._record(job_id, "ended")
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - a broken pool process, or retries exhausted

@@ -17,12 +17,21 @@ JOB_FAILURES = Counter(
 )
 
 
+# Off in embedded pool processes: their registries are never scraped, the service records
+# the outcome of each job it drives instead (app/tasks/embedded.py).
+ENABLED = True
+
+
 def job_state(state: str) -> None:
     """Count a job entering `state` (queued, running, succeeded, failed, cancelled)."""
-    record_job_state(state)
+    if ENABLED:
+        record_job_state(state)
 
 
 def job_finished(kind: str, state: str, seconds: float | None, error: str | None = None) -> None:
+    """Count a job reaching a final state, with its duration and (if failed) error type."""
+    if not ENABLED:
+        return
     record_job_state(state)
     if seconds is not None:
         JOB_SECONDS.labels(kind, state).observe(max(seconds, 0.0))

@@ -177,8 +177,13 @@ async def _run_whole(ctx: JobContext, job_id: str) -> None:
     await _publish(ctx, job, "succeeded", 1, 1, "done")
 
 
-async def run_chunk(ctx: JobContext, job_id: str, chunk_index: int) -> None:
-    """Compute chunk `chunk_index` unless stored already; merge if it completes the job."""
+async def run_chunk(
+    ctx: JobContext, job_id: str, chunk_index: int, takeover: bool = False
+) -> None:
+    """Compute chunk `chunk_index` unless stored already; merge if it completes the job.
+
+    A chunk that another worker is computing (touched within JOBS_REQUEUE_AFTER_SECONDS) is
+    left to it, unless `takeover` (a broker redelivery: its previous holder died)."""
     try:
         async with ctx.db.session() as session:
             repo = JobRepository(session)
@@ -189,7 +194,13 @@ async def run_chunk(ctx: JobContext, job_id: str, chunk_index: int) -> None:
             status = await repo.chunk_status(job_id, chunk_index)
             if status is None:
                 return
-            finished, attempts = status
+            finished, attempts, touched = status
+            if not finished and attempts > 0 and not takeover:
+                age = _seconds_since(touched, utcnow())
+                if age is not None and age < ctx.settings.jobs_requeue_after_seconds:
+                    log.info("chunk is being computed elsewhere",
+                             extra={"job_id": job_id, "chunk": chunk_index})
+                    return
             if not finished:
                 if attempts >= ctx.settings.jobs_max_attempts:
                     raise RuntimeError(

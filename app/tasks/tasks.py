@@ -86,7 +86,8 @@ def start(self: Any, job_id: str) -> None:
 def chunk(self: Any, job_id: str, chunk_index: int) -> None:
     """Compute one chunk (skipped if already stored) and merge if it was the last."""
     try:
-        _run(runner.run_chunk, job_id, chunk_index)
+        redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+        _run(runner.run_chunk, job_id, chunk_index, redelivered)
     except Exception as exc:
         _retry_or_fail(self, job_id, exc)
 

@@ -162,13 +162,15 @@ class JobRepository:
         )
         return list((await self.session.execute(stmt)).scalars())
 
-    async def chunk_status(self, job_id: str, chunk_index: int) -> tuple[bool, int] | None:
-        """(finished, attempts) of a chunk, or None when it does not exist."""
-        stmt = select(JobChunk.finished, JobChunk.attempts).where(
+    async def chunk_status(
+        self, job_id: str, chunk_index: int
+    ) -> tuple[bool, int, datetime] | None:
+        """(finished, attempts, last touched) of a chunk, or None when it does not exist."""
+        stmt = select(JobChunk.finished, JobChunk.attempts, JobChunk.updated_at).where(
             JobChunk.job_id == job_id, JobChunk.chunk_index == chunk_index
         )
         row = (await self.session.execute(stmt)).one_or_none()
-        return None if row is None else (bool(row[0]), int(row[1]))
+        return None if row is None else (bool(row[0]), int(row[1]), row[2])
 
     async def start_chunk(self, job_id: str, chunk_index: int) -> int:
         """Count one more attempt at computing the chunk; returns the attempt number."""

@@ -1,0 +1,266 @@
+"""Jobs on real Celery workers (subprocesses, --pool=solo) against the local Redis (database 11,
+a queue and channel prefix per test), RabbitMQ, and a private redis-server that the test stops
+and starts again; the job records live in a PostgreSQL schema made for the test.
+
+Checked: progress and completion over a real WebSocket to a real uvicorn; 4 chunks on two
+workers equal one chunk on one process bit for bit; cancellation; user isolation over REST and
+WS; SIGKILL of a worker mid-chunk; a broker outage while jobs are queued; a raising run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from app.main import create_app
+from tests.conftest import running_client, sign_token, unique_user
+from tests.tasks.conftest import (
+    celery_settings,
+    headers,
+    mc_payload,
+    port_open,
+    reference_result,
+    wait_until,
+    ws_collect,
+)
+
+pytestmark = [pytest.mark.celery, pytest.mark.redis, pytest.mark.postgres]
+
+
+def _json_or_none(line: str) -> dict | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def submit(client, user: str, payload: dict, request_id: str | None = None) -> str:
+    extra = {"X-Request-ID": request_id} if request_id else {}
+    resp = client.post("/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload},
+                       headers=extra)
+    assert resp.status_code == 202, resp.text
+    return resp.json()["job_id"]
+
+
+def test_two_workers_progress_over_websocket_cancel_isolation_failure(
+    tmp_path: Path, pg_url: str, pg_schema: str, jobs_redis_url: str, live_server, workers
+) -> None:
+    settings = celery_settings(
+        tmp_path, jobs_redis_url, redis_url=jobs_redis_url, database_url=pg_url,
+        database_schema=pg_schema,
+    )
+    server = live_server(settings)
+    w1, w2 = workers(settings, "w1", wait=False), workers(settings, "w2", wait=False)
+    w1.wait_ready(), w2.wait_ready()
+    alice, bob = unique_user("alice"), unique_user("bob")
+    payload = mc_payload(16_000, n_chunks=4)
+
+    with server.client(alice) as c:
+        job_id = submit(c, alice, payload, request_id="celery-req-000001")
+    messages = ws_collect(server.ws_url, token=sign_token(alice), job_id=job_id,
+                          until={"succeeded", "failed"}, timeout=90)
+    assert messages[-1]["state"] == "succeeded", messages
+    assert messages[-1]["progress"] == {"done": 16_000, "total": 16_000}
+    assert any(m.get("state") == "running" and 0 < m["progress"]["done"] < 16_000
+               for m in messages), messages
+
+    with server.client(alice) as c:
+        job = c.get(f"/api/v1/jobs/{job_id}").json()
+        result = c.get(f"/api/v1/jobs/{job_id}/result").json()
+    assert job["request_id"] == "celery-req-000001" and job["state"] == "succeeded"
+    assert result == reference_result(payload)  # 4 chunks, 2 workers == 1 chunk, 1 process
+
+    logs = [w.text() for w in (w1, w2)]
+    chunk_lines = [
+        [rec for rec in map(_json_or_none, text.splitlines())
+         if rec and rec.get("job_id") == job_id and rec.get("msg") == "chunk finished"]
+        for text in logs
+    ]
+    assert sum(len(lines) for lines in chunk_lines) == 4
+    assert all(lines for lines in chunk_lines), "both workers ran chunks"
+    assert all(rec["request_id"] == "celery-req-000001" for lines in chunk_lines for rec in lines)
+    assert sum(text.count('"job succeeded"') for text in logs) == 1
+
+    # bob: REST 404 and WS refusal
+    with server.client(bob) as c:
+        assert c.get(f"/api/v1/jobs/{job_id}").status_code == 404
+        assert c.get("/api/v1/jobs/").json()["total"] == 0
+    refused = ws_collect(server.ws_url, token=sign_token(bob), job_id=job_id, until=set())
+    assert refused == [{"type": "error", "error": "not_found", "job_id": job_id}]
+
+    # a run that raises on a worker is failed with its error, and the final message says so
+    with server.client(alice) as c:
+        bad_id = submit(c, alice, mc_payload(2000, n_chunks=2, price=1e-6))
+    bad_msgs = ws_collect(server.ws_url, token=sign_token(alice), job_id=bad_id,
+                          until={"failed", "succeeded"})
+    assert bad_msgs[-1]["state"] == "failed" and "reprices" in bad_msgs[-1]["message"]
+    with server.client(alice) as c:
+        bad = c.get(f"/api/v1/jobs/{bad_id}").json()
+    assert bad["error"]["type"] == "UnreachablePrice" and bad["finished_at"]
+
+    # cancel a running job: the workers stop computing it and it stays cancelled
+    with server.client(alice) as c:
+        big_id = submit(c, alice, mc_payload(400_000, n_chunks=2))
+        wait_until(lambda: c.get(f"/api/v1/jobs/{big_id}").json()["progress"]["done"] > 0,
+                   60, "the big job to make progress")
+        resp = c.delete(f"/api/v1/jobs/{big_id}")
+        assert resp.status_code == 200 and resp.json()["state"] == "cancelled"
+        time.sleep(1.5)
+        after = c.get(f"/api/v1/jobs/{big_id}").json()
+        assert after["state"] == "cancelled" and after["progress"]["done"] < 400_000
+        # the workers are free again: a small job still runs to completion
+        small_id = submit(c, alice, mc_payload(2000, n_chunks=2))
+    assert server.wait_job(alice, small_id, {"succeeded", "failed"}, 60)["state"] == "succeeded"
+
+    metrics = server.client(alice).get("/metrics").text
+    assert 'jobs_total{state="queued"}' in metrics
+    assert 'jobs_total{state="cancelled"}' in metrics
+
+
+def test_sigkill_mid_chunk_then_another_worker_completes_once(
+    tmp_path: Path, pg_url: str, pg_schema: str, jobs_redis_url: str, workers
+) -> None:
+    settings = celery_settings(
+        tmp_path, jobs_redis_url, redis_url=jobs_redis_url, database_url=pg_url,
+        database_schema=pg_schema,
+    )
+    payload = mc_payload(24_000, n_chunks=3)
+    user = unique_user()
+
+    async def scenario() -> tuple[dict, list[tuple[int, int, bool]]]:
+        app = create_app(settings)
+        async with running_client(app) as c:
+            resp = await c.post("/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload},
+                                headers=headers(user))
+            job_id = resp.json()["job_id"]
+            first = await asyncio.to_thread(workers, settings, "victim")
+
+            async def progress() -> int:
+                return (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))
+                        ).json()["progress"]["done"]
+
+            deadline = time.monotonic() + 60
+            while await progress() == 0:
+                assert time.monotonic() < deadline, "no progress"
+                await asyncio.sleep(0.05)
+            first.kill()  # SIGKILL in the middle of a chunk: nothing acknowledged
+            job = (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))).json()
+            assert job["state"] == "running" and job["progress"]["done"] < 24_000
+            await asyncio.to_thread(workers, settings, "rescuer")
+            deadline = time.monotonic() + 90
+            while job["state"] not in ("succeeded", "failed"):
+                assert time.monotonic() < deadline, job
+                await asyncio.sleep(0.1)
+                job = (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))).json()
+            job["result"] = (await c.get(f"/api/v1/jobs/{job_id}/result",
+                                         headers=headers(user))).json()
+            from sqlalchemy import select
+
+            from app.models.jobs import Job, JobChunk
+
+            async with app.state.database.session() as s:
+                chunks = [
+                    (r.chunk_index, r.attempts, r.finished)
+                    for r in (await s.execute(
+                        select(JobChunk).where(JobChunk.job_id == job_id)
+                    )).scalars()
+                ]
+                n_jobs = len((await s.execute(select(Job.id))).all())
+            assert n_jobs == 1
+            return job, chunks
+
+    job, chunks = asyncio.run(scenario())
+    assert job["state"] == "succeeded", job
+    assert job["result"] == reference_result(payload)  # correct numbers
+    assert all(finished for _, _, finished in chunks) and len(chunks) == 3
+    # only the killed chunk was computed twice; finished chunks were never recomputed
+    assert sorted(a for _, a, _ in chunks) == [1, 1, 2], chunks
+
+
+def test_broker_outage_while_queued_loses_nothing(
+    tmp_path: Path, private_redis, workers
+) -> None:
+    """The broker (a private redis-server, no persistence) dies with a job in its queue, and a
+    second job is submitted while it is down; after it restarts empty, both jobs complete."""
+    settings = celery_settings(tmp_path, private_redis.url, jobs_requeue_after_seconds=1.0)
+    user = unique_user()
+    payload = mc_payload(2000, n_chunks=2)
+
+    async def scenario() -> list[dict]:
+        app = create_app(settings)
+        async with running_client(app) as c:
+            post = {"kind": "monte_carlo", "payload": payload}
+            first = (await c.post("/api/v1/jobs/", json=post, headers=headers(user))).json()
+            await asyncio.to_thread(private_redis.stop)  # the queued message is gone
+            second = (await c.post("/api/v1/jobs/", json=post, headers=headers(user))).json()
+            ids = [first["job_id"], second["job_id"]]
+            for job_id in ids:
+                job = (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))).json()
+                assert job["state"] == "queued"
+            await asyncio.to_thread(private_redis.start)
+            await asyncio.to_thread(workers, settings, "after-outage")
+            deadline = time.monotonic() + 90
+            out = []
+            for job_id in ids:
+                while True:
+                    job = (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))).json()
+                    if job["state"] in ("succeeded", "failed"):
+                        break
+                    assert time.monotonic() < deadline, job
+                    await asyncio.sleep(0.1)
+                job["result"] = (await c.get(f"/api/v1/jobs/{job_id}/result",
+                                             headers=headers(user))).json()
+                out.append(job)
+            return out
+
+    jobs = asyncio.run(scenario())
+    expected = reference_result(payload)
+    for job in jobs:
+        assert job["state"] == "succeeded", job
+        assert job["result"] == expected
+
+
+def test_rabbitmq_broker(tmp_path: Path, jobs_redis_url: str, workers) -> None:
+    if not port_open(5672):
+        pytest.skip("RabbitMQ does not answer on 127.0.0.1:5672")
+    settings = celery_settings(
+        tmp_path, "amqp://guest:guest@127.0.0.1:5672//", redis_url=jobs_redis_url
+    )
+    user = unique_user()
+    payload = mc_payload(4000, n_chunks=2)
+    worker = workers(settings, "rabbit")
+
+    async def scenario() -> dict:
+        app = create_app(settings)
+        async with running_client(app) as c:
+            resp = await c.post("/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload},
+                                headers=headers(user))
+            job_id = resp.json()["job_id"]
+            deadline = time.monotonic() + 60
+            while True:
+                job = (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))).json()
+                if job["state"] in ("succeeded", "failed"):
+                    break
+                assert time.monotonic() < deadline, job
+                await asyncio.sleep(0.1)
+            job["result"] = (await c.get(f"/api/v1/jobs/{job_id}/result",
+                                         headers=headers(user))).json()
+            return job
+
+    try:
+        job = asyncio.run(scenario())
+    finally:
+        worker.stop()
+        with contextlib.suppress(Exception):
+            from kombu import Connection
+
+            with Connection(settings.celery_broker_url) as conn:
+                conn.default_channel.queue_delete(settings.celery_queue)
+    assert job["state"] == "succeeded", job
+    assert job["result"] == reference_result(payload)
