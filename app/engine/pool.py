@@ -228,40 +228,54 @@ def _numeric(
     return out, missing
 
 
-def _text(values: Any) -> tuple[np.ndarray, np.ndarray]:
-    """A column as lower-case stripped str array plus its missing mask."""
+def _strings(values: Any) -> pa.Array:
+    """A column as an Arrow string array (dictionary-decoded; numbers cast to text)."""
     arr = _to_arrow(values)
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
-    if pa.types.is_floating(arr.type):
-        num = arr.to_numpy(zero_copy_only=False)
-        integral = np.isfinite(num) & (num == np.round(num))
-        txt = np.where(integral, np.nan_to_num(num).astype(np.int64).astype(str), num.astype(str))
-        missing = np.isnan(num)
-        return np.char.lower(txt.astype(str)), missing
     if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
         arr = pc.cast(arr, pa.string())
-    stripped = pc.utf8_lower(pc.utf8_trim_whitespace(arr))
-    missing = pc.fill_null(pc.equal(stripped, ""), True).to_numpy(zero_copy_only=False)
-    txt = pc.fill_null(stripped, "").to_numpy(zero_copy_only=False)
-    return txt.astype(str), missing
+    return pc.utf8_trim_whitespace(arr)
 
 
 def _enum(
     name: str,
     values: Any,
     mapping: Mapping[str, int],
-    default: str | int,
+    default: str,
+    n: int,
     problems: list[FieldProblem],
 ) -> np.ndarray:
-    txt, missing = _text(values)
-    uniq, inv = np.unique(txt, return_inverse=True)
-    codes_u = np.array([mapping.get(u, -1) for u in uniq.tolist()], dtype=np.int64)
-    codes = codes_u[inv.reshape(-1)] if len(uniq) else np.zeros(0, dtype=np.int64)
-    codes = np.where(missing, mapping[str(default)], codes)
+    """Codes of an enum column (case-insensitive text; numbers for numeric keys such as 1/3).
+
+    Missing column or empty cell -> the default. Unknown values are reported per row.
+    """
+    if values is None:
+        return np.full(n, mapping[default], dtype=np.int64)
+    arr = _to_arrow(values)
+    if pa.types.is_dictionary(arr.type):
+        arr = arr.dictionary_decode()
+    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
+        num = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        codes = np.full(n, -1, dtype=np.int64)
+        for key, val in mapping.items():
+            if key.isdigit():
+                codes[num == float(key)] = val
+        codes[np.isnan(num)] = mapping[default]
+        bad_text = None
+    else:
+        text = pc.utf8_lower(_strings(arr))
+        enc = pc.dictionary_encode(text)
+        dictionary = enc.dictionary.to_pylist()
+        codes_u = np.array([mapping.get(u, -1) if u != "" else -2 for u in dictionary] + [-2], dtype=np.int64)
+        idx = pc.fill_null(enc.indices, len(dictionary)).to_numpy(zero_copy_only=False)
+        codes = codes_u[idx]
+        codes[codes == -2] = mapping[default]
+        bad_text = text
     for row in np.flatnonzero(codes < 0).tolist():
+        shown = num[row] if bad_text is None else bad_text[row].as_py()
         problems.append(
-            FieldProblem(row, name, f"unknown value {txt[row]!r}; expected one of {sorted(set(mapping))}")
+            FieldProblem(row, name, f"unknown value {shown!r}; expected one of {sorted(set(mapping))}")
         )
     return codes
 
@@ -329,9 +343,9 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
     _flag("age_months", np.isfinite(age_f) & ~((age_f >= 0) & (age_f < term_f)), "must satisfy 0 <= age < term", problems)
     _flag("age_months", ~np.isfinite(age_f), "must be a finite number", problems)
 
-    amort = _enum("amortization", cols.get("amortization", np.full(n, "")), AMORTIZATION_NAMES, "level", problems)
-    rtype = _enum("rate_type", cols.get("rate_type", np.full(n, "")), RATE_TYPE_NAMES, "fixed", problems)
-    freq = _enum("payment_frequency", cols.get("payment_frequency", np.full(n, "")), FREQUENCY_NAMES, "1", problems)
+    amort = _enum("amortization", cols.get("amortization"), AMORTIZATION_NAMES, "level", n, problems)
+    rtype = _enum("rate_type", cols.get("rate_type"), RATE_TYPE_NAMES, "fixed", n, problems)
+    freq = _enum("payment_frequency", cols.get("payment_frequency"), FREQUENCY_NAMES, "1", n, problems)
 
     io = integer("io_months", io_f)
     is_io = amort == Amortization.INTEREST_ONLY
@@ -361,13 +375,9 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
 
     is_float = rtype == RateType.FLOATING
     if "index_name" in cols:
-        idx_txt, idx_missing = _text(cols["index_name"])
-        # keep the original case of index names
-        idx_arr = _to_arrow(cols["index_name"])
-        if pa.types.is_dictionary(idx_arr.type):
-            idx_arr = idx_arr.dictionary_decode()
-        names = pc.fill_null(pc.utf8_trim_whitespace(pc.cast(idx_arr, pa.string())), "")
-        index_name = names.to_numpy(zero_copy_only=False).astype(str)
+        names = _strings(cols["index_name"])
+        idx_missing = pc.fill_null(pc.equal(names, ""), True).to_numpy(zero_copy_only=False)
+        index_name = pc.fill_null(names, "").to_numpy(zero_copy_only=False).astype(str)
     else:
         index_name = np.full(n, "", dtype=str)
         idx_missing = np.ones(n, dtype=bool)
@@ -380,12 +390,10 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
     _flag("margin", is_float & ~np.isfinite(margin), "must be finite", problems)
 
     if "loan_id" in cols:
-        ids_arr = _to_arrow(cols["loan_id"])
-        if pa.types.is_dictionary(ids_arr.type):
-            ids_arr = ids_arr.dictionary_decode()
-        ids_txt = pc.cast(ids_arr, pa.string())
-        id_missing = pc.is_null(ids_txt).to_numpy(zero_copy_only=False)
-        loan_id = pc.fill_null(ids_txt, "").to_numpy(zero_copy_only=False).astype(object)
+        ids = pc.cast(_to_arrow(cols["loan_id"]).dictionary_decode() if pa.types.is_dictionary(
+            _to_arrow(cols["loan_id"]).type) else _to_arrow(cols["loan_id"]), pa.string())
+        id_missing = pc.is_null(ids).to_numpy(zero_copy_only=False)
+        loan_id = pc.fill_null(ids, "").to_numpy(zero_copy_only=False).astype(object)
         if id_missing.any():
             loan_id[id_missing] = np.arange(n)[id_missing].astype(str)
     else:

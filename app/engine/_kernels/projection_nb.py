@@ -27,6 +27,12 @@ _END, _DEF, _PRE, _SCH, _ADB, _AMD, _LOSS, _EXP, _LOST, _SERV, _FCL = range(11)
 N_ACC = 11
 # loan total columns: LOAN_TOTAL_COLUMNS order, then the WAL numerator
 N_TOT = len(LOAN_TOTAL_COLUMNS) + 1
+# rows of the per-chunk state array
+(R_X, R_Z, R_G, R_C0, R_MUL, R_ADD, R_FU, R_FCL, R_NETM, R_SERVM, R_CPN, R_CNT, R_F, R_IO, R_T,
+ R_TZ, R_MP, R_MD, R_SMM, R_MDR) = range(20)
+_TOT = 20
+R_FLOW = _TOT + N_TOT
+_ROWS = R_FLOW + 9
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
@@ -41,7 +47,7 @@ def project_chunks_nb(
     freq: np.ndarray,
     io_age: np.ndarray,
     q_end: np.ndarray,
-    linear: np.ndarray,
+    kind: np.ndarray,
     floating: np.ndarray,
     idx_row: np.ndarray,
     margin: np.ndarray,
@@ -72,8 +78,15 @@ def project_chunks_nb(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Project loans in `order`; returns (acc[n_blocks, N_ACC, N], totals[n, N_TOT], paths[n, N]).
 
-    totals and paths are empty (0 rows) unless requested. All arrays are flat per-loan inputs in
-    pool order; `order` only groups similar remaining terms into the same chunk.
+    totals and paths are empty (0 rows) unless requested; `order` only groups similar remaining
+    terms into the same chunk. State per loan: the performing balance is X * g, with g the
+    scheduled balance in the loan's own units (g = c0 - z, z <- z * mul + add at each amortising
+    payment: mul = 1 + p for an annuity, add = 1 for straight line; g = 0 from maturity on) and X
+    the surviving fraction of scheduled units (X <- X * (1 - SMM' - MDR)). With advancing, the
+    defaulted balance awaiting liquidation is F * g, F the defaulted units. Then, as in the
+    reference: NEW_DEF = MDR X g(i-1); PREPAY = SMM' X g(i); SCHED = (1 - MDR) X (g(i-1) - g(i));
+    ADB = Y(i-L) g(i-1) (Y = MDR X, units) when advancing, else NEW_DEF(i-L); AM_DEF =
+    F(i) (g(i-1) - g(i)).
     """
     n = order.shape[0]
     n_chunks = (n + CHUNK - 1) // CHUNK
@@ -81,95 +94,110 @@ def project_chunks_nb(
     totals = np.zeros((n if loan_level else 0, N_TOT))
     paths = np.zeros((n if want_paths else 0, n_periods if want_paths else 0))
     ring = max(lag, 1)
+    lag0 = lag == 0
     for blk in nb.prange(n_blocks):
-        perf = np.empty(CHUNK)
-        fcl = np.empty(CHUNK)
-        sfac = np.empty(CHUNK)
-        wpow = np.empty(CHUNK)
-        inv1p = np.empty(CHUNK)
-        prate = np.empty(CHUNK)
-        qrem = np.empty(CHUNK)
-        cpn = np.empty(CHUNK)
-        netm = np.empty(CHUNK)
-        servm = np.empty(CHUNK)
-        cnt = np.empty(CHUNK, dtype=np.int64)
-        l_age = np.empty(CHUNK, dtype=np.int64)
-        l_t = np.empty(CHUNK, dtype=np.int64)
-        l_f = np.empty(CHUNK, dtype=np.int64)
-        l_io = np.empty(CHUNK, dtype=np.int64)
+        # all per-loan chunk state in one flat array, rows at constant offsets, so the
+        # compiler sees one base pointer in the hot loop (no aliasing checks between rows)
+        st = np.zeros(_ROWS * CHUNK)
+        nd_ring = np.zeros((ring, CHUNK))
+        y_ring = np.zeros((ring, CHUNK))
         l_sp = np.empty(CHUNK, dtype=np.int64)
         l_lp = np.empty(CHUNK, dtype=np.int64)
         l_sd = np.empty(CHUNK, dtype=np.int64)
         l_ld = np.empty(CHUNK, dtype=np.int64)
-        l_mp = np.empty(CHUNK)
-        l_md = np.empty(CHUNK)
+        l_age = np.empty(CHUNK, dtype=np.int64)
         flt_pos = np.empty(CHUNK, dtype=np.int64)
-        nd_ring = np.zeros((ring, CHUNK))
-        u_ring = np.zeros((ring, CHUNK))
-        tot = np.zeros((N_TOT, CHUNK))
         out = acc[blk]
         for ch in range(blk, n_chunks, n_blocks):
             j0 = ch * CHUNK
             k = min(CHUNK, n - j0)
             nflt = 0
             imax = 0
+            st[:] = 0.0
+            nd_ring[:] = 0.0
+            y_ring[:] = 0.0
             for jj in range(k):
                 j = order[j0 + jj]
                 f = freq[j]
                 a = age[j]
-                perf[jj] = bal[j]
-                fcl[jj] = 0.0
-                sfac[jj] = 1.0
                 c = coupon0[j]
-                cpn[jj] = c
-                netm[jj] = (c - strip[j]) / 12.0
-                servm[jj] = strip[j] / 12.0
-                p = 0.0 if linear[j] else c * f / 12.0
-                prate[jj] = p
-                q = float(q_end[j] - a // f)
-                qrem[jj] = q
-                wpow[jj] = (1.0 + p) ** q if p > 0.0 else 2.0
-                inv1p[jj] = 1.0 / (1.0 + p)
-                cnt[jj] = (a + 1) % f
+                st[R_CPN * CHUNK + jj] = c
+                st[R_NETM * CHUNK + jj] = (c - strip[j]) / 12.0
+                st[R_SERVM * CHUNK + jj] = strip[j] / 12.0
+                r_left = min(q_end[j] - a // f, q_end[j] - io_age[j] // f)
+                kd = kind[j]
+                p = c * f / 12.0
+                if kd == 2:  # bullet: flat until maturity
+                    c0, z0, m0, a0 = 1.0, 0.0, 1.0, 0.0
+                elif kd == 1 or p == 0.0:  # straight line (also a 0% annuity)
+                    c0, z0, m0, a0 = float(r_left), 0.0, 1.0, 1.0
+                else:  # annuity
+                    c0, z0, m0, a0 = 1.0, (1.0 + p) ** (-float(r_left)), 1.0 + p, 0.0
+                st[R_C0 * CHUNK + jj] = c0
+                st[R_Z * CHUNK + jj] = z0
+                st[R_MUL * CHUNK + jj] = m0
+                st[R_ADD * CHUNK + jj] = a0
+                st[R_G * CHUNK + jj] = c0 - z0
+                st[R_X * CHUNK + jj] = bal[j] / (c0 - z0)
+                st[R_CNT * CHUNK + jj] = float((a + 1) % f)
+                st[R_F * CHUNK + jj] = float(f)
+                st[R_IO * CHUNK + jj] = float(io_age[j] - a)
+                st[R_T * CHUNK + jj] = float(term_left[j])
+                st[R_TZ * CHUNK + jj] = float(term_left[j] - ztail_d)
+                st[R_MP * CHUNK + jj] = mult_p[j]
+                st[R_MD * CHUNK + jj] = mult_d[j]
                 l_age[jj] = a
-                l_t[jj] = term_left[j]
-                l_f[jj] = f
-                l_io[jj] = io_age[j]
                 l_sp[jj] = start_p[j] + shift_p[j] - 1
                 l_lp[jj] = start_p[j] + w_p - 1
                 l_sd[jj] = start_d[j] + shift_d[j] - 1
                 l_ld[jj] = start_d[j] + w_d - 1
-                l_mp[jj] = mult_p[j]
-                l_md[jj] = mult_d[j]
                 if floating[j]:
                     flt_pos[nflt] = jj
                     nflt += 1
                 imax = max(imax, term_left[j] + lag)
             imax = min(imax, n_periods)
-            nd_ring[:, :k] = 0.0
-            u_ring[:, :k] = 0.0
-            if loan_level:
-                tot[:, :k] = 0.0
             for i in range(1, imax + 1):
                 ii = i - 1
                 slot = i % ring
+                fi = float(i)
                 t_years = i / 12.0
                 for q_i in range(nflt):
                     jj = flt_pos[q_i]
                     j = order[j0 + jj]
-                    prev_age = l_age[jj] + i - 1
+                    prev_age = l_age[jj] + ii
                     if prev_age > 0 and prev_age % reset[j] == 0:
-                        cprev = cpn[jj]
+                        cprev = st[R_CPN * CHUNK + jj]
                         new = idx_tab[idx_row[j], ii] + margin[j]
                         new = min(max(new, cprev - pfloor[j]), cprev + pcap[j])
                         new = min(max(new, lfloor[j]), lcap[j])
-                        cpn[jj] = new
-                        netm[jj] = (new - strip[j]) / 12.0
-                        if not linear[j]:
-                            p = new * l_f[jj] / 12.0
-                            prate[jj] = p
-                            wpow[jj] = (1.0 + p) ** qrem[jj] if p > 0.0 else 2.0
-                            inv1p[jj] = 1.0 / (1.0 + p)
+                        st[R_CPN * CHUNK + jj] = new
+                        st[R_NETM * CHUNK + jj] = (new - strip[j]) / 12.0
+                        kd = kind[j]
+                        if (kd == 0 or kd == 3) and i <= term_left[j]:
+                            # re-amortise the scheduled balance at the new coupon: same balance,
+                            # new units (X, F and the pending defaulted units rescale)
+                            f = freq[j]
+                            r_left = min(q_end[j] - prev_age // f, q_end[j] - io_age[j] // f)
+                            p = new * f / 12.0
+                            if p == 0.0:
+                                c0, z0, m0, a0 = float(r_left), 0.0, 1.0, 1.0
+                            else:
+                                c0, z0, m0, a0 = 1.0, (1.0 + p) ** (-float(r_left)), 1.0 + p, 0.0
+                            st[R_C0 * CHUNK + jj] = c0
+                            st[R_Z * CHUNK + jj] = z0
+                            st[R_MUL * CHUNK + jj] = m0
+                            st[R_ADD * CHUNK + jj] = a0
+                            ratio = st[R_G * CHUNK + jj] / (c0 - z0)
+                            st[R_G * CHUNK + jj] = c0 - z0
+                            st[R_X * CHUNK + jj] *= ratio
+                            st[R_FU * CHUNK + jj] *= ratio
+                            for r_i in range(ring):
+                                y_ring[r_i, jj] *= ratio
+                for jj in range(k):
+                    st[R_SMM * CHUNK + jj] = tab_p[min(l_sp[jj] + i, l_lp[jj])]
+                    st[R_MDR * CHUNK + jj] = tab_d[min(l_sd[jj] + i, l_ld[jj])]
+                r_nd = nd_ring[slot]
+                r_y = y_ring[slot]
                 s_end = 0.0
                 s_def = 0.0
                 s_pre = 0.0
@@ -182,47 +210,43 @@ def project_chunks_nb(
                 s_serv = 0.0
                 s_fcl = 0.0
                 for jj in range(k):
-                    d = min(tab_d[min(l_sd[jj] + i, l_ld[jj])] * l_md[jj], 1.0)
-                    if i > l_t[jj] - ztail_d:
-                        d = 0.0
-                    s = min(min(tab_p[min(l_sp[jj] + i, l_lp[jj])] * l_mp[jj], 1.0), 1.0 - d)
-                    pay = cnt[jj] == 0
-                    p = prate[jj]
-                    q = qrem[jj]
-                    ann = 1.0 - (p / (wpow[jj] - 1.0) if p > 0.0 else 1.0 / max(q, 1.0))
-                    af = ann if (pay and l_age[jj] + i > l_io[jj]) else 1.0
-                    if i >= l_t[jj]:
-                        af = 0.0
-                    pb = perf[jj]
+                    d = min(st[R_MDR * CHUNK + jj] * st[R_MD * CHUNK + jj], 1.0)
+                    d = 0.0 if fi > st[R_TZ * CHUNK + jj] else d
+                    s = min(min(st[R_SMM * CHUNK + jj] * st[R_MP * CHUNK + jj], 1.0), 1.0 - d)
+                    cn = st[R_CNT * CHUNK + jj]
+                    z = st[R_Z * CHUNK + jj]
+                    z = z * st[R_MUL * CHUNK + jj] + st[R_ADD * CHUNK + jj] if (cn == 0.0 and fi > st[R_IO * CHUNK + jj]) else z
+                    st[R_Z * CHUNK + jj] = z
+                    g1 = st[R_G * CHUNK + jj]
+                    g2 = 0.0 if fi >= st[R_T * CHUNK + jj] else st[R_C0 * CHUNK + jj] - z
+                    st[R_G * CHUNK + jj] = g2
+                    x = st[R_X * CHUNK + jj]
+                    pb = x * g1
                     nd = d * pb
-                    pre = s * pb * af
-                    sch = (pb - nd) * (1.0 - af)
-                    pn = pb * af * (1.0 - s - d)
-                    if lag > 0:
-                        ndl = nd_ring[slot, jj]
-                        adb = u_ring[slot, jj] * sfac[jj] if advancing else ndl
-                        nd_ring[slot, jj] = nd
-                        u_ring[slot, jj] = nd / sfac[jj] if sfac[jj] > 0.0 else 0.0
-                    else:
-                        ndl = nd
-                        adb = nd
-                    sfac[jj] *= af
-                    fc = fcl[jj]
-                    x = fc + nd - adb
-                    amd = x * (1.0 - af) if advancing else 0.0
-                    fcn = x - amd
+                    yd = d * x
+                    pre = s * x * g2
+                    sch = (x - yd) * (g1 - g2)
+                    x2 = x * (1.0 - s - d)
+                    st[R_X * CHUNK + jj] = x2
+                    pn = x2 * g2
+                    fc = st[R_FCL * CHUNK + jj]
+                    ndl = nd if lag0 else r_nd[jj]
+                    r_nd[jj] = nd
+                    yl = yd if lag0 else r_y[jj]
+                    r_y[jj] = yd
+                    fu2 = st[R_FU * CHUNK + jj] + yd - yl
+                    st[R_FU * CHUNK + jj] = fu2
+                    adb = yl * g1 if advancing else ndl
+                    amd = fu2 * (g1 - g2) if advancing else 0.0
+                    fcn = fu2 * g2 if advancing else fc + nd - adb
+                    st[R_FCL * CHUNK + jj] = fcn
                     loss = min(severity * ndl, adb)
-                    nm = netm[jj]
+                    nm = st[R_NETM * CHUNK + jj]
                     ei = (pb + fc) * nm
                     li = (nd + fc) * nm
-                    sv = pb * servm[jj]
-                    perf[jj] = pn
-                    fcl[jj] = fcn
-                    if pay:
-                        qrem[jj] = q - 1.0
-                        wpow[jj] *= inv1p[jj]
-                    c1 = cnt[jj] + 1
-                    cnt[jj] = 0 if c1 == l_f[jj] else c1
+                    sv = pb * st[R_SERVM * CHUNK + jj]
+                    c1 = cn + 1.0
+                    st[R_CNT * CHUNK + jj] = 0.0 if c1 == st[R_F * CHUNK + jj] else c1
                     s_end += pn
                     s_def += nd
                     s_pre += pre
@@ -235,19 +259,38 @@ def project_chunks_nb(
                     s_serv += sv
                     s_fcl += fcn
                     if loan_level:
+                        st[(R_FLOW + 0) * CHUNK + jj] = nd
+                        st[(R_FLOW + 1) * CHUNK + jj] = sch
+                        st[(R_FLOW + 2) * CHUNK + jj] = pre
+                        st[(R_FLOW + 3) * CHUNK + jj] = amd
+                        st[(R_FLOW + 4) * CHUNK + jj] = adb
+                        st[(R_FLOW + 5) * CHUNK + jj] = loss
+                        st[(R_FLOW + 6) * CHUNK + jj] = ei
+                        st[(R_FLOW + 7) * CHUNK + jj] = li
+                        st[(R_FLOW + 8) * CHUNK + jj] = sv
+                if loan_level:
+                    for jj in range(k):
+                        nd = st[(R_FLOW + 0) * CHUNK + jj]
+                        sch = st[(R_FLOW + 1) * CHUNK + jj]
+                        pre = st[(R_FLOW + 2) * CHUNK + jj]
+                        amd = st[(R_FLOW + 3) * CHUNK + jj]
+                        adb = st[(R_FLOW + 4) * CHUNK + jj]
+                        loss = st[(R_FLOW + 5) * CHUNK + jj]
+                        ei = st[(R_FLOW + 6) * CHUNK + jj]
+                        li = st[(R_FLOW + 7) * CHUNK + jj]
                         rec = adb - loss
-                        tot[0, jj] += nd
-                        tot[1, jj] += sch
-                        tot[2, jj] += pre
-                        tot[3, jj] += amd
-                        tot[4, jj] += adb
-                        tot[5, jj] += loss
-                        tot[6, jj] += rec
-                        tot[7, jj] += ei
-                        tot[8, jj] += li
-                        tot[9, jj] += ei - li
-                        tot[10, jj] += sv
-                        tot[11, jj] += t_years * (sch + pre + amd + rec)
+                        st[(_TOT + 0) * CHUNK + jj] += nd
+                        st[(_TOT + 1) * CHUNK + jj] += sch
+                        st[(_TOT + 2) * CHUNK + jj] += pre
+                        st[(_TOT + 3) * CHUNK + jj] += amd
+                        st[(_TOT + 4) * CHUNK + jj] += adb
+                        st[(_TOT + 5) * CHUNK + jj] += loss
+                        st[(_TOT + 6) * CHUNK + jj] += rec
+                        st[(_TOT + 7) * CHUNK + jj] += ei
+                        st[(_TOT + 8) * CHUNK + jj] += li
+                        st[(_TOT + 9) * CHUNK + jj] += ei - li
+                        st[(_TOT + 10) * CHUNK + jj] += st[(R_FLOW + 8) * CHUNK + jj]
+                        st[(_TOT + 11) * CHUNK + jj] += t_years * (sch + pre + amd + rec)
                 out[_END, ii] += s_end
                 out[_DEF, ii] += s_def
                 out[_PRE, ii] += s_pre
@@ -261,12 +304,12 @@ def project_chunks_nb(
                 out[_FCL, ii] += s_fcl
                 if want_paths:
                     for jj in range(k):
-                        paths[order[j0 + jj], ii] = perf[jj]
+                        paths[order[j0 + jj], ii] = st[R_X * CHUNK + jj] * st[R_G * CHUNK + jj]
             if loan_level:
                 for jj in range(k):
                     j = order[j0 + jj]
                     for c_i in range(N_TOT):
-                        totals[j, c_i] = tot[c_i, jj]
+                        totals[j, c_i] = st[(_TOT + c_i) * CHUNK + jj]
     return acc, totals, paths
 
 
@@ -291,7 +334,11 @@ def _loan_arrays(pool: LoanPool) -> dict[str, np.ndarray]:
         "freq": f,
         "io_age": io_age,
         "q_end": q_end,
-        "linear": amort == Amortization.LINEAR,
+        "kind": np.select(
+            [amort == Amortization.LINEAR, amort == Amortization.BULLET, amort == Amortization.BALLOON],
+            [1, 2, 3],
+            0,
+        ).astype(np.int64),
         "floating": pool.rate_type == RateType.FLOATING,
     }
 
@@ -352,7 +399,7 @@ def _run(
         la["freq"],
         la["io_age"],
         la["q_end"],
-        la["linear"],
+        la["kind"],
         la["floating"],
         fa["idx_row"],
         fa["margin"],
