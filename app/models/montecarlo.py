@@ -24,11 +24,13 @@ class RepLinesIn(BaseModel):
         min_length=1, description="Gross coupon, annual decimal: amortisation and refi incentive."
     )
     net_rate: list[FiniteFloat] | None = Field(
-        None,
+        default=None,
         description="Rate paid to investors (after servicing), annual decimal; default note_rate.",
     )
     remaining_term: list[int] = Field(min_length=1, description="Months left to maturity.")
-    age: list[int] | None = Field(None, description="Loan age in months (seasoning); default 0.")
+    age: list[int] | None = Field(
+        default=None, description="Loan age in months (seasoning); default 0."
+    )
 
     @model_validator(mode="after")
     def _same_length(self) -> RepLinesIn:
@@ -43,28 +45,30 @@ class RepLinesIn(BaseModel):
 class HullWhiteIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["hull_white"] = "hull_white"
-    mean_reversion: FiniteFloat = Field(0.03, ge=0, description="a, per year.")
-    volatility: FiniteFloat = Field(0.01, ge=0, description="σ, normal vol of the short rate.")
+    mean_reversion: FiniteFloat = Field(default=0.03, ge=0, description="a, per year.")
+    volatility: FiniteFloat = Field(
+        default=0.01, ge=0, description="σ, normal vol of the short rate."
+    )
 
 
 class VasicekIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["vasicek"]
-    mean_reversion: FiniteFloat = Field(0.1, ge=0)
+    mean_reversion: FiniteFloat = Field(default=0.1, ge=0)
     long_term_rate: FiniteFloat = 0.04
-    volatility: FiniteFloat = Field(0.01, ge=0)
+    volatility: FiniteFloat = Field(default=0.01, ge=0)
     initial_rate: FiniteFloat | None = Field(
-        None, description="r₀; default the curve's 1-month zero rate."
+        default=None, description="r₀; default the curve's 1-month zero rate."
     )
 
 
 class CIRIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     type: Literal["cir"]
-    mean_reversion: FiniteFloat = Field(0.2, gt=0)
-    long_term_rate: FiniteFloat = Field(0.04, gt=0)
-    volatility: FiniteFloat = Field(0.05, ge=0)
-    initial_rate: FiniteFloat | None = Field(None, ge=0)
+    mean_reversion: FiniteFloat = Field(default=0.2, gt=0)
+    long_term_rate: FiniteFloat = Field(default=0.04, gt=0)
+    volatility: FiniteFloat = Field(default=0.05, ge=0)
+    initial_rate: FiniteFloat | None = Field(default=None, ge=0)
 
 
 RateModelIn = Annotated[HullWhiteIn | VasicekIn | CIRIn, Field(discriminator="type")]
@@ -75,25 +79,25 @@ class MortgageRateIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     spread: FiniteFloat = 0.0175
-    tenor_years: FiniteFloat | None = Field(10.0, ge=1 / 12, le=50)
+    tenor_years: FiniteFloat | None = Field(default=10.0, ge=1 / 12, le=50)
 
 
 class PrepaymentModelIn(BaseModel):
     """Refinancing S-curve + seasoning + burnout + turnover (docs/methodology/montecarlo.md)."""
 
     model_config = ConfigDict(extra="forbid")
-    turnover_cpr: FiniteFloat = Field(0.06, ge=0, le=1)
-    refi_cpr_max: FiniteFloat = Field(0.40, ge=0, le=1)
+    turnover_cpr: FiniteFloat = Field(default=0.06, ge=0, le=1)
+    refi_cpr_max: FiniteFloat = Field(default=0.40, ge=0, le=1)
     refi_midpoint: FiniteFloat = 0.0075
-    refi_steepness: FiniteFloat = Field(400.0, ge=0)
-    seasoning_months: int = Field(30, ge=0, le=600)
-    burnout: FiniteFloat = Field(25.0, ge=0)
+    refi_steepness: FiniteFloat = Field(default=400.0, ge=0)
+    seasoning_months: int = Field(default=30, ge=0, le=600)
+    burnout: FiniteFloat = Field(default=25.0, ge=0)
 
 
 class MacroIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    volatility: FiniteFloat = Field(0.5, ge=0)
-    persistence: FiniteFloat = Field(0.95, ge=0, lt=1)
+    volatility: FiniteFloat = Field(default=0.5, ge=0)
+    persistence: FiniteFloat = Field(default=0.95, ge=0, lt=1)
 
 
 class DefaultIn(BaseModel):
@@ -101,8 +105,8 @@ class DefaultIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     cdr: FiniteFloat | list[FiniteFloat] = 0.0
-    severity: FiniteFloat = Field(0.0, ge=0, le=1)
-    recovery_lag_months: int = Field(0, ge=0, le=120)
+    severity: FiniteFloat = Field(default=0.0, ge=0, le=1)
+    recovery_lag_months: int = Field(default=0, ge=0, le=120)
     advancing: bool = True
     macro: MacroIn | None = None
 
@@ -114,26 +118,26 @@ class MonteCarloIn(BaseModel):
 
     pool: RepLinesIn
     curve: CurveIn
-    rate_model: RateModelIn = Field(default_factory=HullWhiteIn)
-    mortgage_rate: MortgageRateIn = Field(default_factory=MortgageRateIn)
-    prepayment_model: PrepaymentModelIn = Field(default_factory=PrepaymentModelIn)
-    default: DefaultIn = Field(default_factory=DefaultIn)
-    n_paths: int = Field(1000, ge=2, le=10_000_000)
-    n_months: int | None = Field(None, ge=1, le=600)
-    seed: int = Field(0, ge=0, lt=2**63)
+    rate_model: RateModelIn = Field(default_factory=lambda: HullWhiteIn())
+    mortgage_rate: MortgageRateIn = Field(default_factory=lambda: MortgageRateIn())
+    prepayment_model: PrepaymentModelIn = Field(default_factory=lambda: PrepaymentModelIn())
+    default: DefaultIn = Field(default_factory=lambda: DefaultIn())
+    n_paths: int = Field(default=1000, ge=2, le=10_000_000)
+    n_months: int | None = Field(default=None, ge=1, le=600)
+    seed: int = Field(default=0, ge=0, lt=2**63)
     antithetic: bool = False
-    block_size: int = Field(500, ge=2, le=100_000)
+    block_size: int = Field(default=500, ge=2, le=100_000)
     percentiles: list[Annotated[float, Field(ge=0, le=100)]] = Field(
         default_factory=lambda: [5.0, 50.0, 95.0], min_length=1, max_length=101
     )
-    histogram_bins: int = Field(20, ge=1, le=1000)
+    histogram_bins: int = Field(default=20, ge=1, le=1000)
     price: FiniteFloat | None = Field(
-        None, gt=0, description="Dirty price (currency): enables OAS."
+        default=None, gt=0, description="Dirty price (currency): enables OAS."
     )
-    pv_spread: FiniteFloat = Field(0.0, gt=-1, lt=1)
-    duration_bump: FiniteFloat | None = Field(0.0025, gt=0, le=0.05)
+    pv_spread: FiniteFloat = Field(default=0.0, gt=-1, lt=1)
+    duration_bump: FiniteFloat | None = Field(default=0.0025, gt=0, le=0.05)
     async_: bool = Field(
-        False, alias="async", description="Run as a job (202 + job_id) whatever the size."
+        default=False, alias="async", description="Run as a job (202 + job_id) whatever the size."
     )
 
 

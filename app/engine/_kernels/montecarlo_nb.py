@@ -258,6 +258,7 @@ def mc_project_ref(
         log_df -= DT * r
         a = af[i][None, :]
         md = np.minimum(mdr[i][None, :] * mult[:, None], 1.0)
+        ramp: np.ndarray | float
         if seasoning_months > 0:
             ramp = np.minimum((age + month) / seasoning_months, 1.0)[None, :]
         else:
