@@ -141,6 +141,41 @@ class ScenarioBatch:
             self._ml[mk] = out  # index i -> ML(i)
         return self._ml[mk]
 
+    def _windows(self, key: tuple[bool, bool], big_n: int) -> tuple[np.ndarray, ...]:
+        """B(i−1), B(i), Bn(i−1), Bs(i−1) for i = 1..N (zero beyond the last maturity)."""
+        wk = ("win", key, big_n)
+        if wk not in self._agg:
+            b_all, bn_all, bs_all = self._aggregates(key)
+            width = b_all.shape[1]
+
+            def at(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
+                ok = (idx >= 0) & (idx < width)
+                out = np.zeros((arr.shape[0], idx.shape[0]))
+                out[:, ok] = arr[:, idx[ok]]
+                return out
+
+            i = np.arange(1, big_n + 1)
+            self._agg[wk] = (at(b_all, i - 1), at(b_all, i), at(bn_all, i - 1), at(bs_all, i - 1))
+        return self._agg[wk]
+
+    @staticmethod
+    def _rates(
+        speed: Speed, g_age: np.ndarray, g_rem: np.ndarray, big_n: int, lag: int
+    ) -> np.ndarray:
+        """Monthly rate per (group, period): the speed evaluated once per loan-age month (curve
+        speeds) or per period (constants, vectors) by `rate_matrix`, then indexed; the SDA tail
+        (zero in the last `lag` months of the term) applied per group."""
+        if speed.kind not in _AGE_KINDS:
+            row = rate_matrix(speed, np.zeros(1, dtype=np.int64), np.array([big_n]), big_n)[0]
+            return np.broadcast_to(row, (g_age.shape[0], big_n))
+        top = int(g_age.max(initial=0)) + big_n
+        table = rate_matrix(speed, np.zeros(1, dtype=np.int64), np.array([top]), top)[0]
+        t = np.arange(1, big_n + 1)
+        out = table[g_age[:, None] + t[None, :] - 1]  # rate at loan-age month age + t
+        if speed.kind == SpeedKind.SDA and lag > 0:
+            out = np.where(t[None, :] > (g_rem[:, None] - lag), 0.0, out)
+        return out
+
     # ---- per assumption set -------------------------------------------------------------------
     def project(self, a: Assumptions) -> dict[str, np.ndarray]:
         """Pool columns under `a` (see the module docstring); raises like project_pool."""
@@ -166,26 +201,16 @@ class ScenarioBatch:
         by_term = a.default.kind == SpeedKind.SDA and lag > 0
         key = (by_age, by_term)
         _, g_age, g_rem = self._grouping(*key)
-        b_all, bn_all, bs_all = self._aggregates(key)
-        width = b_all.shape[1]  # T + 1
 
-        def at(arr: np.ndarray, idx: np.ndarray) -> np.ndarray:
-            """arr[:, idx] with zeros outside 0..T (b is 0 after maturity, and before 0)."""
-            ok = (idx >= 0) & (idx < width)
-            out = np.zeros((arr.shape[0], idx.shape[0]))
-            out[:, ok] = arr[:, idx[ok]]
-            return out
-
-        smm = rate_matrix(a.prepayment, g_age, g_rem, big_n)
-        mdr = rate_matrix(a.default, g_age, g_rem, big_n, recovery_lag=lag)
+        smm = self._rates(a.prepayment, g_age, g_rem, big_n, 0)
+        mdr = self._rates(a.default, g_age, g_rem, big_n, lag)
         d = np.minimum(mdr, 1.0)
         s = np.minimum(np.minimum(smm, 1.0), 1.0 - d)
         q = np.cumprod(1.0 - s - d, axis=1)
         q_prev = np.hstack([np.ones((q.shape[0], 1)), q[:, :-1]])  # Q(i−1)
         dd = d * q_prev  # D(i)
         i = np.arange(1, big_n + 1)
-        b_prev, b_now = at(b_all, i - 1), at(b_all, i)
-        bn_prev, bs_prev = at(bn_all, i - 1), at(bs_all, i - 1)
+        b_prev, b_now, bn_prev, bs_prev = self._windows(key, big_n)
 
         def lagged(x: np.ndarray, k: int) -> np.ndarray:
             """x shifted right by k periods (zeros in front): x(i − k)."""
