@@ -9,6 +9,7 @@ CORS is outside the rate limit so a 429 still carries CORS headers and preflight
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI
@@ -26,6 +27,8 @@ from app.core.security import SecurityHeadersMiddleware, TrustedHostMiddleware, 
 
 __all__ = ["install_platform"]
 
+log = logging.getLogger(__name__)
+
 
 def _docs_paths(app: FastAPI) -> list[str]:
     return [p for p in (app.docs_url, app.redoc_url, app.swagger_ui_oauth2_redirect_url) if p]
@@ -36,6 +39,8 @@ def install_platform(app: FastAPI, settings: Any) -> None:
     middleware (Starlette's last-added middleware is the outermost)."""
     configure_logging(settings.log_level, settings.log_format, settings.env)
     sentry = init_sentry(settings, release=getattr(app, "version", None))
+    if settings.env == "production" and "*" in settings.allowed_hosts:
+        log.warning("ALLOWED_HOSTS is '*': any Host header is accepted; list the service's names")
 
     cache = CacheService(CacheConfig.from_settings(settings))
     set_cache(cache)
