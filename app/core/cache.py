@@ -229,6 +229,8 @@ class CacheService:
             fail_max=self.config.breaker_fail_max,
             reset_timeout=self.config.breaker_reset_seconds,
             listeners=[_BreakerMetrics()],
+            # A request cancelled mid-call (client gone) says nothing about Redis' health.
+            exclude=[asyncio.CancelledError],
             name="redis-cache",
         )
         self.stats = CacheStats()

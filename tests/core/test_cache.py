@@ -265,8 +265,13 @@ print(json.dumps({"key": svc.key("forecast", payload), "call": call}))
 def _key_in_subprocess(variant: str, seed: str) -> dict[str, str]:
     env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
     out = subprocess.run(
-        [sys.executable, "-c", KEY_SCRIPT, variant], env=env, cwd=ROOT, check=True,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", KEY_SCRIPT, variant],
+        env=env,
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     return json.loads(out.stdout)
 
@@ -381,11 +386,18 @@ def _redis_target(redis_url: str) -> tuple[str, int]:
     return kw.get("host", "127.0.0.1"), int(kw.get("port", 6379))
 
 
-def test_breaker_opens_on_dead_redis_and_closes_when_it_returns(redis_url: str, prefix: str) -> None:
+def test_breaker_opens_on_dead_redis_and_closes_when_it_returns(
+    redis_url: str, prefix: str
+) -> None:
     port = closed_port()
     db = redis.Redis.from_url(redis_url).connection_pool.connection_kwargs.get("db", 0)
-    svc = make(f"redis://127.0.0.1:{port}/{db}", prefix, breaker_fail_max=3,
-               breaker_reset_seconds=0.5, memory_max_items=0)
+    svc = make(
+        f"redis://127.0.0.1:{port}/{db}",
+        prefix,
+        breaker_fail_max=3,
+        breaker_reset_seconds=0.5,
+        memory_max_items=0,
+    )
     opened_before = metric("cache_errors_total", operation="get", reason="breaker_open")
 
     # Redis down: every call still answers, computed directly.
@@ -421,8 +433,13 @@ def test_breaker_opens_on_dead_redis_and_closes_when_it_returns(redis_url: str, 
 
 async def test_breaker_async_path(redis_url: str, prefix: str) -> None:
     port = closed_port()
-    svc = make(f"redis://127.0.0.1:{port}/0", prefix, breaker_fail_max=2,
-               breaker_reset_seconds=0.3, memory_max_items=0)
+    svc = make(
+        f"redis://127.0.0.1:{port}/0",
+        prefix,
+        breaker_fail_max=2,
+        breaker_reset_seconds=0.3,
+        memory_max_items=0,
+    )
 
     async def compute() -> str:
         return "computed"
@@ -443,3 +460,18 @@ async def test_breaker_async_path(redis_url: str, prefix: str) -> None:
     finally:
         await svc.aclose()
         proxy.stop()
+
+
+async def test_cancelled_calls_do_not_open_the_breaker(redis_url: str, prefix: str) -> None:
+    import asyncio
+
+    svc = make(redis_url, prefix, breaker_fail_max=2)
+    for i in range(4):
+        task = asyncio.create_task(svc.aget(svc.key("cancel", i)))
+        await asyncio.sleep(0)  # let it reach the Redis call, then cancel it there
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    assert svc.breaker.current_state == "closed"
+    assert await svc.aset(svc.key("cancel", "x"), 1, ttl=60)
+    await svc.aclose()
