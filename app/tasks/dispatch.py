@@ -60,7 +60,8 @@ class CeleryDispatcher:
             },
         )
 
-    async def enqueue(self, job_id: str) -> bool:
+    async def enqueue(self, job_id: str, takeover: bool = False) -> bool:
+        """Send the job's start task (`takeover` is for the embedded pool; brokers redeliver)."""
         try:
             with anyio.fail_after(10):
                 await anyio.to_thread.run_sync(self._send, job_id)
@@ -99,17 +100,17 @@ class JobsRuntime:
         await self.dispatcher.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
 
-    async def enqueue(self, job_id: str) -> bool:
+    async def enqueue(self, job_id: str, takeover: bool = False) -> bool:
         """Send a committed job to its workers and record when (enqueued_at)."""
         from app.tasks.runner import mark_enqueued
 
-        ok = await self.dispatcher.enqueue(job_id)
+        ok = await self.dispatcher.enqueue(job_id, takeover)
         if ok:
             with contextlib.suppress(Exception):
                 await mark_enqueued(self.database, [job_id])
         return ok
 
-    async def sweep(self, older_than: float | None = None) -> int:
+    async def sweep(self, older_than: float | None = None, takeover: bool = False) -> int:
         """Enqueue again the active jobs untouched for `older_than` seconds; returns how many."""
         from app.tasks.progress import NullPublisher
         from app.tasks.runner import JobContext, stale_jobs
@@ -117,7 +118,7 @@ class JobsRuntime:
         ctx = JobContext(self.settings, self.database, NullPublisher())
         n = 0
         for job_id in await stale_jobs(ctx, older_than):
-            n += int(await self.enqueue(job_id))
+            n += int(await self.enqueue(job_id, takeover))
         return n
 
     async def _sweep_forever(self) -> None:
@@ -125,7 +126,7 @@ class JobsRuntime:
         first: float | None = 0.0 if self.embedded else None
         while True:
             try:
-                n = await self.sweep(first)
+                n = await self.sweep(first, takeover=first is not None)
                 if n:
                     log.info("re-enqueued %d stale jobs", n)
             except asyncio.CancelledError:

@@ -17,6 +17,7 @@ import os
 import queue as queue_mod
 import threading
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import UTC
 from typing import Any
 
@@ -72,18 +73,22 @@ class EmbeddedDispatcher:
         self.database = database
         self.hub = hub
         self.redis_url = redis_url
-        ctx = mp.get_context("spawn")  # never fork a process that runs an event loop
-        self._queue = ctx.Queue()
-        self._pool = ProcessPoolExecutor(
-            max_workers=settings.jobs_embedded_workers,
-            mp_context=ctx,
-            initializer=_child_init,
-            initargs=(settings.model_dump_json(), self._queue, redis_url),
-        )
+        self._mp = mp.get_context("spawn")  # never fork a process that runs an event loop
+        self._queue = self._mp.Queue()
+        self._pool = self._new_pool()
         self._tasks: set[asyncio.Task[None]] = set()
         self._recorded: set[str] = set()
+        self._closing = False
         self._stop = threading.Event()
         self._drain: threading.Thread | None = None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.settings.jobs_embedded_workers,
+            mp_context=self._mp,
+            initializer=_child_init,
+            initargs=(self.settings.model_dump_json(), self._queue, self.redis_url),
+        )
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -105,8 +110,10 @@ class EmbeddedDispatcher:
             if publish is not None:
                 publish(owner_id, update)
 
-    async def enqueue(self, job_id: str) -> bool:
-        task = asyncio.get_running_loop().create_task(self._drive(job_id))
+    async def enqueue(self, job_id: str, takeover: bool = False) -> bool:
+        """Drive the job on the pool; `takeover`: its chunks' previous holders are dead (the
+        previous run of this service), so chunks they had started are computed again."""
+        task = asyncio.get_running_loop().create_task(self._drive(job_id, takeover))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return True
@@ -117,8 +124,18 @@ class EmbeddedDispatcher:
 
         loop = asyncio.get_running_loop()
         for attempt in range(6):
+            pool = self._pool
             try:
-                return await loop.run_in_executor(self._pool, _child_call, unit, *args)
+                return await loop.run_in_executor(pool, _child_call, unit, *args)
+            except BrokenProcessPool:
+                # a pool process died (killed, out of memory): replace the pool and let the
+                # unit take its chunk over, as a broker redelivers a dead worker's task
+                if self._closing or attempt == 5:
+                    raise
+                if self._pool is pool:
+                    self._pool = self._new_pool()
+                if unit == "chunk":
+                    args = (*args[:2], True)
             except Exception as exc:
                 if not is_transient(exc) or attempt == 5:
                     raise
@@ -151,13 +168,15 @@ class EmbeddedDispatcher:
             error = (job.error or {}).get("type")
             metrics.job_finished(job.kind, job.state, seconds, error)
 
-    async def _drive(self, job_id: str) -> None:
+    async def _drive(self, job_id: str, takeover: bool = False) -> None:
         try:
             missing = await self._call(job_id, "start", job_id)
             with contextlib.suppress(Exception):
                 await self._record(job_id, "started")
             if missing:
-                await asyncio.gather(*(self._call(job_id, "chunk", job_id, k) for k in missing))
+                await asyncio.gather(
+                    *(self._call(job_id, "chunk", job_id, k, takeover) for k in missing)
+                )
             with contextlib.suppress(Exception):
                 await self._record(job_id, "ended")
         except asyncio.CancelledError:
@@ -172,6 +191,7 @@ class EmbeddedDispatcher:
     async def close(self) -> None:
         """Stop at once: interrupted jobs stay active in the database and are picked up again
         by the next start (their chunks already stored are not recomputed)."""
+        self._closing = True
         for task in list(self._tasks):
             task.cancel()
         self._stop.set()

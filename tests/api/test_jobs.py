@@ -111,6 +111,12 @@ async def test_jobs_api_end_to_end_embedded(tmp_path: Path) -> None:
         assert (await c.delete(f"/api/v1/jobs/{mjob_id}", headers=H(bob))).status_code == 404
         assert (await c.get("/api/v1/jobs/")).status_code == 401
 
+        # job counts, durations and failures are in the service's Prometheus metrics
+        metrics = (await c.get("/metrics")).text
+        assert 'jobs_total{state="succeeded"}' in metrics
+        assert 'job_duration_seconds_count{kind="monte_carlo",state="succeeded"}' in metrics
+        assert 'job_failures_total{error="UnreachablePrice",kind="monte_carlo"}' in metrics
+
 
 async def test_bad_payloads_are_422_before_any_job(tmp_path: Path) -> None:
     app = create_app(make_settings(tmp_path, rate_limit_enabled=False))

@@ -95,3 +95,28 @@ def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, li
         assert c.get(f"/api/v1/jobs/{big_id}/result").status_code == 409
         listed = c.get("/api/v1/jobs/").json()
         assert {j["job_id"] for j in listed["items"]} == {job_id, big_id}
+
+
+def test_embedded_job_survives_a_restart_of_the_service(tmp_path: Path, live_server) -> None:
+    """The service stops (its pool processes killed) in the middle of a job; the next start on
+    the same database finishes it, with the same numbers, without recomputing stored chunks."""
+    settings = embedded_settings(tmp_path)
+    user = unique_user()
+    payload = mc_payload(24_000, n_chunks=3)
+    first = live_server(settings)
+    with first.client(user) as c:
+        job_id = c.post("/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload}).json()[
+            "job_id"
+        ]
+        deadline = time.monotonic() + 60
+        while c.get(f"/api/v1/jobs/{job_id}").json()["progress"]["done"] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    first.stop()
+    second = live_server(settings)
+    with second.client(user) as c:
+        assert c.get(f"/api/v1/jobs/{job_id}").json()["state"] in ("running", "succeeded")
+    job = second.wait_job(user, job_id, {"succeeded", "failed"}, timeout=90)
+    assert job["state"] == "succeeded", job
+    with second.client(user) as c:
+        assert c.get(f"/api/v1/jobs/{job_id}/result").json() == reference_result(payload)
