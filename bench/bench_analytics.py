@@ -9,9 +9,11 @@ extrapolated linearly to all rows (it takes minutes on the full set).
 from __future__ import annotations
 
 import datetime as dt
+import os
 import statistics
 import time
 
+import numba
 import numpy as np
 import numpy_financial as npf
 import pyxirr
@@ -24,13 +26,23 @@ N, M = 10_000, 360
 NPF_ROWS = 3  # numpy-financial's irr solves a 359-degree companion eigenproblem per row
 
 
-def timed(fn, repeat: int) -> tuple[float, object]:
+CPU: dict[str, float] = {}
+
+
+def timed(fn, repeat: int, label: str | None = None) -> tuple[float, object]:
+    """Median wall time of `repeat` calls (and, under `label`, the median process CPU time,
+    all threads together, which is less sensitive to other processes on the machine)."""
     out = None
     times = []
+    cpus = []
     for _ in range(repeat):
+        c0 = time.process_time()
         t0 = time.perf_counter()
         out = fn()
         times.append(time.perf_counter() - t0)
+        cpus.append(time.process_time() - c0)
+    if label:
+        CPU[label] = statistics.median(cpus)
     return statistics.median(times), out
 
 
@@ -50,12 +62,13 @@ def main() -> None:
     start = dt.date(2025, 1, 15)
     dates = [start + dt.timedelta(days=int(round(k * 365.25 / 12))) for k in range(M)]
     dates64 = np.array(dates, dtype="datetime64[D]")
-    print(f"{N} vectors x {M} flows")
+    print(f"{N} vectors x {M} flows; numba threads: {numba.get_num_threads()}; "
+          f"load average {os.getloadavg()[0]:.1f}")
 
     irr_many(flows[:2])
     xirr_many(flows[:2], dates64)
-    t_irr, ours = timed(lambda: irr_many(flows), 7)
-    t_pyx, ref = timed(lambda: np.array([pyxirr.irr(r) for r in flows]), 3)
+    t_irr, ours = timed(lambda: irr_many(flows), 7, "irr")
+    t_pyx, ref = timed(lambda: np.array([pyxirr.irr(r) for r in flows]), 3, "pyxirr_irr")
     per_row = []
     ref_npf = np.empty(NPF_ROWS)
     for i in range(NPF_ROWS):
@@ -63,17 +76,19 @@ def main() -> None:
         per_row.append(t_row)
     t_npf_sub = statistics.median(per_row) * NPF_ROWS
     t_npf = statistics.median(per_row) * N
-    print(f"IRR  numba irr_many      : {t_irr * 1e3:8.1f} ms")
-    print(f"IRR  pyxirr.irr loop     : {t_pyx * 1e3:8.1f} ms  (x{t_pyx / t_irr:.0f} slower)")
+    print(f"IRR  numba irr_many      : {t_irr * 1e3:8.1f} ms  (CPU {CPU['irr'] * 1e3:.1f} ms)")
+    print(f"IRR  pyxirr.irr loop     : {t_pyx * 1e3:8.1f} ms  (x{t_pyx / t_irr:.0f} slower; "
+          f"CPU {CPU['pyxirr_irr'] * 1e3:.0f} ms)")
     print(f"IRR  numpy_financial.irr : {t_npf:8.1f} s   extrapolated from the median of "
           f"{NPF_ROWS} single rows ({t_npf_sub / NPF_ROWS * 1e3:.0f} ms/row), x{t_npf / t_irr:.0f} slower")
     print(f"     max |ours - pyxirr| = {np.nanmax(np.abs(ours - ref)):.1e}, "
           f"max |ours - npf| = {np.max(np.abs(ours[:NPF_ROWS] - ref_npf)):.1e}")
 
-    t_x, ours_x = timed(lambda: xirr_many(flows, dates64), 7)
-    t_px, ref_x = timed(lambda: np.array([pyxirr.xirr(dates, r) for r in flows]), 3)
-    print(f"XIRR numba xirr_many     : {t_x * 1e3:8.1f} ms")
-    print(f"XIRR pyxirr.xirr loop    : {t_px * 1e3:8.1f} ms  (x{t_px / t_x:.1f} slower)")
+    t_x, ours_x = timed(lambda: xirr_many(flows, dates64), 7, "xirr")
+    t_px, ref_x = timed(lambda: np.array([pyxirr.xirr(dates, r) for r in flows]), 3, "pyxirr_xirr")
+    print(f"XIRR numba xirr_many     : {t_x * 1e3:8.1f} ms  (CPU {CPU['xirr'] * 1e3:.1f} ms)")
+    print(f"XIRR pyxirr.xirr loop    : {t_px * 1e3:8.1f} ms  (x{t_px / t_x:.1f} slower; "
+          f"CPU {CPU['pyxirr_xirr'] * 1e3:.0f} ms)")
     print(f"     max |ours - pyxirr| = {np.nanmax(np.abs(ours_x - ref_x)):.1e}")
 
     nodes = np.linspace(0.25, 30.0, 50)

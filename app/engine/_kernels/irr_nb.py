@@ -116,8 +116,12 @@ def _irr_eval(c, lr):
 @njit(cache=True, inline="always", fastmath={"contract"})
 def _xirr_eval(c, d, gaps, lr, table):
     """g = Σ c_i e^(−lr·t_i), t_i = d_i/365 (d ascending integer days from the first flow),
-    lr = ln(1 + r), with dg/dlr and d²g/dlr². Powers are built along the day gaps (`gaps[i]` =
-    d_i − d_i−1, or −1 when too long for the table) from a table of q^gap, q = e^(−lr/365)."""
+    lr = ln(1 + r), with dg/dlr and d²g/dlr².
+
+    Two interleaved lanes (even and odd i) each build their powers along the two-step day gaps
+    (`gaps[i]` = d_i − d_i−2, or −1 when too long for the table) from a table of q^gap,
+    q = e^(−lr/365), so no exp() is needed per flow and the multiply chains overlap.
+    """
     m = c.shape[0]
     lq = -lr / 365.0
     gmax = table.shape[0] - 1
@@ -125,20 +129,38 @@ def _xirr_eval(c, d, gaps, lr, table):
     table[0] = 1.0
     for g in range(1, gmax + 1):
         table[g] = table[g - 1] * q
-    w = math.exp(lq * d[0])
-    s = 0.0
-    s1 = 0.0
-    s2 = 0.0
-    for i in range(m):
-        if i > 0:
-            gap = gaps[i]
-            w = w * table[gap] if gap >= 0 else math.exp(lq * d[i])
-        t = d[i] * INV365
-        cw = c[i] * w
-        s += cw
-        s1 += t * cw
-        s2 += t * t * cw
-    return s, -s1, s2
+    w0 = math.exp(lq * d[0])
+    w1 = math.exp(lq * d[1]) if m > 1 else 0.0
+    s_0 = s_1 = 0.0
+    a_0 = a_1 = 0.0  # Σ t·c·w
+    b_0 = b_1 = 0.0  # Σ t²·c·w
+    for i in range(0, m - 1, 2):
+        if i >= 2:
+            g0 = gaps[i]
+            g1 = gaps[i + 1]
+            w0 = w0 * table[g0] if g0 >= 0 else math.exp(lq * d[i])
+            w1 = w1 * table[g1] if g1 >= 0 else math.exp(lq * d[i + 1])
+        t0 = d[i] * INV365
+        t1 = d[i + 1] * INV365
+        cw0 = c[i] * w0
+        cw1 = c[i + 1] * w1
+        s_0 += cw0
+        s_1 += cw1
+        a_0 += t0 * cw0
+        a_1 += t1 * cw1
+        b_0 += (t0 * t0) * cw0
+        b_1 += (t1 * t1) * cw1
+    if m % 2 == 1:
+        i = m - 1
+        if i >= 2:
+            g0 = gaps[i]
+            w0 = w0 * table[g0] if g0 >= 0 else math.exp(lq * d[i])
+        t0 = d[i] * INV365
+        cw0 = c[i] * w0
+        s_0 += cw0
+        a_0 += t0 * cw0
+        b_0 += (t0 * t0) * cw0
+    return s_0 + s_1, -(a_0 + a_1), b_0 + b_1
 
 
 @njit(cache=True)
@@ -292,12 +314,17 @@ def irr_many_nb(flows, out, status):
 
 @njit(cache=True)
 def _gaps(d, max_gap, gaps):
-    """Day gaps d_i − d_i−1 into `gaps` (−1 when beyond the table); False if d descends."""
+    """Two-step day gaps d_i − d_i−2 into `gaps` (−1 when beyond the table); False if d
+    descends anywhere."""
     gaps[0] = 0
-    for k in range(1, d.shape[0]):
-        g = d[k] - d[k - 1]
-        if g < 0.0:
+    if d.shape[0] > 1:
+        gaps[1] = 0
+        if d[1] < d[0]:
             return False
+    for k in range(2, d.shape[0]):
+        if d[k] < d[k - 1]:
+            return False
+        g = d[k] - d[k - 2]
         gaps[k] = int(g) if g <= max_gap else -1
     return True
 
@@ -306,7 +333,7 @@ def _gaps(d, max_gap, gaps):
 def xirr_many_nb(flows, days, shared_days, max_gap, out, status):
     """XIRR (annual, ACT/365F) of each row of `flows` (n, m) at integer `days` counted from the
     row's first date ((n, m), or (1, m) when `shared_days`); days ascending per row.
-    `max_gap` sizes the power table (gaps beyond it fall back to exp)."""
+    `max_gap` sizes the power table for two-step gaps d_i − d_i−2 (longer ones use exp)."""
     n, m = flows.shape
     shared_gaps = np.empty(m, dtype=np.int64)
     shared_ok = _gaps(days[0], max_gap, shared_gaps)

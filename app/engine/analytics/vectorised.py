@@ -31,7 +31,7 @@ _ERRORS: dict[int, type[EngineError]] = {
     irr_nb.NOT_CONVERGED: ConvergenceError,
     irr_nb.BAD_DATES: EngineError,
 }
-MAX_TABLE_GAP = 4096  # XIRR: longer day gaps between flows use exp() instead of the table
+MAX_TABLE_GAP = 4096  # XIRR: longer two-step day gaps use exp() instead of the power table
 
 Errors = Literal["raise", "nan"]
 
@@ -121,7 +121,8 @@ def xirr_many(
             days = np.take_along_axis(days, order, axis=1)
             a = np.ascontiguousarray(np.take_along_axis(a, order, axis=1))
     days = np.ascontiguousarray(days - days[:, :1])
-    max_gap = int(min(np.diff(days, axis=1).max(initial=0.0), MAX_TABLE_GAP))
+    two_step = days[:, 2:] - days[:, :-2]
+    max_gap = int(min(two_step.max(initial=0.0), MAX_TABLE_GAP))
     out = np.empty(a.shape[0])
     status = np.empty(a.shape[0], dtype=np.int8)
     irr_nb.xirr_many_nb(a, days, days.shape[0] == 1, max_gap, out, status)
