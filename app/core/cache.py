@@ -262,6 +262,11 @@ class CacheService:
         cap = self.config.memory_ttl
         return ttl if cap is None else min(ttl, cap)
 
+    def _memory_ttl_left(self, pttl_ms: int) -> float:
+        # PTTL: ms left, -1 no expiry, -2 gone (raced with expiry): keep it briefly at most.
+        left = self.config.default_ttl if pttl_ms == -1 else max(pttl_ms, 0) / 1000.0
+        return self._memory_ttl(left)
+
     def _pool_kwargs(self) -> dict[str, Any]:
         c = self.config
         return {
@@ -360,15 +365,19 @@ class CacheService:
             start = time.perf_counter()
             try:
                 with self.breaker.calling():
-                    raw: bytes | None = self._client().get(key)  # type: ignore[assignment]
+                    # GET and PTTL in one round trip: the memory copy must not outlive Redis'.
+                    pipe = self._client().pipeline(transaction=False)
+                    pipe.get(key)
+                    pipe.pttl(key)
+                    raw, pttl = pipe.execute()
                 self._timed("get", start)
             except _CACHE_FAILURES as exc:
                 self._failed("get", exc)
-                raw = None
+                raw, pttl = None, -2
             if raw is not None:
                 value = self._decode(key, raw)
                 if value is not _MISSING:
-                    self.memory.set(key, raw, self._memory_ttl(self.config.default_ttl))
+                    self.memory.set(key, raw, self._memory_ttl_left(pttl))
                     self._hit(namespace, "redis")
                     return True, value
         self._miss(namespace)
@@ -458,15 +467,18 @@ class CacheService:
             start = time.perf_counter()
             try:
                 with self.breaker.calling():
-                    raw: bytes | None = await self._aclient().get(key)  # type: ignore[no-redef,assignment]
+                    async with self._aclient().pipeline(transaction=False) as pipe:
+                        pipe.get(key)
+                        pipe.pttl(key)
+                        raw, pttl = await pipe.execute()
                 self._timed("get", start)
             except _CACHE_FAILURES as exc:
                 self._failed("get", exc)
-                raw = None
+                raw, pttl = None, -2
             if raw is not None:
                 value = self._decode(key, raw)
                 if value is not _MISSING:
-                    self.memory.set(key, raw, self._memory_ttl(self.config.default_ttl))
+                    self.memory.set(key, raw, self._memory_ttl_left(pttl))
                     self._hit(namespace, "redis")
                     return True, value
         self._miss(namespace)

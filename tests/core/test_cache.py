@@ -195,6 +195,14 @@ def test_ttl_expiry(redis_url: str, prefix: str) -> None:
     assert svc.get(key, "expired") == "expired"  # gone from memory layer
     assert make(redis_url, prefix).get(key, "expired") == "expired"  # and from Redis
 
+    # A copy pulled from Redis into another process' memory layer expires with the Redis entry.
+    key2 = svc.key("ttl", "y")
+    svc.set(key2, 1, ttl=0.5)
+    reader = make(redis_url, prefix)
+    assert reader.get(key2) == 1 and reader.stats.hits_redis == 1
+    time.sleep(0.7)
+    assert reader.get(key2, "expired") == "expired"
+
 
 @pytest.mark.parametrize("threshold", [1024, None])
 def test_compression_on_and_off(redis_url: str, prefix: str, threshold: int | None) -> None:
