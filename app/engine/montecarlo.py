@@ -27,7 +27,7 @@ import numba
 import numpy as np
 from scipy.optimize import brentq
 
-from app.engine._kernels.montecarlo_nb import mc_project_nb
+from app.engine._kernels.montecarlo_nb import mc_project_nb, mc_project_serial_nb
 from app.engine.analytics.conventions import Compounding
 from app.engine.analytics.measures import z_spread as analytics_z_spread
 from app.engine.errors import ConvergenceError, FieldProblem, InvalidInput, UnreachablePrice
@@ -45,6 +45,7 @@ from app.engine.rates.models import (
 from app.engine.rates.paths import block_rng, simulate_short_rates
 
 Progress = Callable[[int, int], None]
+PARALLEL_MIN_CELLS = 2_000_000  # paths × months × lines of a block worth a parallel launch
 
 
 # ---------------------------------------------------------------------------------------------
@@ -504,7 +505,11 @@ def project_paths(
         "loss": np.empty(n_paths),
         "yield": np.empty(n_paths),
     }
-    mc_project_nb(
+    # small blocks skip the parallel launch (its fixed cost dominates); both kernels run the
+    # same per-path code and give identical numbers
+    parallel = rates.size * len(pool) >= PARALLEL_MIN_CELLS
+    kernel = mc_project_nb if parallel else mc_project_serial_nb
+    kernel(
         np.ascontiguousarray(rates),
         cal.mort_c,
         cal.mort_d,

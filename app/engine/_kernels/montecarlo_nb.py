@@ -60,6 +60,158 @@ def mortgage_yield_nb(cf: np.ndarray, price: float, guess: float) -> float:
     return 12.0 * (1.0 / v - 1.0)
 
 
+@njit(cache=True, nogil=True)
+def _setup_nb(
+    note_rate: np.ndarray,
+    mdr: np.ndarray,
+    lag: int,
+    refi_steepness: float,
+    refi_midpoint: float,
+    seasoning_months: float,
+) -> tuple[np.ndarray, bool, float]:
+    """Per-line exp(−k(c − I_mid)), whether any default can occur, and the ramp factor."""
+    n, n_loans = mdr.shape
+    # with no ramp, any factor >= 1 makes min((age + month)·inv_seas, 1) equal 1
+    inv_seas = 1.0 / seasoning_months if seasoning_months > 0.0 else 1.0
+    loan_e = np.empty(n_loans)
+    for j in range(n_loans):
+        z = -refi_steepness * (note_rate[j] - refi_midpoint)
+        loan_e[j] = math.exp(min(max(z, -EXP_CLIP), EXP_CLIP))
+    has_defaults = lag > 0
+    for i in range(n):
+        for j in range(n_loans):
+            if mdr[i, j] > 0.0:
+                has_defaults = True
+    return loan_e, has_defaults, inv_seas
+
+
+@njit(cache=True, nogil=True)
+def _path_nb(
+    p: int,
+    short_rates: np.ndarray,
+    mort_c: np.ndarray,
+    mort_d: float,
+    macro_mult: np.ndarray,
+    balance: np.ndarray,
+    note_rate: np.ndarray,
+    net_rate: np.ndarray,
+    age: np.ndarray,
+    liq_ratio: np.ndarray,
+    af: np.ndarray,
+    mdr: np.ndarray,
+    severity: np.ndarray,
+    lag: int,
+    advancing: bool,
+    turnover_smm: float,
+    refi_smm_max: float,
+    refi_steepness: float,
+    refi_midpoint: float,
+    burnout: float,
+    seasoning_months: float,
+    pv_disc: np.ndarray,
+    yield_price: float,
+    yield_guess: float,
+    out_cfd: np.ndarray,
+    out_cf: np.ndarray,
+    out_pv: np.ndarray,
+    out_wal: np.ndarray,
+    out_loss: np.ndarray,
+    out_yield: np.ndarray,
+    loan_e: np.ndarray,
+    has_defaults: bool,
+    inv_seas: float,
+) -> None:
+    """Project path p for every line and write its outputs (see `mc_project_nb`)."""
+    n = short_rates.shape[1]
+    n_loans = balance.shape[0]
+    has_macro = macro_mult.shape[0] > 0
+    keep_cf = out_cf.shape[0] > 0
+    ring = lag + 1
+    perf = balance.copy()
+    fcl = np.zeros(n_loans)
+    expo = np.zeros(n_loans)
+    nd_l = np.zeros(n_loans)
+    flow_l = np.empty(n_loans)
+    prin_l = np.empty(n_loans)
+    hist = np.zeros((ring, n_loans))
+    cfbuf = np.empty(n)
+    log_df = 0.0
+    pv = 0.0
+    wal_num = 0.0
+    wal_den = 0.0
+    loss_tot = 0.0
+    for i in range(n):
+        r = short_rates[p, i]
+        m = mort_c[i] + mort_d * r
+        big_m = math.exp(min(max(refi_steepness * m, -EXP_CLIP), EXP_CLIP))
+        mult = macro_mult[p, i] if has_macro else 1.0
+        log_df -= DT * r
+        df = math.exp(log_df)
+        month = i + 1.0
+        # 1) performing balances: branch-free so the loop over lines vectorises
+        for j in range(n_loans):
+            pb = perf[j]
+            a = af[i, j]
+            md = min(mdr[i, j] * mult, 1.0)
+            ramp = min((age[j] + month) * inv_seas, 1.0)
+            s_b = 1.0 / ((1.0 + loan_e[j] * big_m) * (1.0 + burnout * expo[j]))
+            smm = min(ramp * (turnover_smm + refi_smm_max * s_b), 1.0 - md)
+            expo[j] += max(note_rate[j] - m, 0.0) * DT
+            nd = md * pb
+            pp = smm * pb * a
+            sc = (pb - nd) * (1.0 - a)
+            perf[j] = pb - nd - pp - sc
+            nd_l[j] = nd
+            prin_l[j] = sc + pp
+            flow_l[j] = (pb - nd) * net_rate[j] * DT + sc + pp
+        loss_m = 0.0
+        if has_defaults and lag == 0:
+            # 2a) no lag: defaults liquidate at once, ADB = NEW_DEF, FCL stays 0
+            for j in range(n_loans):
+                nd = nd_l[j]
+                loss = min(severity[j] * nd, nd)
+                prin_l[j] += nd - loss
+                flow_l[j] += nd - loss
+                loss_m += loss
+        elif has_defaults:
+            # 2b) liquidation `lag` months later (DOMAIN.md §3); the ring slot of month
+            # i+1−lag is still zero while i+1 <= lag, so no branch is needed for it
+            slot_now = (i + 1) % ring
+            slot_old = (i + 1 - lag) % ring
+            keep = 1.0 if advancing else 0.0
+            for j in range(n_loans):
+                nd = nd_l[j]
+                a = af[i, j]
+                old = hist[slot_old, j]
+                hist[slot_now, j] = nd
+                adb = old * liq_ratio[i, j]
+                am_def = keep * (nd + fcl[j] - adb) * (1.0 - a)
+                fcl[j] = fcl[j] + nd - adb - am_def
+                loss = min(severity[j] * old, adb)
+                extra = am_def + adb - loss
+                prin_l[j] += extra
+                flow_l[j] += extra
+                loss_m += loss
+        # 3) sums over lines in line order
+        cf = 0.0
+        prin = 0.0
+        for j in range(n_loans):
+            cf += flow_l[j]
+            prin += prin_l[j]
+        cfbuf[i] = cf
+        out_cfd[p, i] = cf * df
+        if keep_cf:
+            out_cf[p, i] = cf
+        pv += cf * df * pv_disc[i]
+        wal_num += month * DT * prin
+        wal_den += prin
+        loss_tot += loss_m
+    out_pv[p] = pv
+    out_wal[p] = wal_num / wal_den if wal_den > 0.0 else 0.0
+    out_loss[p] = loss_tot
+    out_yield[p] = mortgage_yield_nb(cfbuf, yield_price, yield_guess)
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def mc_project_nb(
     short_rates: np.ndarray,
@@ -106,106 +258,119 @@ def mc_project_nb(
     undiscounted total cash flow or shape (0, N) to skip, out_pv/out_wal (years)/out_loss/
     out_yield (P,).
     """
-    n_paths, n = short_rates.shape
-    n_loans = balance.shape[0]
-    has_macro = macro_mult.shape[0] > 0
-    keep_cf = out_cf.shape[0] > 0
-    # with no ramp, any factor >= 1 makes min((age + month)·inv_seas, 1) equal 1
-    inv_seas = 1.0 / seasoning_months if seasoning_months > 0.0 else 1.0
-    loan_e = np.empty(n_loans)
-    for j in range(n_loans):
-        z = -refi_steepness * (note_rate[j] - refi_midpoint)
-        loan_e[j] = math.exp(min(max(z, -EXP_CLIP), EXP_CLIP))
-    has_defaults = lag > 0
-    for i in range(n):
-        for j in range(n_loans):
-            if mdr[i, j] > 0.0:
-                has_defaults = True
-    ring = lag + 1
-    for p in prange(n_paths):
-        perf = balance.copy()
-        fcl = np.zeros(n_loans)
-        expo = np.zeros(n_loans)
-        nd_l = np.zeros(n_loans)
-        flow_l = np.empty(n_loans)
-        prin_l = np.empty(n_loans)
-        hist = np.zeros((ring, n_loans))
-        cfbuf = np.empty(n)
-        log_df = 0.0
-        pv = 0.0
-        wal_num = 0.0
-        wal_den = 0.0
-        loss_tot = 0.0
-        for i in range(n):
-            r = short_rates[p, i]
-            m = mort_c[i] + mort_d * r
-            big_m = math.exp(min(max(refi_steepness * m, -EXP_CLIP), EXP_CLIP))
-            mult = macro_mult[p, i] if has_macro else 1.0
-            log_df -= DT * r
-            df = math.exp(log_df)
-            month = i + 1.0
-            # 1) performing balances: branch-free so the loop over lines vectorises
-            for j in range(n_loans):
-                pb = perf[j]
-                a = af[i, j]
-                md = min(mdr[i, j] * mult, 1.0)
-                ramp = min((age[j] + month) * inv_seas, 1.0)
-                s_b = 1.0 / ((1.0 + loan_e[j] * big_m) * (1.0 + burnout * expo[j]))
-                smm = min(ramp * (turnover_smm + refi_smm_max * s_b), 1.0 - md)
-                expo[j] += max(note_rate[j] - m, 0.0) * DT
-                nd = md * pb
-                pp = smm * pb * a
-                sc = (pb - nd) * (1.0 - a)
-                perf[j] = pb - nd - pp - sc
-                nd_l[j] = nd
-                prin_l[j] = sc + pp
-                flow_l[j] = (pb - nd) * net_rate[j] * DT + sc + pp
-            loss_m = 0.0
-            if has_defaults and lag == 0:
-                # 2a) no lag: defaults liquidate at once, ADB = NEW_DEF, FCL stays 0
-                for j in range(n_loans):
-                    nd = nd_l[j]
-                    loss = min(severity[j] * nd, nd)
-                    prin_l[j] += nd - loss
-                    flow_l[j] += nd - loss
-                    loss_m += loss
-            elif has_defaults:
-                # 2b) liquidation `lag` months later (DOMAIN.md §3); the ring slot of month
-                # i+1−lag is still zero while i+1 <= lag, so no branch is needed for it
-                slot_now = (i + 1) % ring
-                slot_old = (i + 1 - lag) % ring
-                keep = 1.0 if advancing else 0.0
-                for j in range(n_loans):
-                    nd = nd_l[j]
-                    a = af[i, j]
-                    old = hist[slot_old, j]
-                    hist[slot_now, j] = nd
-                    adb = old * liq_ratio[i, j]
-                    am_def = keep * (nd + fcl[j] - adb) * (1.0 - a)
-                    fcl[j] = fcl[j] + nd - adb - am_def
-                    loss = min(severity[j] * old, adb)
-                    extra = am_def + adb - loss
-                    prin_l[j] += extra
-                    flow_l[j] += extra
-                    loss_m += loss
-            # 3) sums over lines in line order
-            cf = 0.0
-            prin = 0.0
-            for j in range(n_loans):
-                cf += flow_l[j]
-                prin += prin_l[j]
-            cfbuf[i] = cf
-            out_cfd[p, i] = cf * df
-            if keep_cf:
-                out_cf[p, i] = cf
-            pv += cf * df * pv_disc[i]
-            wal_num += month * DT * prin
-            wal_den += prin
-            loss_tot += loss_m
-        out_pv[p] = pv
-        out_wal[p] = wal_num / wal_den if wal_den > 0.0 else 0.0
-        out_loss[p] = loss_tot
-        out_yield[p] = mortgage_yield_nb(cfbuf, yield_price, yield_guess)
+    loan_e, has_defaults, inv_seas = _setup_nb(
+        note_rate, mdr, lag, refi_steepness, refi_midpoint, seasoning_months
+    )
+    for p in prange(short_rates.shape[0]):
+        _path_nb(
+            p,
+            short_rates,
+            mort_c,
+            mort_d,
+            macro_mult,
+            balance,
+            note_rate,
+            net_rate,
+            age,
+            liq_ratio,
+            af,
+            mdr,
+            severity,
+            lag,
+            advancing,
+            turnover_smm,
+            refi_smm_max,
+            refi_steepness,
+            refi_midpoint,
+            burnout,
+            seasoning_months,
+            pv_disc,
+            yield_price,
+            yield_guess,
+            out_cfd,
+            out_cf,
+            out_pv,
+            out_wal,
+            out_loss,
+            out_yield,
+            loan_e,
+            has_defaults,
+            inv_seas,
+        )
+
+
+@njit(cache=True, nogil=True)
+def mc_project_serial_nb(
+    short_rates: np.ndarray,
+    mort_c: np.ndarray,
+    mort_d: float,
+    macro_mult: np.ndarray,
+    balance: np.ndarray,
+    note_rate: np.ndarray,
+    net_rate: np.ndarray,
+    age: np.ndarray,
+    liq_ratio: np.ndarray,
+    af: np.ndarray,
+    mdr: np.ndarray,
+    severity: np.ndarray,
+    lag: int,
+    advancing: bool,
+    turnover_smm: float,
+    refi_smm_max: float,
+    refi_steepness: float,
+    refi_midpoint: float,
+    burnout: float,
+    seasoning_months: float,
+    pv_disc: np.ndarray,
+    yield_price: float,
+    yield_guess: float,
+    out_cfd: np.ndarray,
+    out_cf: np.ndarray,
+    out_pv: np.ndarray,
+    out_wal: np.ndarray,
+    out_loss: np.ndarray,
+    out_yield: np.ndarray,
+) -> None:
+    """`mc_project_nb` on the calling thread only (for worker threads and small blocks)."""
+    loan_e, has_defaults, inv_seas = _setup_nb(
+        note_rate, mdr, lag, refi_steepness, refi_midpoint, seasoning_months
+    )
+    for p in range(short_rates.shape[0]):
+        _path_nb(
+            p,
+            short_rates,
+            mort_c,
+            mort_d,
+            macro_mult,
+            balance,
+            note_rate,
+            net_rate,
+            age,
+            liq_ratio,
+            af,
+            mdr,
+            severity,
+            lag,
+            advancing,
+            turnover_smm,
+            refi_smm_max,
+            refi_steepness,
+            refi_midpoint,
+            burnout,
+            seasoning_months,
+            pv_disc,
+            yield_price,
+            yield_guess,
+            out_cfd,
+            out_cf,
+            out_pv,
+            out_wal,
+            out_loss,
+            out_yield,
+            loan_e,
+            has_defaults,
+            inv_seas,
+        )
 
 
 def mc_project_ref(

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from app.engine._kernels.montecarlo_nb import mc_project_ref
+from app.engine._kernels.montecarlo_nb import mc_project_nb, mc_project_ref, mc_project_serial_nb
 from app.engine.errors import InvalidInput
 from app.engine.montecarlo import (
     MacroFactor,
@@ -151,8 +151,9 @@ def test_path_yield_reprices(curve) -> None:
 def test_merging_1_4_16_chunks_is_bit_identical(curve, antithetic: bool) -> None:
     req = request(
         curve,
-        n_paths=320,
-        block_size=16,
+        n_paths=192,
+        block_size=12,
+        n_months=60,
         antithetic=antithetic,
         price=1_000_000.0,
         duration_bump=0.0025,
@@ -469,3 +470,23 @@ def test_runs_on_analytics_zero_curve() -> None:
     )
     res = run_monte_carlo(req)
     assert abs(res.oas - hand_zspread(deterministic_cashflows(req), zc, 1_000_000.0)) < 1e-8
+
+
+def test_parallel_and_serial_kernels_are_identical(curve) -> None:
+    req = request(curve, default_cdr=0.03, severity=0.4, recovery_lag_months=2, macro=MacroFactor())
+    prep = _prepare(req)
+    cal = calibrate(req.rate_model, curve, prep.n, req.mortgage_rate)
+    rates = simulate_short_rates(cal, block_rng(3, 0), 40)
+    mult = np.exp(np.random.default_rng(1).normal(0, 0.3, (40, prep.n)))
+    outs = []
+    for kernel in (mc_project_nb, mc_project_serial_nb):
+        import app.engine.montecarlo as mc
+
+        saved = mc.mc_project_nb, mc.mc_project_serial_nb
+        mc.mc_project_nb = mc.mc_project_serial_nb = kernel
+        try:
+            outs.append(project_paths(req, prep, cal, rates, mult, keep_cf=True))
+        finally:
+            mc.mc_project_nb, mc.mc_project_serial_nb = saved
+    for key in outs[0]:
+        assert np.array_equal(outs[0][key], outs[1][key]), key
