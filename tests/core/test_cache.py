@@ -483,3 +483,21 @@ async def test_cancelled_calls_do_not_open_the_breaker(redis_url: str, prefix: s
     assert svc.breaker.current_state == "closed"
     assert await svc.aset(svc.key("cancel", "x"), 1, ttl=60)
     await svc.aclose()
+
+
+def test_config_from_settings_upstash_tls(tmp_path: Path) -> None:
+    from tests.conftest import make_settings
+
+    s = make_settings(tmp_path, upstash_redis_host="eu1-x.upstash.io", upstash_redis_port=6380,
+                      upstash_redis_password="pw", redis_cache_ttl=120, cache_version="9",
+                      cache_compress_threshold=-1, redis_max_connections=7,
+                      redis_socket_timeout=0.2, cache_memory_ttl=0)
+    cfg = CacheConfig.from_settings(s)
+    assert cfg.redis_url == "rediss://default:pw@eu1-x.upstash.io:6380"
+    assert (cfg.default_ttl, cfg.version, cfg.compress_threshold) == (120, "9", None)
+    assert (cfg.max_connections, cfg.socket_timeout, cfg.memory_ttl) == (7, 0.2, None)
+    svc = CacheService(cfg)
+    assert svc.backend == "redis" and svc.key("ns", 1).startswith("cfe:9:ns:")
+    kwargs = svc._pool_kwargs()
+    assert kwargs["max_connections"] == 7 and kwargs["socket_keepalive"] is True
+    assert CacheConfig.from_settings(make_settings(tmp_path)).redis_url is None  # memory-only
