@@ -50,13 +50,15 @@ def install_platform(app: FastAPI, settings: Any) -> None:
         health_extras["cache"] = cache.health
 
     exempt = {"/health", "/metrics", app.openapi_url or "", *_docs_paths(app)}
-    limiter = build_limiter(RateLimitConfig.from_settings(settings, exempt))
+    rl_config = RateLimitConfig.from_settings(settings, exempt)
+    limiter = build_limiter(rl_config)
     app.state.limiter = limiter
     app.add_middleware(
         RateLimitMiddleware,
         limiter=limiter,
         exempt_paths=exempt,
         identify=bearer_identifier(lambda scope: _verifier(scope, settings)),
+        offload=not rl_config.storage_uri.startswith("memory"),
     )
     install_cors(app, list(settings.cors_origins), settings.cors_allow_credentials)
     app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.allowed_hosts)

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 from slowapi import Limiter
 from slowapi.errors import RateLimitExceeded
 from slowapi.wrappers import LimitGroup
@@ -117,11 +118,25 @@ class RateLimitMiddleware:
     """Charges each request to its caller's read or run budget; 429 when it is spent."""
 
     def __init__(self, app: ASGIApp, *, limiter: Limiter, exempt_paths: Iterable[str] = (),
-                 identify: Callable[[Scope], Any] | None = None) -> None:
+                 identify: Callable[[Scope], Any] | None = None, offload: bool = False) -> None:
+        """``offload``: run the (synchronous) storage calls in a worker thread — set it for a
+        networked storage (Redis) so a slow round trip never blocks the event loop."""
         self.app = app
         self.limiter = limiter
         self.exempt = frozenset(exempt_paths)
         self.identify = identify
+        self.offload = offload
+
+    def _check(self, request: Request) -> tuple[dict[str, str], float | None]:
+        """Charge the request (raises RateLimitExceeded) and read its budget's window."""
+        try:
+            # The same check slowapi's own middleware runs: application limits, Redis with
+            # in-memory fallback, storage errors swallowed.
+            self.limiter._check_request_limit(request, None, True)  # noqa: SLF001
+        except RateLimitExceeded as exc:
+            exc.window = self._window(request)  # type: ignore[attr-defined]
+            raise
+        return self._window(request)
 
     async def _caller(self, scope: Scope) -> str:
         user_id = None
@@ -163,13 +178,14 @@ class RateLimitMiddleware:
         scope["state"]["rate_limit_key"] = await self._caller(scope)
         request = Request(scope, receive)
         try:
-            # The same check slowapi's own middleware runs: application limits, Redis with
-            # in-memory fallback, errors swallowed.
-            self.limiter._check_request_limit(request, None, True)  # noqa: SLF001
+            if self.offload:
+                headers, _ = await anyio.to_thread.run_sync(self._check, request)
+            else:
+                headers, _ = self._check(request)
         except RateLimitExceeded as exc:
             cls = limit_class(scope["method"]) or "unknown"
             metrics.RATE_LIMIT_REJECTIONS.labels(cls).inc()
-            headers, reset_at = self._window(request)
+            headers, reset_at = exc.window  # type: ignore[attr-defined]
             reset_at = reset_at if reset_at is not None else time.time() + 1
             retry_after = max(1, int(math.ceil(reset_at - time.time())))
             log.info("rate limit %s exceeded", exc.detail,
@@ -181,7 +197,6 @@ class RateLimitMiddleware:
             )
             await response(scope, receive, send)
             return
-        headers, _ = self._window(request)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start" and headers:
