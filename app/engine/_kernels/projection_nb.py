@@ -36,6 +36,95 @@ _ROWS = R_FLOW + 9
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
+@nb.njit(cache=True, fastmath=_FASTMATH)
+def _period_nb(
+    st: np.ndarray,
+    r_nd: np.ndarray,
+    r_y: np.ndarray,
+    k: int,
+    fi: float,
+    lag0: bool,
+    advancing: bool,
+    severity: float,
+    loan_level: bool,
+) -> tuple[float, float, float, float, float, float, float, float, float, float, float]:
+    """One month for the k loans of a chunk (state rows of `st`); returns the 11 pool sums.
+
+    A separate function so that the loan loop compiles to packed (SIMD) arithmetic.
+    """
+    s_end = 0.0
+    s_def = 0.0
+    s_pre = 0.0
+    s_sch = 0.0
+    s_adb = 0.0
+    s_amd = 0.0
+    s_loss = 0.0
+    s_exp = 0.0
+    s_lost = 0.0
+    s_serv = 0.0
+    s_fcl = 0.0
+    for jj in range(k):
+        d = min(st[R_MDR * CHUNK + jj] * st[R_MD * CHUNK + jj], 1.0)
+        d = 0.0 if fi > st[R_TZ * CHUNK + jj] else d
+        s = min(min(st[R_SMM * CHUNK + jj] * st[R_MP * CHUNK + jj], 1.0), 1.0 - d)
+        cn = st[R_CNT * CHUNK + jj]
+        z = st[R_Z * CHUNK + jj]
+        z = z * st[R_MUL * CHUNK + jj] + st[R_ADD * CHUNK + jj] if (cn == 0.0 and fi > st[R_IO * CHUNK + jj]) else z
+        st[R_Z * CHUNK + jj] = z
+        g1 = st[R_G * CHUNK + jj]
+        g2 = 0.0 if fi >= st[R_T * CHUNK + jj] else st[R_C0 * CHUNK + jj] - z
+        st[R_G * CHUNK + jj] = g2
+        x = st[R_X * CHUNK + jj]
+        pb = x * g1
+        nd = d * pb
+        yd = d * x
+        pre = s * x * g2
+        sch = (x - yd) * (g1 - g2)
+        x2 = x * (1.0 - s - d)
+        st[R_X * CHUNK + jj] = x2
+        pn = x2 * g2
+        fc = st[R_FCL * CHUNK + jj]
+        ndl = nd if lag0 else r_nd[jj]
+        r_nd[jj] = nd
+        yl = yd if lag0 else r_y[jj]
+        r_y[jj] = yd
+        fu2 = st[R_FU * CHUNK + jj] + yd - yl
+        st[R_FU * CHUNK + jj] = fu2
+        adb = yl * g1 if advancing else ndl
+        amd = fu2 * (g1 - g2) if advancing else 0.0
+        fcn = fu2 * g2 if advancing else fc + nd - adb
+        st[R_FCL * CHUNK + jj] = fcn
+        loss = min(severity * ndl, adb)
+        nm = st[R_NETM * CHUNK + jj]
+        ei = (pb + fc) * nm
+        li = (nd + fc) * nm
+        sv = pb * st[R_SERVM * CHUNK + jj]
+        c1 = cn + 1.0
+        st[R_CNT * CHUNK + jj] = 0.0 if c1 == st[R_F * CHUNK + jj] else c1
+        s_end += pn
+        s_def += nd
+        s_pre += pre
+        s_sch += sch
+        s_adb += adb
+        s_amd += amd
+        s_loss += loss
+        s_exp += ei
+        s_lost += li
+        s_serv += sv
+        s_fcl += fcn
+        if loan_level:
+            st[(R_FLOW + 0) * CHUNK + jj] = nd
+            st[(R_FLOW + 1) * CHUNK + jj] = sch
+            st[(R_FLOW + 2) * CHUNK + jj] = pre
+            st[(R_FLOW + 3) * CHUNK + jj] = amd
+            st[(R_FLOW + 4) * CHUNK + jj] = adb
+            st[(R_FLOW + 5) * CHUNK + jj] = loss
+            st[(R_FLOW + 6) * CHUNK + jj] = ei
+            st[(R_FLOW + 7) * CHUNK + jj] = li
+            st[(R_FLOW + 8) * CHUNK + jj] = sv
+    return s_end, s_def, s_pre, s_sch, s_adb, s_amd, s_loss, s_exp, s_lost, s_serv, s_fcl
+
+
 @nb.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def project_chunks_nb(
     order: np.ndarray,
@@ -113,6 +202,8 @@ def project_chunks_nb(
             k = min(CHUNK, n - j0)
             nflt = 0
             imax = 0
+            stop_p = 1
+            stop_d = 1
             st[:] = 0.0
             nd_ring[:] = 0.0
             y_ring[:] = 0.0
@@ -155,6 +246,9 @@ def project_chunks_nb(
                     flt_pos[nflt] = jj
                     nflt += 1
                 imax = max(imax, term_left[j] + lag)
+                # last month in which this loan's speed pointers still move along their tables
+                stop_p = max(stop_p, l_lp[jj] - l_sp[jj])
+                stop_d = max(stop_d, l_ld[jj] - l_sd[jj])
             imax = min(imax, n_periods)
             for i in range(1, imax + 1):
                 ii = i - 1
@@ -193,81 +287,18 @@ def project_chunks_nb(
                             st[R_FU * CHUNK + jj] *= ratio
                             for r_i in range(ring):
                                 y_ring[r_i, jj] *= ratio
-                for jj in range(k):
-                    st[R_SMM * CHUNK + jj] = tab_p[min(l_sp[jj] + i, l_lp[jj])]
-                    st[R_MDR * CHUNK + jj] = tab_d[min(l_sd[jj] + i, l_ld[jj])]
+                # speeds stay in the state rows once every pointer has reached its table's end
+                if i <= stop_p:
+                    for jj in range(k):
+                        st[R_SMM * CHUNK + jj] = tab_p[min(l_sp[jj] + i, l_lp[jj])]
+                if i <= stop_d:
+                    for jj in range(k):
+                        st[R_MDR * CHUNK + jj] = tab_d[min(l_sd[jj] + i, l_ld[jj])]
                 r_nd = nd_ring[slot]
                 r_y = y_ring[slot]
-                s_end = 0.0
-                s_def = 0.0
-                s_pre = 0.0
-                s_sch = 0.0
-                s_adb = 0.0
-                s_amd = 0.0
-                s_loss = 0.0
-                s_exp = 0.0
-                s_lost = 0.0
-                s_serv = 0.0
-                s_fcl = 0.0
-                for jj in range(k):
-                    d = min(st[R_MDR * CHUNK + jj] * st[R_MD * CHUNK + jj], 1.0)
-                    d = 0.0 if fi > st[R_TZ * CHUNK + jj] else d
-                    s = min(min(st[R_SMM * CHUNK + jj] * st[R_MP * CHUNK + jj], 1.0), 1.0 - d)
-                    cn = st[R_CNT * CHUNK + jj]
-                    z = st[R_Z * CHUNK + jj]
-                    z = z * st[R_MUL * CHUNK + jj] + st[R_ADD * CHUNK + jj] if (cn == 0.0 and fi > st[R_IO * CHUNK + jj]) else z
-                    st[R_Z * CHUNK + jj] = z
-                    g1 = st[R_G * CHUNK + jj]
-                    g2 = 0.0 if fi >= st[R_T * CHUNK + jj] else st[R_C0 * CHUNK + jj] - z
-                    st[R_G * CHUNK + jj] = g2
-                    x = st[R_X * CHUNK + jj]
-                    pb = x * g1
-                    nd = d * pb
-                    yd = d * x
-                    pre = s * x * g2
-                    sch = (x - yd) * (g1 - g2)
-                    x2 = x * (1.0 - s - d)
-                    st[R_X * CHUNK + jj] = x2
-                    pn = x2 * g2
-                    fc = st[R_FCL * CHUNK + jj]
-                    ndl = nd if lag0 else r_nd[jj]
-                    r_nd[jj] = nd
-                    yl = yd if lag0 else r_y[jj]
-                    r_y[jj] = yd
-                    fu2 = st[R_FU * CHUNK + jj] + yd - yl
-                    st[R_FU * CHUNK + jj] = fu2
-                    adb = yl * g1 if advancing else ndl
-                    amd = fu2 * (g1 - g2) if advancing else 0.0
-                    fcn = fu2 * g2 if advancing else fc + nd - adb
-                    st[R_FCL * CHUNK + jj] = fcn
-                    loss = min(severity * ndl, adb)
-                    nm = st[R_NETM * CHUNK + jj]
-                    ei = (pb + fc) * nm
-                    li = (nd + fc) * nm
-                    sv = pb * st[R_SERVM * CHUNK + jj]
-                    c1 = cn + 1.0
-                    st[R_CNT * CHUNK + jj] = 0.0 if c1 == st[R_F * CHUNK + jj] else c1
-                    s_end += pn
-                    s_def += nd
-                    s_pre += pre
-                    s_sch += sch
-                    s_adb += adb
-                    s_amd += amd
-                    s_loss += loss
-                    s_exp += ei
-                    s_lost += li
-                    s_serv += sv
-                    s_fcl += fcn
-                    if loan_level:
-                        st[(R_FLOW + 0) * CHUNK + jj] = nd
-                        st[(R_FLOW + 1) * CHUNK + jj] = sch
-                        st[(R_FLOW + 2) * CHUNK + jj] = pre
-                        st[(R_FLOW + 3) * CHUNK + jj] = amd
-                        st[(R_FLOW + 4) * CHUNK + jj] = adb
-                        st[(R_FLOW + 5) * CHUNK + jj] = loss
-                        st[(R_FLOW + 6) * CHUNK + jj] = ei
-                        st[(R_FLOW + 7) * CHUNK + jj] = li
-                        st[(R_FLOW + 8) * CHUNK + jj] = sv
+                (s_end, s_def, s_pre, s_sch, s_adb, s_amd, s_loss, s_exp, s_lost, s_serv, s_fcl) = _period_nb(
+                    st, r_nd, r_y, k, fi, lag0, advancing, severity, loan_level
+                )
                 if loan_level:
                     for jj in range(k):
                         nd = st[(R_FLOW + 0) * CHUNK + jj]
