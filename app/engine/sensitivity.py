@@ -805,14 +805,13 @@ def stress_test(
     outs = []
     for s in shocks:
         cols, vals = run(s.credit, s.rate)
-        deltas = {
-            n: (vals[n] - base_vals[n])
-            if vals[n] is not None and base_vals[n] is not None
-            else None
-            for n in names
-        }
+        deltas = {n: _delta(vals[n], base_vals[n]) for n in names}
         outs.append(StressOutcome(s.name, vals, deltas, cols))
     return base_out, outs
+
+
+def _delta(shocked: float | None, base: float | None) -> float | None:
+    return None if shocked is None or base is None else shocked - base
 
 
 # ---- risk metrics of one run ---------------------------------------------------------------

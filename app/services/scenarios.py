@@ -118,7 +118,7 @@ def resolve_levels(template: str | None, levels: Sequence[Level]) -> ResolvedSce
         shocks = list(t.rate_shocks)
         lineage.append(f"template:{template}")
     else:
-        assumptions = AssumptionsIn()
+        assumptions = AssumptionsIn.model_validate({})
         shocks = []
     vectors: dict[str, Any] = {}
     for level in levels:
@@ -285,10 +285,11 @@ async def update_scenario(
     resolved = await resolve_fields(
         repo, owner_id, body, ("body",), self_id=scenario_id, label=f"scenario:{scenario_id}"
     )
-    values = {
+    tags = list(dict.fromkeys(body.tags))
+    values: dict[str, Any] = {
         "name": body.name,
         "description": body.description,
-        "tags": list(dict.fromkeys(body.tags)),
+        "tags": tags,
         "template": body.template,
         "extends_id": body.extends,
         "definition": definition_of(body),
@@ -607,7 +608,7 @@ async def _base(
         _, resolved = await read_scenario(session, owner_id=owner_id, scenario_id=body.scenario_id)
         a_in, loc = resolved.assumptions, ("body", "scenario_id")
     else:
-        a_in, loc = body.assumptions or AssumptionsIn(), ("body", "assumptions")
+        a_in, loc = body.assumptions or AssumptionsIn.model_validate({}), ("body", "assumptions")
     pool = await load_pool(session, owner_id=owner_id, ref=body.pool, settings=settings)
     if a_in.n_periods is not None and a_in.n_periods > settings.max_periods:
         raise ValidationFailed.single(

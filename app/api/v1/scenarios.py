@@ -32,7 +32,9 @@ from app.services import scenarios
 from app.services.templates import TEMPLATES
 
 router = APIRouter(prefix="/scenarios", tags=["scenarios"], responses=ERRORS)
-CONFLICT = {409: error_doc("Stale version (re-read and retry), or the scenario is extended.")}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: error_doc("Stale version (re-read and retry), or the scenario is extended.")
+}
 
 
 def _out(row: Scenario, resolved: ResolvedScenario) -> dict[str, Any]:
