@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -178,7 +179,7 @@ def local_principal() -> Principal:
     return Principal(user_id=LOCAL_USER_ID, local=True)
 
 
-def connection_is_loopback(scope: dict[str, Any]) -> bool:
+def connection_is_loopback(scope: Mapping[str, Any]) -> bool:
     """True when the request arrived on a loopback socket (or an in-process test transport)."""
     server = scope.get("server")
     if not server:

@@ -78,7 +78,7 @@ def _postgres_target(url: URL, settings: Settings) -> DatabaseTarget:
     if "ssl" in query:
         connect_args["ssl"] = query.pop("ssl")
     if "connect_timeout" in query:
-        connect_args["timeout"] = float(query.pop("connect_timeout"))
+        connect_args["timeout"] = float(str(query.pop("connect_timeout")))
     if "application_name" in query:
         connect_args.setdefault("server_settings", {})["application_name"] = query.pop(
             "application_name"

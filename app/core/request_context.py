@@ -59,7 +59,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
-        rid = incoming if is_valid_request_id(incoming) else new_request_id()
+        rid: str = incoming if incoming and is_valid_request_id(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = rid
         request_id_var.set(rid)
         user_id_var.set(None)

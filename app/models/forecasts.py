@@ -346,7 +346,7 @@ _COLUMNS_DOC = "Per-period columns (" + ", ".join(CASHFLOW_COLUMNS) + "); curren
 Status = Literal["queued", "running", "succeeded", "failed"]
 
 
-_CF_EXAMPLE = {
+_CF_EXAMPLE: dict[str, Any] = {
     "period": [1, 2],
     "beginning_balance": [450000.0, 448716.5],
     "ending_balance": [448716.5, 447364.2],
@@ -364,7 +364,7 @@ _CF_EXAMPLE = {
     "servicing_fee": [31.3, 31.2],
     "total_cashflow": [3596.0, 3658.2],
 }
-_ANALYTICS_EXAMPLE = {
+_ANALYTICS_EXAMPLE: dict[str, Any] = {
     "npv": 451234.5,
     "irr": 0.0049,
     "yield": 0.0601,
@@ -410,7 +410,7 @@ class ScenarioSummary(BaseModel):
     analytics: dict[str, float | None] | None = None
 
 
-_SUMMARY_EXAMPLE = {
+_SUMMARY_EXAMPLE: dict[str, Any] = {
     "forecast_id": "0b6f1f7e-5c2d-4a55-9d0e-3f1c2b4a5d6e",
     "name": "Q3 prime pool",
     "status": "succeeded",

@@ -131,7 +131,7 @@ def scenario_inputs(
     """(name, merged assumptions, index, overridden fields) per scenario; none -> one 'base'."""
     if not req.scenarios:
         return [("base", req.assumptions, None, frozenset())]
-    out = []
+    out: list[tuple[str, AssumptionsIn, int | None, frozenset[str]]] = []
     for i, sc in enumerate(req.scenarios):
         overridden = frozenset(sc.assumptions.model_dump(exclude_unset=True))
         merged = req.assumptions.model_copy(
