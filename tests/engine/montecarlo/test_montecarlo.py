@@ -490,3 +490,16 @@ def test_parallel_and_serial_kernels_are_identical(curve) -> None:
             mc.mc_project_nb, mc.mc_project_serial_nb = saved
     for key in outs[0]:
         assert np.array_equal(outs[0][key], outs[1][key]), key
+
+
+def test_macro_multiplier_has_mean_one_and_stated_log_variance() -> None:
+    from app.engine.montecarlo import _macro_multipliers
+
+    sigma, phi = 0.5, 0.9
+    mult = _macro_multipliers(MacroFactor(sigma, phi), block_rng(5, 0, 1), 20000, 24, False)
+    assert np.all(mult[:, 0] == 1.0)
+    for i in (1, 6, 23):
+        x = mult[:, i]
+        assert abs(x.mean() - 1.0) < 3 * x.std(ddof=1) / math.sqrt(x.size)
+        var_log = sigma**2 * (1 - phi ** (2 * i))
+        assert np.log(x).var(ddof=1) == pytest.approx(var_log, rel=4 * math.sqrt(2 / x.size))
