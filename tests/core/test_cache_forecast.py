@@ -125,3 +125,24 @@ async def test_monte_carlo_result_cached_by_request(tmp_path: Path) -> None:
     assert other_seed.json() != fresh.json()
     assert sample("cache_requests_total", namespace="montecarlo", result="hit_memory") == hits + 1
     assert sample("engine_run_seconds_count", kind="montecarlo") == runs + 2
+
+
+async def test_cashflow_analytics_cached_by_request(tmp_path: Path) -> None:
+    url = "/api/v1/analytics/cashflows"
+    flows = [{"amount": 3.0, "period": k} for k in range(1, 10)]
+    flows.append({"amount": 103.0, "period": 10, "principal": 100.0})
+    payload = {"cashflows": flows, "frequency": 2, "compounding": "compounded", "price": 99.0,
+               "discount_rate": 0.05}
+    app = probe_app(tmp_path)
+    headers = {"Authorization": f"Bearer {sign_token('analytics-cache-user')}"}
+    hits = sample("cache_requests_total", namespace="analytics", result="hit_memory")
+    misses = sample("cache_requests_total", namespace="analytics", result="miss")
+    async with running_client(app) as client:
+        fresh = await client.post(url, json=payload, headers=headers)
+        again = await client.post(url, json=payload, headers=headers)
+        other = await client.post(url, json={**payload, "price": 98.0}, headers=headers)
+    assert fresh.status_code == again.status_code == other.status_code == 200, fresh.text
+    assert again.content == fresh.content  # byte-identical response body
+    assert other.json()["yield"] != fresh.json()["yield"]
+    assert sample("cache_requests_total", namespace="analytics", result="hit_memory") == hits + 1
+    assert sample("cache_requests_total", namespace="analytics", result="miss") == misses + 2

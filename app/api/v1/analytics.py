@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import anyio
 from fastapi import APIRouter
 
 from app.api.deps import CurrentUser
 from app.api.v1._responses import ERRORS
 from app.models.analytics import CashflowAnalyticsRequest, CashflowAnalyticsResponse
 from app.services import analytics
+from app.services.result_cache import cached_result
 
 router = APIRouter(tags=["analytics"], responses=ERRORS)
 
@@ -33,4 +33,7 @@ async def cashflow_analytics(
     by ± `bump`. A `price` (dirty, same units as the amounts) gives yield, Z-spread and the IRR
     of buying at that price. Bad input is a 422 naming the field.
     """
-    return await anyio.to_thread.run_sync(analytics.compute_cashflow_analytics, body)
+    result = await cached_result(  # cached by the hash of the full request body
+        "analytics", body, lambda: analytics.compute_cashflow_analytics(body).model_dump()
+    )
+    return CashflowAnalyticsResponse.model_validate(result)
