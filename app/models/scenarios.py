@@ -205,6 +205,39 @@ class ScenarioUpdate(ScenarioCreate):
 
 
 class ResolvedScenario(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "assumptions": {
+                        "prepayment": {"type": "psa", "speed": 100.0},
+                        "default": {"type": "sda", "speed": 250.0},
+                        "severity": 0.45,
+                        "recovery_lag_months": 18,
+                        "advancing": True,
+                        "index_paths": {},
+                        "n_periods": None,
+                    },
+                    "rate_shocks": [
+                        {
+                            "name": "+100bp",
+                            "parallel_bp": 100.0,
+                            "short_bp": 0.0,
+                            "long_bp": 0.0,
+                            "short_tenor_years": 2.0,
+                            "long_tenor_years": 10.0,
+                        }
+                    ],
+                    "vectors": None,
+                    "lineage": [
+                        "template:mortgage_adverse",
+                        "scenario:5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                    ],
+                }
+            ]
+        }
+    )
+
     assumptions: AssumptionsIn = Field(description="Assumptions after template/parent, vectors.")
     rate_shocks: list[RateShockIn]
     vectors: VectorsIn | None
@@ -212,6 +245,53 @@ class ResolvedScenario(BaseModel):
 
 
 class ScenarioOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                    "name": "house view 2027",
+                    "description": "Adverse mortgage template with faster defaults",
+                    "tags": ["mortgage", "2027"],
+                    "template": "mortgage_adverse",
+                    "extends": None,
+                    "version": 3,
+                    "assumptions": {"default": {"type": "sda", "speed": 250}},
+                    "rate_shocks": None,
+                    "vectors": None,
+                    "resolved": {
+                        "assumptions": {
+                            "prepayment": {"type": "psa", "speed": 100.0},
+                            "default": {"type": "sda", "speed": 250.0},
+                            "severity": 0.45,
+                            "recovery_lag_months": 18,
+                            "advancing": True,
+                            "index_paths": {},
+                            "n_periods": None,
+                        },
+                        "rate_shocks": [
+                            {
+                                "name": "+100bp",
+                                "parallel_bp": 100.0,
+                                "short_bp": 0.0,
+                                "long_bp": 0.0,
+                                "short_tenor_years": 2.0,
+                                "long_tenor_years": 10.0,
+                            }
+                        ],
+                        "vectors": None,
+                        "lineage": [
+                            "template:mortgage_adverse",
+                            "scenario:5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                        ],
+                    },
+                    "created_at": "2026-11-27T15:00:00Z",
+                    "updated_at": "2026-11-27T16:00:00Z",
+                }
+            ]
+        }
+    )
+
     scenario_id: str
     name: str
     description: str | None
@@ -228,6 +308,60 @@ class ScenarioOut(BaseModel):
 
 
 class ScenarioPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "items": [
+                        {
+                            "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                            "name": "house view 2027",
+                            "description": "Adverse mortgage template with faster defaults",
+                            "tags": ["mortgage", "2027"],
+                            "template": "mortgage_adverse",
+                            "extends": None,
+                            "version": 3,
+                            "assumptions": {"default": {"type": "sda", "speed": 250}},
+                            "rate_shocks": None,
+                            "vectors": None,
+                            "resolved": {
+                                "assumptions": {
+                                    "prepayment": {"type": "psa", "speed": 100.0},
+                                    "default": {"type": "sda", "speed": 250.0},
+                                    "severity": 0.45,
+                                    "recovery_lag_months": 18,
+                                    "advancing": True,
+                                    "index_paths": {},
+                                    "n_periods": None,
+                                },
+                                "rate_shocks": [
+                                    {
+                                        "name": "+100bp",
+                                        "parallel_bp": 100.0,
+                                        "short_bp": 0.0,
+                                        "long_bp": 0.0,
+                                        "short_tenor_years": 2.0,
+                                        "long_tenor_years": 10.0,
+                                    }
+                                ],
+                                "vectors": None,
+                                "lineage": [
+                                    "template:mortgage_adverse",
+                                    "scenario:5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                                ],
+                            },
+                            "created_at": "2026-11-27T15:00:00Z",
+                            "updated_at": "2026-11-27T16:00:00Z",
+                        }
+                    ],
+                    "total": 1,
+                    "limit": 20,
+                    "offset": 0,
+                }
+            ]
+        }
+    )
+
     items: list[ScenarioOut]
     total: int
     limit: int
@@ -235,6 +369,28 @@ class ScenarioPage(BaseModel):
 
 
 class TemplateOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": "mortgage_adverse",
+                    "asset_class": "mortgage",
+                    "severity_level": "adverse",
+                    "name": "Prime fixed-rate residential mortgages: adverse",
+                    "description": "Prime fixed-rate residential mortgages, adverse case; see docs/methodology/scenarios.md for the calibration.",
+                    "assumptions": {
+                        "prepayment": {"type": "psa", "speed": 100},
+                        "default": {"type": "sda", "speed": 300},
+                        "severity": 0.45,
+                        "recovery_lag_months": 18,
+                        "advancing": True,
+                    },
+                    "rate_shocks": [{"name": "+100bp", "parallel_bp": 100}],
+                }
+            ]
+        }
+    )
+
     key: str
     asset_class: Literal["mortgage", "auto", "consumer", "commercial"]
     severity_level: Literal["base", "adverse", "severely_adverse"]
@@ -309,6 +465,38 @@ class MultiRunRequest(BaseModel):
 
 
 class RunScenarioResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "adverse",
+                    "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                    "scenario_version": 3,
+                    "n_periods": 2,
+                    "cashflows": {"period": [1, 2], "total_cashflow": [4210.5, 4198.2]},
+                    "analytics": {"npv": 512345.6, "wal": 6.91},
+                    "risk": {
+                        "wal": 6.91,
+                        "cumulative_loss": 8123.4,
+                        "cumulative_loss_fraction": 0.0153,
+                        "cumulative_default": 18052.0,
+                        "loss_wal_years": 4.2,
+                        "loss_half_period": 46.0,
+                        "peak_loss_period": 31.0,
+                        "wal_change": {"-200bp": 0.0, "-100bp": 0.0, "+100bp": 0.0, "+200bp": 0.0},
+                        "npv": 512345.6,
+                        "yield": None,
+                        "dv01": 245.1,
+                        "effective_duration": 4.79,
+                        "effective_convexity": 38.2,
+                        "spread_duration": 4.79,
+                        "modified_duration": 4.78,
+                    },
+                }
+            ]
+        }
+    )
+
     name: str
     scenario_id: str | None
     scenario_version: int | None
@@ -319,6 +507,68 @@ class RunScenarioResult(BaseModel):
 
 
 class RunResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "forecast_id": "9a1c2b3d-0000-4000-8000-000000000001",
+                    "name": "adverse",
+                    "pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e",
+                    "n_loans": 3,
+                    "duration_ms": 12.5,
+                    "scenarios": [
+                        {
+                            "name": "adverse",
+                            "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                            "scenario_version": 3,
+                            "n_periods": 2,
+                            "cashflows": {"period": [1, 2], "total_cashflow": [4210.5, 4198.2]},
+                            "analytics": None,
+                            "risk": {
+                                "wal": 6.91,
+                                "cumulative_loss": 8123.4,
+                                "cumulative_loss_fraction": 0.0153,
+                                "cumulative_default": 18052.0,
+                                "loss_wal_years": 4.2,
+                                "loss_half_period": 46.0,
+                                "peak_loss_period": 31.0,
+                                "wal_change": {
+                                    "-200bp": 0.0,
+                                    "-100bp": 0.0,
+                                    "+100bp": 0.0,
+                                    "+200bp": 0.0,
+                                },
+                                "npv": 512345.6,
+                                "yield": None,
+                                "dv01": 245.1,
+                                "effective_duration": 4.79,
+                                "effective_convexity": 38.2,
+                                "spread_duration": 4.79,
+                                "modified_duration": 4.78,
+                            },
+                        }
+                    ],
+                    "summary": [
+                        {
+                            "name": "adverse",
+                            "npv": 512345.6,
+                            "yield": None,
+                            "dv01": 245.1,
+                            "effective_duration": 4.79,
+                            "effective_convexity": 38.2,
+                            "spread_duration": 4.79,
+                            "wal": 6.91,
+                            "cumulative_loss": 8123.4,
+                            "cumulative_loss_fraction": 0.0153,
+                            "loss_wal_years": 4.2,
+                            "loss_half_period": 46.0,
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+
     forecast_id: str
     name: str
     pool_id: str | None
@@ -415,6 +665,23 @@ class GridRequest(_OnBase):
 
 
 class GridResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "x": {"variable": "cpr", "values": [0.0, 0.1]},
+                    "y": {"variable": "cdr", "values": [0.0, 0.02]},
+                    "measures": {
+                        "wal": [[9.8, 9.1], [5.6, 5.3]],
+                        "cumulative_loss": [[0.0, 21450.2], [0.0, 14011.7]],
+                    },
+                    "projections": 4,
+                    "duration_ms": 35.2,
+                }
+            ]
+        }
+    )
+
     x: AxisIn
     y: AxisIn | None
     measures: dict[str, list[list[float | None]]] = Field(
@@ -473,6 +740,19 @@ class StressRequest(_OnBase):
 
 
 class StressRow(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "+100bp",
+                    "measures": {"npv": 498765.4, "wal": 6.91},
+                    "deltas": {"npv": -13580.2, "wal": 0.0},
+                    "cashflows": None,
+                }
+            ]
+        }
+    )
+
     name: str
     measures: dict[str, float | None]
     deltas: dict[str, float | None]
@@ -480,6 +760,30 @@ class StressRow(BaseModel):
 
 
 class StressResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "base": {
+                        "name": "base",
+                        "measures": {"npv": 512345.6, "wal": 6.91},
+                        "deltas": {"npv": 0.0, "wal": 0.0},
+                        "cashflows": None,
+                    },
+                    "shocks": [
+                        {
+                            "name": "+100bp",
+                            "measures": {"npv": 498765.4, "wal": 6.91},
+                            "deltas": {"npv": -13580.2, "wal": 0.0},
+                            "cashflows": None,
+                        }
+                    ],
+                    "duration_ms": 210.4,
+                }
+            ]
+        }
+    )
+
     base: StressRow
     shocks: list[StressRow]
     duration_ms: float
@@ -511,6 +815,24 @@ class BreakEvenRequest(_OnBase):
 
 
 class BreakEvenResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "variable": "cdr",
+                    "measure": "cumulative_loss_fraction",
+                    "target": 0.05,
+                    "value": 0.02692,
+                    "achieved": 0.05,
+                    "bracket": [0.015625, 0.03125],
+                    "iterations": 6,
+                    "evaluations": 11,
+                    "duration_ms": 180.3,
+                }
+            ]
+        }
+    )
+
     variable: str
     measure: str
     target: float

@@ -359,3 +359,48 @@ async def test_run_validation(client) -> None:
     assert missing.status_code == 422
     none = await client.post(f"{S}run", json={"pool": {"loans": LOANS}}, headers=H(user))
     assert none.status_code == 422
+
+
+async def test_scenario_routes_and_schemas_are_documented(client) -> None:
+    spec = (await client.get("/openapi.json")).json()
+    ops = {
+        (path, method): op
+        for path, item in spec["paths"].items()
+        for method, op in item.items()
+        if "scenarios" in op.get("tags", [])
+    }
+    expected = {
+        ("/api/v1/scenarios/", "post"),
+        ("/api/v1/scenarios/", "get"),
+        ("/api/v1/scenarios/templates", "get"),
+        ("/api/v1/scenarios/{scenario_id}", "get"),
+        ("/api/v1/scenarios/{scenario_id}", "put"),
+        ("/api/v1/scenarios/{scenario_id}", "delete"),
+        ("/api/v1/scenarios/{scenario_id}/run", "post"),
+        ("/api/v1/scenarios/{scenario_id}/runs", "get"),
+        ("/api/v1/scenarios/run", "post"),
+        ("/api/v1/scenarios/grid", "post"),
+        ("/api/v1/scenarios/stress", "post"),
+        ("/api/v1/scenarios/breakeven", "post"),
+    }
+    assert expected <= set(ops)
+    for key, op in ops.items():
+        assert op.get("summary") and op.get("description"), key
+    assert "409" in ops[("/api/v1/scenarios/{scenario_id}", "put")]["responses"]
+    schemas = spec["components"]["schemas"]
+    for name in (
+        "ScenarioCreate",
+        "ScenarioOut",
+        "ScenarioPage",
+        "TemplateOut",
+        "ScenarioRunRequest",
+        "MultiRunRequest",
+        "RunResponse",
+        "GridRequest",
+        "GridResponse",
+        "StressRequest",
+        "StressResponse",
+        "BreakEvenRequest",
+        "BreakEvenResponse",
+    ):
+        assert schemas[name].get("examples"), name
