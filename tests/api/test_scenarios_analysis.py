@@ -268,3 +268,62 @@ async def test_breakeven_cdr_fed_back_reproduces_the_threshold(client) -> None:
         headers=H(user),
     )
     assert never.status_code == 422 and never.json()["detail"][0]["loc"] == ["body", "target"]
+
+
+async def test_uploaded_pool_by_id_for_runs_and_grids(client) -> None:
+    user = unique_user()
+    csv = "loan_id,balance,rate,original_term_months,age_months\n" + "\n".join(
+        f"{loan['loan_id']},{loan['balance']},{loan['rate']},{loan['original_term_months']},"
+        f"{loan.get('age_months', 0)}"
+        for loan in LOANS
+    )
+    up = await client.post(
+        "/api/v1/pools", files={"file": ("tape.csv", csv.encode(), "text/csv")}, headers=H(user)
+    )
+    assert up.status_code == 201, up.text
+    pool_id = up.json()["pool_id"]
+    grid = await client.post(
+        f"{S}grid",
+        json={
+            "pool": {"pool_id": pool_id},
+            "assumptions": BASE,
+            "x": {"variable": "severity", "values": [0.2, 0.6]},
+            "measures": ["cumulative_loss"],
+        },
+        headers=H(user),
+    )
+    assert grid.status_code == 200, grid.text
+    inline = await client.post(
+        f"{S}grid",
+        json={
+            "pool": {"loans": LOANS},
+            "assumptions": BASE,
+            "x": {"variable": "severity", "values": [0.2, 0.6]},
+            "measures": ["cumulative_loss"],
+        },
+        headers=H(user),
+    )
+    loss = grid.json()["measures"]["cumulative_loss"]
+    assert [r[0] for r in loss] == pytest.approx(
+        [r[0] for r in inline.json()["measures"]["cumulative_loss"]], rel=1e-12
+    )
+    assert loss[1][0] > loss[0][0] > 0
+    sid = (await client.post(S, json={"name": "s", "assumptions": BASE}, headers=H(user))).json()[
+        "scenario_id"
+    ]
+    run = await client.post(f"{S}{sid}/run", json={"pool": {"pool_id": pool_id}}, headers=H(user))
+    assert run.status_code == 201 and run.json()["pool_id"] == pool_id
+    other = await client.post(
+        f"{S}{sid}/run", json={"pool": {"pool_id": pool_id}}, headers=H(unique_user())
+    )
+    assert other.status_code == 404
+    stranger = await client.post(
+        f"{S}grid",
+        json={
+            "pool": {"pool_id": pool_id},
+            "x": {"variable": "cpr", "values": [0.1]},
+            "measures": ["wal"],
+        },
+        headers=H(unique_user()),
+    )
+    assert stranger.status_code == 404
