@@ -94,8 +94,9 @@ def amortization_factor(pool: LoanPool, coupon: np.ndarray, i: int) -> np.ndarra
     q_end = np.where(amort == Amortization.BALLOON, pool.amortization_term_months, pool.original_term_months) // f
     q = (q_end - (m - 1) // f).astype(np.float64)
     p = np.where(amort == Amortization.LINEAR, 0.0, coupon * f / 12.0)
+    # coupons below 1e-9 a period amortise straight line (same rule as the kernel)
     with np.errstate(divide="ignore", invalid="ignore"):
-        annuity = np.where(p > 0, 1.0 - p / np.expm1(q * np.log1p(p)), 1.0 - 1.0 / q)
+        annuity = np.where(p >= 1e-9, 1.0 - p / np.expm1(q * np.log1p(p)), 1.0 - 1.0 / q)
     paying = (m % f == 0) & (m > io_age)
     af = np.where(paying, annuity, 1.0)
     return np.where(i >= pool.remaining_term_months, 0.0, af)

@@ -22,6 +22,10 @@ from app.engine.speeds import SpeedTable
 from app.engine.types import Amortization, Assumptions, RateType
 
 CHUNK = 128
+MIN_ANNUITY_RATE = 1e-9
+"""Periodic coupons below this amortise straight line: the annuity and straight-line schedules
+then differ by less than p x payments / 2 (< 2e-7 relative over 360 payments), while the annuity's
+1 - (1 + p)^-Q would lose its digits to cancellation."""
 # pool accumulator rows
 _END, _DEF, _PRE, _SCH, _ADB, _AMD, _LOSS, _EXP, _LOST, _SERV, _FCL = range(11)
 N_ACC = 11
@@ -220,7 +224,7 @@ def project_chunks_nb(
                 p = c * f / 12.0
                 if kd == 2:  # bullet: flat until maturity
                     c0, z0, m0, a0 = 1.0, 0.0, 1.0, 0.0
-                elif kd == 1 or p == 0.0:  # straight line (also a 0% annuity)
+                elif kd == 1 or p < MIN_ANNUITY_RATE:  # straight line (also a ~0% annuity)
                     c0, z0, m0, a0 = float(r_left), 0.0, 1.0, 1.0
                 else:  # annuity
                     c0, z0, m0, a0 = 1.0, (1.0 + p) ** (-float(r_left)), 1.0 + p, 0.0
@@ -273,7 +277,7 @@ def project_chunks_nb(
                             f = freq[j]
                             r_left = min(q_end[j] - prev_age // f, q_end[j] - io_age[j] // f)
                             p = new * f / 12.0
-                            if p == 0.0:
+                            if p < MIN_ANNUITY_RATE:
                                 c0, z0, m0, a0 = float(r_left), 0.0, 1.0, 1.0
                             else:
                                 c0, z0, m0, a0 = 1.0, (1.0 + p) ** (-float(r_left)), 1.0 + p, 0.0
