@@ -229,11 +229,12 @@ class Worker:
         self.proc.wait(10)
 
     def stop(self) -> None:
+        """Cold shutdown (SIGQUIT), then SIGKILL if it lingers."""
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, signal.SIGQUIT)
             try:
-                self.proc.wait(10)
+                self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.kill()
         self._log.close()
@@ -288,7 +289,7 @@ def celery_settings(tmp_path: Path, broker: str, **overrides: Any) -> Settings:
         "celery_queue": f"cfe-test-{tag}",
         "jobs_channel_prefix": f"cfe-test:{tag}",
         "jobs_progress_interval_seconds": 0.2,
-        "jobs_requeue_after_seconds": 1.0,
+        "jobs_requeue_after_seconds": 3.0,
         "jobs_sweep_interval_seconds": 1.0,
         "jobs_visibility_timeout_seconds": 3,
         "rate_limit_enabled": False,

@@ -51,9 +51,10 @@ def submit(client, user: str, payload: dict, request_id: str | None = None) -> s
 def test_two_workers_progress_over_websocket_cancel_isolation_failure(
     tmp_path: Path, pg_url: str, pg_schema: str, jobs_redis_url: str, live_server, workers
 ) -> None:
+    # no recovery sweeps here (nothing fails): every chunk must be computed exactly once
     settings = celery_settings(
         tmp_path, jobs_redis_url, redis_url=jobs_redis_url, database_url=pg_url,
-        database_schema=pg_schema,
+        database_schema=pg_schema, jobs_requeue_after_seconds=60.0,
     )
     server = live_server(settings)
     w1, w2 = workers(settings, "w1", wait=False), workers(settings, "w2", wait=False)
@@ -179,8 +180,21 @@ def test_sigkill_mid_chunk_then_another_worker_completes_once(
     assert job["state"] == "succeeded", job
     assert job["result"] == reference_result(payload)  # correct numbers
     assert all(finished for _, _, finished in chunks) and len(chunks) == 3
-    # only the killed chunk was computed twice; finished chunks were never recomputed
-    assert sorted(a for _, a, _ in chunks) == [1, 1, 2], chunks
+    assert max(a for _, a, _ in chunks) >= 2, chunks  # the killed chunk ran again
+    # completed once: one merge, and no chunk was started again after it was stored
+    records = sorted(
+        (rec for w in ("victim", "rescuer")
+         for rec in map(_json_or_none, (tmp_path / f"{w}.log").read_text().splitlines())
+         if rec and rec.get("job_id") == job["job_id"]),
+        key=lambda r: r["ts"],
+    )
+    assert [r["msg"] for r in records].count("job succeeded") == 1
+    stored: set[int] = set()
+    for rec in records:
+        if rec["msg"] == "chunk finished":
+            stored.add(rec["chunk"])
+        elif rec["msg"] == "chunk started":
+            assert rec["chunk"] not in stored, rec
 
 
 def test_broker_outage_while_queued_loses_nothing(

@@ -100,9 +100,9 @@ def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, li
 def test_embedded_job_survives_a_restart_of_the_service(tmp_path: Path, live_server) -> None:
     """The service stops (its pool processes killed) in the middle of a job; the next start on
     the same database finishes it, with the same numbers, without recomputing stored chunks."""
-    settings = embedded_settings(tmp_path)
+    settings = embedded_settings(tmp_path).model_copy(update={"jobs_embedded_workers": 1})
     user = unique_user()
-    payload = mc_payload(24_000, n_chunks=3)
+    payload = mc_payload(12_000, n_chunks=3)
     first = live_server(settings)
     with first.client(user) as c:
         job_id = c.post("/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload}).json()[
