@@ -43,7 +43,7 @@ def _leaf(h: Any, tag: bytes, payload: bytes) -> None:
 
 
 def _sub_digest(obj: Any) -> bytes:
-    h = hashlib.blake2b(digest_size=32)
+    h = hashlib.sha256()
     _feed(h, obj)
     return h.digest()
 
@@ -53,13 +53,18 @@ def _feed_array(h: Any, arr: np.ndarray) -> None:
     _leaf(h, b"s", str(arr.shape).encode())
     if arr.dtype.hasobject:
         flat = arr.ravel(order="C").tolist()
-        if all(type(x) is str for x in flat):
-            # All strings (loan ids): their lengths, then their concatenation. Unambiguous, and
-            # far faster than encoding them one by one.
-            _leaf(h, b"d", b"O:str")
-            lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
-            _leaf(h, b"l", lengths.tobytes())
-            _leaf(h, b"b", "".join(flat).encode("utf-8", "surrogatepass"))
+        if flat and set(map(type, flat)) == {str}:
+            # All strings (loan ids): hashed as one NUL-separated block, which is unambiguous
+            # when no string contains a NUL (checked at C speed); otherwise lengths + block.
+            joined = "\x00".join(flat)
+            if joined.count("\x00") == len(flat) - 1:
+                _leaf(h, b"d", b"O:strz")
+            else:
+                _leaf(h, b"d", b"O:str")
+                lengths = np.fromiter(map(len, flat), dtype=np.int64, count=len(flat))
+                _leaf(h, b"l", lengths.tobytes())
+                joined = "".join(flat)
+            _leaf(h, b"b", joined.encode("utf-8", "surrogatepass"))
         else:
             _leaf(h, b"d", b"O")
             h.update(_LEN.pack(len(flat)))
@@ -135,8 +140,8 @@ def _feed(h: Any, obj: Any) -> None:  # noqa: C901 - one branch per supported ty
 
 
 def fingerprint(*parts: Any) -> str:
-    """Hex BLAKE2b-256 of the canonical encoding of ``parts`` (stable across processes)."""
-    h = hashlib.blake2b(digest_size=32)
+    """Hex SHA-256 of the canonical encoding of ``parts`` (stable across processes)."""
+    h = hashlib.sha256()
     _feed(h, list(parts))
     return h.hexdigest()
 

@@ -301,6 +301,11 @@ def test_keys_depend_on_content_and_version() -> None:
     assert svc.key("ns", {"balance": np.arange(5.0).reshape(1, 5), "rate": 0.05}) != k
     assert svc.key("other", base) != k
     assert make(None, "k", version="2").key("ns", base) != k
+    ids = np.array(["L1", "L2", "L3"], dtype=object)
+    assert svc.key("ns", ids) != svc.key("ns", np.array(["L1", "L2L3"], dtype=object))
+    assert svc.key("ns", np.array(["a\x00b", "c"], dtype=object)) != svc.key(
+        "ns", np.array(["a", "b\x00c"], dtype=object))
+    assert svc.key("ns", ids) != svc.key("ns", np.array(["L1", "L2", "L3"]))  # dtype matters
     with pytest.raises(TypeError):
         svc.key("ns", object())
 
