@@ -47,7 +47,7 @@ def _child_init(settings_json: str, msg_queue: Any, redis_url: str | None) -> No
 def _child_call(unit: str, *args: Any) -> Any:
     from app.tasks import runner
 
-    fn = {"start": runner.start_job, "chunk": runner.run_chunk, "fail": _fail}[unit]
+    fn: Any = {"start": runner.start_job, "chunk": runner.run_chunk, "fail": _fail}[unit]
     return _child["runner"].run(fn(_child["ctx"], *args))
 
 

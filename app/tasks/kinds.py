@@ -52,7 +52,7 @@ def engine_request(payload: dict[str, Any]) -> Any:
 
     model = dict(payload.get("rate_model") or {})
     model.pop("type", None)
-    scalars = {
+    scalars: dict[str, Any] = {
         k: payload[k]
         for k in (
             "n_paths", "seed", "block_size", "n_months", "price", "antithetic",
@@ -152,7 +152,7 @@ def encode_chunk(res: Any) -> bytes:
         arrays["cfd_up"] = res.cfd_up
         arrays["cfd_down"] = res.cfd_down
     buf = io.BytesIO()
-    np.savez(buf, **arrays)
+    np.savez(buf, **arrays)  # type: ignore[arg-type]
     return buf.getvalue()
 
 

@@ -144,3 +144,18 @@ async def test_bad_payloads_are_422_before_any_job(tmp_path: Path) -> None:
         )
         assert resp.status_code == 422
         assert (await c.get("/api/v1/jobs/", headers=H(user))).json()["total"] == 0
+
+
+async def test_forecast_over_the_size_threshold_becomes_a_job(tmp_path: Path) -> None:
+    # 3 loans x 2 scenarios = 6 loan-scenarios > 4
+    app = create_app(make_settings(tmp_path, jobs_forecast_async_loans=4, rate_limit_enabled=False))
+    user = unique_user()
+    async with running_client(app) as c:
+        resp = await c.post("/api/v1/cashflow/forecast", json=forecast_body(), headers=H(user))
+        assert resp.status_code == 202, resp.text
+        job = (await c.get(resp.headers["location"], headers=H(user))).json()
+        assert job["kind"] == "forecast" and job["name"] == "pool A"
+        one = forecast_body(scenarios=[])  # 3 loans x 1 scenario: answered directly
+        assert (await c.post("/api/v1/cashflow/forecast", json=one, headers=H(user))
+                ).status_code == 201
+
