@@ -69,6 +69,7 @@ from app.models.scenarios import (
 )
 from app.services import forecasts, pools
 from app.services.repositories.scenarios import ScenarioRepository
+from app.services.result_cache import cached_result
 from app.services.templates import TEMPLATES
 
 MAX_DEPTH = 16
@@ -633,22 +634,24 @@ async def grid(
     x = GridAxis(body.x.variable, tuple(body.x.values))
     y = None if body.y is None else GridAxis(body.y.variable, tuple(body.y.values))
     t0 = time.perf_counter()
-    try:
-        res = await anyio.to_thread.run_sync(
-            lambda: sensitivity_grid(pool, base, x, y, list(body.measures), val)
-        )
+
+    def compute() -> dict[str, Any]:
+        res = sensitivity_grid(pool, base, x, y, list(body.measures), val)
+        return {
+            "x": body.x.model_dump(),
+            "y": None if body.y is None else body.y.model_dump(),
+            "measures": {
+                k: [[_finite(v) for v in row] for row in arr.tolist()]
+                for k, arr in res.measures.items()
+            },
+            "projections": res.projections,
+        }
+
+    try:  # cached by the hash of the full input (pool content + request)
+        out = await cached_result("grid", {"pool": pool, "body": body}, compute)
     except EngineError as exc:
         raise _engine_error(exc, ("body",)) from exc
-    return {
-        "x": body.x.model_dump(),
-        "y": None if body.y is None else body.y.model_dump(),
-        "measures": {
-            k: [[_finite(v) for v in row] for row in arr.tolist()]
-            for k, arr in res.measures.items()
-        },
-        "projections": res.projections,
-        "duration_ms": (time.perf_counter() - t0) * 1e3,
-    }
+    return {**out, "duration_ms": (time.perf_counter() - t0) * 1e3}
 
 
 def stress_shocks(body: StressRequest) -> list[StressShock]:
@@ -672,12 +675,6 @@ async def stress(
         raise ValidationFailed.single(["body", "shocks"], "no shocks: set standard or give shocks")
     pool, base, val, _ = await _base(session, owner_id, body, settings)
     t0 = time.perf_counter()
-    try:
-        base_out, outs = await anyio.to_thread.run_sync(
-            lambda: stress_test(pool, base, shocks, list(body.measures), val)
-        )
-    except EngineError as exc:
-        raise _engine_error(exc, ("body",)) from exc
 
     def row(o: Any) -> dict[str, Any]:
         return {
@@ -687,11 +684,15 @@ async def stress(
             "cashflows": o.columns if body.include_cashflows else None,
         }
 
-    return {
-        "base": row(base_out),
-        "shocks": [row(o) for o in outs],
-        "duration_ms": (time.perf_counter() - t0) * 1e3,
-    }
+    def compute() -> dict[str, Any]:
+        base_out, outs = stress_test(pool, base, shocks, list(body.measures), val)
+        return {"base": row(base_out), "shocks": [row(o) for o in outs]}
+
+    try:  # cached by the hash of the full input (pool content + request)
+        out = await cached_result("stress", {"pool": pool, "body": body}, compute)
+    except EngineError as exc:
+        raise _engine_error(exc, ("body",)) from exc
+    return {**out, "duration_ms": (time.perf_counter() - t0) * 1e3}
 
 
 async def breakeven(
@@ -699,29 +700,31 @@ async def breakeven(
 ) -> dict[str, Any]:
     pool, base, val, _ = await _base(session, owner_id, body, settings)
     t0 = time.perf_counter()
-    try:
-        be = await anyio.to_thread.run_sync(
-            lambda: break_even(
-                pool,
-                base,
-                variable=body.variable,
-                measure=body.measure,
-                target=body.target,
-                valuation=val,
-                lower=body.lower,
-                upper=body.upper,
-            )
+
+    def compute() -> dict[str, Any]:
+        be = break_even(
+            pool,
+            base,
+            variable=body.variable,
+            measure=body.measure,
+            target=body.target,
+            valuation=val,
+            lower=body.lower,
+            upper=body.upper,
         )
+        return {
+            "variable": be.variable,
+            "measure": be.measure,
+            "target": be.target,
+            "value": be.value,
+            "achieved": be.achieved,
+            "bracket": list(be.bracket),
+            "iterations": be.iterations,
+            "evaluations": be.evaluations,
+        }
+
+    try:  # cached by the hash of the full input (pool content + request)
+        out = await cached_result("breakeven", {"pool": pool, "body": body}, compute)
     except EngineError as exc:
         raise _engine_error(exc, ("body",)) from exc
-    return {
-        "variable": be.variable,
-        "measure": be.measure,
-        "target": be.target,
-        "value": be.value,
-        "achieved": be.achieved,
-        "bracket": list(be.bracket),
-        "iterations": be.iterations,
-        "evaluations": be.evaluations,
-        "duration_ms": (time.perf_counter() - t0) * 1e3,
-    }
+    return {**out, "duration_ms": (time.perf_counter() - t0) * 1e3}

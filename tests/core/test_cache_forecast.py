@@ -146,3 +146,28 @@ async def test_cashflow_analytics_cached_by_request(tmp_path: Path) -> None:
     assert other.json()["yield"] != fresh.json()["yield"]
     assert sample("cache_requests_total", namespace="analytics", result="hit_memory") == hits + 1
     assert sample("cache_requests_total", namespace="analytics", result="miss") == misses + 2
+
+
+async def test_stress_results_cached_by_full_input(tmp_path: Path) -> None:
+    from tests.api.test_scenarios_analysis import BASE, LOANS
+
+    body = {
+        "pool": {"loans": LOANS}, "assumptions": BASE, "standard": False,
+        "shocks": [{"name": "defaults x3", "default_multiplier": 3}],
+        "measures": ["cumulative_loss", "npv"], "valuation": {"discount_rate": 0.06},
+        "include_cashflows": True,
+    }
+    app = probe_app(tmp_path)
+    headers = {"Authorization": f"Bearer {sign_token('stress-cache-user')}"}
+    hits = sample("cache_requests_total", namespace="stress", result="hit_memory")
+    async with running_client(app) as client:
+        fresh = await client.post("/api/v1/scenarios/stress", json=body, headers=headers)
+        again = await client.post("/api/v1/scenarios/stress", json=body, headers=headers)
+        other_loans = [{**LOANS[0], "balance": 310000}, *LOANS[1:]]
+        changed = await client.post("/api/v1/scenarios/stress",
+                                    json={**body, "pool": {"loans": other_loans}}, headers=headers)
+    assert fresh.status_code == again.status_code == changed.status_code == 200, fresh.text
+    strip = lambda r: {k: v for k, v in r.json().items() if k != "duration_ms"}  # noqa: E731
+    assert strip(again) == strip(fresh)
+    assert strip(changed) != strip(fresh)
+    assert sample("cache_requests_total", namespace="stress", result="hit_memory") == hits + 1
