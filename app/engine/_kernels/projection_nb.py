@@ -421,8 +421,10 @@ def _run(
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray] | None, np.ndarray | None]:
     la = _loan_arrays(pool)
     fa = _float_arrays(pool, a.index_paths, n_periods)
-    # Chunks of similar remaining term stop early together (stable radix sort on int64).
-    order = np.argsort(la["term_left"], kind="stable").astype(np.int64)
+    # Chunks of similar remaining term stop early together. Year buckets keep the sort a radix
+    # sort on int16 and leave loans of one bucket in pool order (near-sequential reads).
+    bucket = np.minimum(la["term_left"] // 12, 32_000).astype(np.int16)
+    order = np.argsort(bucket, kind="stable").astype(np.int64)
     n_blocks = max(1, min(nb.get_num_threads() * 8, (len(pool) + CHUNK - 1) // CHUNK))
     acc, tot, paths = project_chunks_nb(
         order,
