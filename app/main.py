@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,7 +19,10 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
+
+log = logging.getLogger(__name__)
 
 VERSION = "0.1.0"
 API_PREFIX = "/api/v1"
@@ -40,6 +46,16 @@ TAGS = [
 ]
 
 
+def _warm_up_engine() -> None:
+    start = time.perf_counter()
+    try:
+        warm_up()
+    except Exception:  # a failed warm-up only means the first request compiles
+        log.exception("engine warm-up failed")
+        return
+    log.info("engine kernels ready in %.1f s", time.perf_counter() - start)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: the environment). Refuses an unsafe bind."""
     settings = settings or get_settings()
@@ -50,6 +66,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.should_migrate_on_start:
             await database.migrate()
+        if settings.engine_warmup:  # daemon thread: never delays start-up or shutdown
+            threading.Thread(target=_warm_up_engine, name="engine-warmup", daemon=True).start()
         app.state.jobs = JobsRuntime(settings, database)  # job dispatch + progress hub
         await app.state.jobs.start()
         try:

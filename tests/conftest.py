@@ -44,6 +44,7 @@ def make_settings(tmp_path: Path, **overrides: Any) -> Settings:
         "celery_broker_url": None,
         "sentry_dsn": None,
         "migrate_on_start": True,
+        "engine_warmup": False,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

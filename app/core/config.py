@@ -39,6 +39,11 @@ class Settings(BaseSettings):
         "Without auth configured the app refuses to start unless this is a loopback address.",
     )
     port: int = Field(8000, ge=1, le=65535, description="TCP port scripts/serve.sh binds to.")
+    engine_warmup: bool = Field(
+        True,
+        description="Compile the engine's kernels in a background thread at start-up, so the "
+        "first forecast does not wait for the JIT (compiled code is cached on disk).",
+    )
 
     # --- storage -------------------------------------------------------------------------
     database_url: str | None = Field(

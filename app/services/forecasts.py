@@ -249,6 +249,21 @@ def analytics_available() -> bool:
     return importlib.util.find_spec("app.engine.analytics.summary") is not None
 
 
+def warm_up() -> None:
+    """Run one tiny projection and its analytics so that the engine's Numba kernels are
+    compiled (or loaded from the on-disk cache) before the first real request."""
+    pool = LoanPool.from_columns(
+        {"balance": [1000.0], "rate": [0.05], "original_term_months": [12]}
+    )
+    assumptions = Assumptions(
+        prepayment=Speed(SpeedKind.CPR, 0.05), default=Speed(SpeedKind.CDR, 0.01)
+    )
+    for loan_level in (False, True):
+        proj = project_pool(pool, assumptions, loan_level=loan_level)
+    if analytics_available():
+        compute_analytics(proj, ValuationIn(discount_rate=0.05), pool.total_balance)
+
+
 def compute_forecast(plan: ForecastPlan) -> list[ScenarioOutcome]:
     """Project every scenario and compute its analytics. Raises ValidationFailed for bad input."""
     out: list[ScenarioOutcome] = []

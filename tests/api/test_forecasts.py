@@ -482,3 +482,17 @@ async def test_curve_valuation_and_z_spread(client, auth) -> None:
         "valuation",
         "curve",
     ]
+
+
+async def test_engine_warmup_runs_in_background(tmp_path, caplog) -> None:
+    import logging
+    import threading
+
+    app = create_app(make_settings(tmp_path, engine_warmup=True))
+    with caplog.at_level(logging.INFO, logger="app.main"):
+        async with running_client(app) as c:
+            assert (await c.get("/health")).status_code == 200  # serving while it compiles
+            for t in threading.enumerate():
+                if t.name == "engine-warmup":
+                    t.join(timeout=300)
+    assert "engine kernels ready" in caplog.text
