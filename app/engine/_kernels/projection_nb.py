@@ -188,6 +188,9 @@ def project_chunks_nb(
     paths = np.zeros((n if want_paths else 0, n_periods if want_paths else 0))
     ring = max(lag, 1)
     lag0 = lag == 0
+    # months after maturity in which liquidations can still happen (none when the default
+    # rate is already zero in the last `lag` months, as SDA is)
+    tail = max(lag - ztail_d, 0)
     for blk in nb.prange(n_blocks):
         # all per-loan chunk state in one flat array, rows at constant offsets, so the
         # compiler sees one base pointer in the hot loop (no aliasing checks between rows)
@@ -249,7 +252,7 @@ def project_chunks_nb(
                 if floating[j]:
                     flt_pos[nflt] = jj
                     nflt += 1
-                imax = max(imax, term_left[j] + lag)
+                imax = max(imax, term_left[j] + tail)
                 # last month in which this loan's speed pointers still move along their tables
                 stop_p = max(stop_p, l_lp[jj] - l_sp[jj])
                 stop_d = max(stop_d, l_ld[jj] - l_sd[jj])
