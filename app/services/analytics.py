@@ -55,7 +55,8 @@ def _times(req: CashflowAnalyticsRequest, dc: DayCount, f: Frequency) -> np.ndar
     ]
     if problems:
         raise ValidationFailed(problems)
-    return np.array([year_fraction(settle, c.date, dc) for c in req.cashflows], dtype=np.float64)
+    dates = [c.date for c in req.cashflows if c.date is not None]
+    return np.array([year_fraction(settle, d, dc) for d in dates], dtype=np.float64)
 
 
 def _curve(req: CashflowAnalyticsRequest) -> ZeroCurve | None:

@@ -41,7 +41,7 @@ MAX_ITER = 100
 LADDER = np.log1p(np.array([0.0, 0.05, -0.05, 0.2, -0.2, 0.5, -0.5, 1.0, -0.8, 3.0, -0.95, 10.0, -0.99, 100.0]))
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@njit(cache=True, fastmath={"contract"})
 def _poly(c, x, reverse):
     """P(x) = Σ_k a_k x^k with a_k = c[k] (or c[m−1−k] when `reverse`), with P'(x), P''(x).
 
@@ -95,7 +95,7 @@ def _poly(c, x, reverse):
     return p, dp, d2p
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _irr_eval(c, lr):
     """Sign-preserving NPV g of flows c at periods 0..m−1 as a function of the log growth
     lr = ln(1 + r), with dg/dlr and d²g/dlr².
@@ -113,7 +113,7 @@ def _irr_eval(c, lr):
     return p, dp * x, d2p * x * x + dp * x
 
 
-@njit(cache=True, inline="always", fastmath={"contract"})
+@njit(cache=True, fastmath={"contract"})
 def _xirr_eval(c, d, gaps, lr, table):
     """g = Σ c_i e^(−lr·t_i), t_i = d_i/365 (d ascending integer days from the first flow),
     lr = ln(1 + r), with dg/dlr and d²g/dlr².
@@ -198,7 +198,7 @@ def _check_and_guess(c, d, use_dates):
     return OK, min(max(math.log(a_in / a_out) / span, -0.7), 0.7)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _eval(c, d, gaps, r, table, use_dates):
     if use_dates:
         return _xirr_eval(c, d, gaps, r, table)

@@ -158,7 +158,7 @@ def equivalent_rate(
 ) -> float:
     """The rate in (`to_compounding`, `to_frequency`) giving the same discount factor over t yrs."""
     df = float(discount_factor(rate, t, from_compounding, from_frequency))
-    return rate_from_discount(df, t, to_compounding, to_frequency)
+    return float(rate_from_discount(df, t, to_compounding, to_frequency))
 
 
 def rate_from_discount(
