@@ -647,8 +647,8 @@ async def grid(
             "projections": res.projections,
         }
 
-    try:  # cached by the hash of the full input (pool content + request)
-        out = await cached_result("grid", {"pool": pool, "body": body}, compute)
+    try:  # cached by the full input: pool content, request, resolved base
+        out = await cached_result("grid", {"pool": pool, "body": body, "base": base}, compute)
     except EngineError as exc:
         raise _engine_error(exc, ("body",)) from exc
     return {**out, "duration_ms": (time.perf_counter() - t0) * 1e3}
@@ -688,8 +688,8 @@ async def stress(
         base_out, outs = stress_test(pool, base, shocks, list(body.measures), val)
         return {"base": row(base_out), "shocks": [row(o) for o in outs]}
 
-    try:  # cached by the hash of the full input (pool content + request)
-        out = await cached_result("stress", {"pool": pool, "body": body}, compute)
+    try:  # cached by the full input: pool content, request, resolved base
+        out = await cached_result("stress", {"pool": pool, "body": body, "base": base}, compute)
     except EngineError as exc:
         raise _engine_error(exc, ("body",)) from exc
     return {**out, "duration_ms": (time.perf_counter() - t0) * 1e3}
@@ -723,8 +723,8 @@ async def breakeven(
             "evaluations": be.evaluations,
         }
 
-    try:  # cached by the hash of the full input (pool content + request)
-        out = await cached_result("breakeven", {"pool": pool, "body": body}, compute)
+    try:  # cached by the full input: pool content, request, resolved base
+        out = await cached_result("breakeven", {"pool": pool, "body": body, "base": base}, compute)
     except EngineError as exc:
         raise _engine_error(exc, ("body",)) from exc
     return {**out, "duration_ms": (time.perf_counter() - t0) * 1e3}

@@ -327,3 +327,26 @@ async def test_uploaded_pool_by_id_for_runs_and_grids(client) -> None:
         headers=H(unique_user()),
     )
     assert stranger.status_code == 404
+
+
+async def test_grid_from_a_scenario_follows_its_updates(client) -> None:
+    user = unique_user()
+    created = await client.post(S, json={"name": "s", "assumptions": BASE}, headers=H(user))
+    sid = created.json()["scenario_id"]
+    body = {
+        "pool": {"loans": LOANS},
+        "scenario_id": sid,
+        "x": {"variable": "cpr", "values": [0.05]},
+        "measures": ["cumulative_loss"],
+    }
+    first = (await client.post(f"{S}grid", json=body, headers=H(user))).json()
+    put = await client.put(
+        f"{S}{sid}",
+        json={"name": "s", "version": 1, "assumptions": {**BASE, "severity": 0.8}},
+        headers=H(user),
+    )
+    assert put.status_code == 200
+    second = (await client.post(f"{S}grid", json=body, headers=H(user))).json()
+    # same request body, new scenario version: not served from the cache
+    ratio = second["measures"]["cumulative_loss"][0][0] / first["measures"]["cumulative_loss"][0][0]
+    assert ratio > 1.5
