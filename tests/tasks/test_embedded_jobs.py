@@ -4,6 +4,7 @@ jobs, progress goes through the in-process hub, over a real WebSocket to a real 
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.conftest import make_settings, sign_token, unique_user
@@ -84,8 +85,14 @@ def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, li
         deadline = time.monotonic() + 60
         while not started() and time.monotonic() < deadline:
             time.sleep(0.1)
+        watcher = ThreadPoolExecutor(1).submit(
+            ws_collect, server.ws_url, token=sign_token(alice), job_id=big_id,
+            until={"cancelled", "succeeded", "failed"},
+        )
+        time.sleep(0.5)  # subscribed
         resp = c.delete(f"/api/v1/jobs/{big_id}")
         assert resp.status_code == 200, resp.text
+        assert watcher.result(30)[-1]["state"] == "cancelled"  # the final message
         assert resp.json()["state"] == "cancelled"
         assert c.delete(f"/api/v1/jobs/{big_id}").status_code == 409
         time.sleep(1.0)

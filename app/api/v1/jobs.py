@@ -146,19 +146,21 @@ async def get_job_result(job_id: str, session: SessionDep, user: CurrentUser) ->
     responses={409: error_doc("The job has already finished.")},
 )
 async def cancel_job(
-    job_id: str, request: Request, session: SessionDep, user: CurrentUser
+    job_id: str,
+    request: Request,
+    session: SessionDep,
+    background: BackgroundTasks,
+    user: CurrentUser,
 ) -> Response:
     """Cancel a queued or running job. Running chunks stop at their next progress tick; the
     job's record stays (state `cancelled`). A finished job answers 409."""
     job, cancelled = await jobs_service.cancel_job(session, owner_id=user.user_id, job_id=job_id)
     if not cancelled:
         raise Conflict(f"job already {job.state}")
-    await session.commit()  # the cancellation must be visible before anyone is told of it
-    hub = _runtime(request).hub
-    await hub.publish(
-        job.owner_id,
-        make_update(job.id, "cancelled", job.progress_done, job.progress_total, job.message),
-    )
+    # the final message goes out after the commit, like enqueueing
+    update = make_update(job.id, "cancelled", job.progress_done, job.progress_total, job.message)
+    background.add_task(_runtime(request).hub.publish, job.owner_id, update)
     return NumpyJSONResponse(
-        JobOut.model_validate(jobs_service.job_view(job)).model_dump(mode="json")
+        JobOut.model_validate(jobs_service.job_view(job)).model_dump(mode="json"),
+        background=background,
     )
