@@ -106,7 +106,10 @@ def test_published_gnma_pass_through_yields():
 
     pool = LoanPool.from_columns({"balance": [100.0], "rate": [0.095], "net_rate": [0.09],
                                   "original_term_months": [360], "age_months": [0]})
-    proj = project_pool(pool, Assumptions(prepayment=Speed(SpeedKind.PSA, speed=150.0)))
+    # the engine core's plain NumPy engine: same SIFMA rules, no kernel compile in this test
+    proj = project_pool(
+        pool, Assumptions(prepayment=Speed(SpeedKind.PSA, speed=150.0)), engine="reference"
+    )
     cf = proj.columns["total_cashflow"]
     np.testing.assert_allclose(cf, _sifma_pass_through(100.0, 0.095, 0.09, 360, 150), rtol=1e-10)
     flows = pass_through_flows(cf, delay_days=14)
