@@ -12,6 +12,7 @@ Protocol (JSON text frames):
   updates: `{"job_id", "state", "progress": {"done", "total"}, "message", "ts"}`, at most one per
     JOBS_PROGRESS_INTERVAL_SECONDS per job, final states always.
 The socket listens to its owner's pub/sub channel only, so it cannot see other users' jobs.
+With Celery workers but no Redis (RabbitMQ without REDIS_URL) it reads the job records instead.
 """
 
 from __future__ import annotations
@@ -97,12 +98,13 @@ class _Session:
             await self.ws.send_json(message)
 
     async def run(self) -> None:
-        hub = self.ws.app.state.jobs.hub
+        runtime = self.ws.app.state.jobs
         await self.send({"type": "ready", "user_id": self.user_id})
-        async with hub.subscribe(self.user_id) as stream:
+        async with runtime.hub.subscribe(self.user_id) as stream:
+            source = self._poll() if runtime.polls_progress else self._forward(stream)
             tasks = [
                 asyncio.create_task(self._read()),
-                asyncio.create_task(self._forward(stream)),
+                asyncio.create_task(source),
                 asyncio.create_task(self._ping()),
             ]
             try:
@@ -150,6 +152,21 @@ class _Session:
             job_id = update.get("job_id")
             if job_id in self.subscribed and self.throttle.allow(job_id, update.get("state", "")):
                 await self.send(update)
+
+    async def _poll(self) -> None:
+        """Progress from the job records (no pub/sub available): send what changed."""
+        last: dict[str, tuple[Any, ...]] = {}
+        while True:
+            await asyncio.sleep(self.settings.jobs_progress_interval_seconds)
+            for job_id in list(self.subscribed):
+                async with self.ws.app.state.database.session() as session:
+                    job = await JobRepository(session).get_owned(self.user_id, job_id)
+                if job is None:
+                    continue
+                key = (job.state, job.progress_done, job.progress_total)
+                if last.get(job_id) != key:
+                    last[job_id] = key
+                    await self.send(job_update(job))
 
     async def _ping(self) -> None:
         while True:

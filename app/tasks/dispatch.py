@@ -96,6 +96,12 @@ class JobsRuntime:
     def embedded(self) -> bool:
         return not self.settings.celery_broker_url
 
+    @property
+    def polls_progress(self) -> bool:
+        """Workers elsewhere and no Redis to hear them (RabbitMQ without REDIS_URL): sockets
+        read progress from the job records instead, at the same pace."""
+        return not self.embedded and isinstance(self.hub, LocalHub)
+
     async def start(self) -> None:
         await self.dispatcher.start()
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())

@@ -240,35 +240,23 @@ def test_broker_outage_while_queued_loses_nothing(
         assert job["result"] == expected
 
 
-def test_rabbitmq_broker(tmp_path: Path, jobs_redis_url: str, workers) -> None:
+def test_rabbitmq_broker(tmp_path: Path, live_server, workers) -> None:
+    """RabbitMQ carries the tasks; with no Redis at all, the socket follows the job records."""
     if not port_open(5672):
         pytest.skip("RabbitMQ does not answer on 127.0.0.1:5672")
-    settings = celery_settings(
-        tmp_path, "amqp://guest:guest@127.0.0.1:5672//", redis_url=jobs_redis_url
-    )
+    settings = celery_settings(tmp_path, "amqp://guest:guest@127.0.0.1:5672//")
+    assert settings.redis_url is None
     user = unique_user()
-    payload = mc_payload(4000, n_chunks=2)
+    payload = mc_payload(8000, n_chunks=2)
+    server = live_server(settings)
     worker = workers(settings, "rabbit")
-
-    async def scenario() -> dict:
-        app = create_app(settings)
-        async with running_client(app) as c:
-            resp = await c.post("/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload},
-                                headers=headers(user))
-            job_id = resp.json()["job_id"]
-            deadline = time.monotonic() + 60
-            while True:
-                job = (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))).json()
-                if job["state"] in ("succeeded", "failed"):
-                    break
-                assert time.monotonic() < deadline, job
-                await asyncio.sleep(0.1)
-            job["result"] = (await c.get(f"/api/v1/jobs/{job_id}/result",
-                                         headers=headers(user))).json()
-            return job
-
     try:
-        job = asyncio.run(scenario())
+        with server.client(user) as c:
+            job_id = submit(c, user, payload)
+        messages = ws_collect(server.ws_url, token=sign_token(user), job_id=job_id,
+                              until={"succeeded", "failed"}, timeout=90)
+        with server.client(user) as c:
+            result = c.get(f"/api/v1/jobs/{job_id}/result").json()
     finally:
         worker.stop()
         with contextlib.suppress(Exception):
@@ -276,5 +264,6 @@ def test_rabbitmq_broker(tmp_path: Path, jobs_redis_url: str, workers) -> None:
 
             with Connection(settings.celery_broker_url) as conn:
                 conn.default_channel.queue_delete(settings.celery_queue)
-    assert job["state"] == "succeeded", job
-    assert job["result"] == reference_result(payload)
+    assert messages[-1]["state"] == "succeeded", messages
+    assert messages[-1]["progress"] == {"done": 8000, "total": 8000}
+    assert result == reference_result(payload)
