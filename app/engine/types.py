@@ -74,7 +74,8 @@ class Assumptions:
     recovery_lag_months: months from default to liquidation (L in DOMAIN.md §3).
     advancing: servicer advances principal and interest on defaulted loans until liquidation.
     index_paths: annual decimal index rate per projection month, by index name, for floaters.
-    n_periods: projection horizon in months; None = the longest remaining term in the pool.
+    n_periods: projection horizon in months; None = the longest remaining term in the pool,
+        plus the recovery lag unless the default speed is SDA (see projection.horizon).
     """
 
     prepayment: Speed = field(default_factory=lambda: Speed(SpeedKind.CPR, 0.0))
