@@ -2,9 +2,9 @@
 
 The key covers everything the result depends on: the pool (every array, ride-along columns
 included), each scenario's name and engine assumptions, the valuation, the options, whether the
-analytics module is present, and a fingerprint of the engine's source code, so a deploy that
-changes the engine never serves results computed by the old code (CACHE_VERSION is the manual
-switch on top). A hit returns the same columns (bit for bit) and analytics as a fresh run.
+analytics module is present, and a fingerprint of the source code that computes and shapes
+results (engine, assets, models, services), so a deploy that changes it never serves results
+computed by the old code (CACHE_VERSION is the manual switch on top). A hit returns the same columns (bit for bit) and analytics as a fresh run.
 
 Loan-level runs are not cached: their per-loan results are large and are stored in chunks.
 Fresh runs are timed into the engine throughput metrics (loans x periods x scenarios / s).
@@ -31,15 +31,20 @@ NAMESPACE = "forecast"
 T = TypeVar("T")
 
 
+_CODE_DIRS = ("engine", "assets", "models", "services")
+
+
 @lru_cache(maxsize=1)
 def engine_fingerprint() -> str:
-    """BLAKE2b of the engine's Python sources (app/engine/**/*.py), computed once per process."""
-    root = Path(__file__).resolve().parents[1] / "engine"
-    h = hashlib.blake2b(digest_size=16)
-    for path in sorted(root.rglob("*.py")):
-        h.update(str(path.relative_to(root)).encode())
-        h.update(path.read_bytes())
-    return h.hexdigest()
+    """SHA-256 of the Python sources that compute results (app/engine, app/assets, app/models,
+    app/services), computed once per process: a deploy changing any of them starts afresh."""
+    app_root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for name in _CODE_DIRS:
+        for path in sorted((app_root / name).rglob("*.py")):
+            h.update(str(path.relative_to(app_root)).encode())
+            h.update(path.read_bytes())
+    return h.hexdigest()[:32]
 
 
 def _key_payload(plan: Any, analytics: bool) -> dict[str, Any]:
