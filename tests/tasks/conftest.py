@@ -202,7 +202,8 @@ class Worker:
         cmd = [
             sys.executable, "-m", "celery", "-A", "app.tasks.celery_app", "worker",
             "-Q", env["CELERY_QUEUE"], "--pool=solo", "--concurrency=1",
-            "-n", f"{name}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat",
+            "-n", f"{name}-{uuid.uuid4().hex[:8]}@%h",  # unique: its control queue is exclusive
+            "--without-gossip", "--without-mingle", "--without-heartbeat",
             "--loglevel=INFO",
         ]
         self.proc = subprocess.Popen(
@@ -270,15 +271,34 @@ def worker_env(settings: Settings) -> dict[str, str]:
 def workers(tmp_path: Path) -> Iterator[Callable[..., Worker]]:
     started: list[Worker] = []
 
+    brokers: dict[str, str] = {}
+
     def start(settings: Settings, name: str | None = None, wait: bool = True) -> Worker:
         name = name or f"w{len(started) + 1}"
         w = Worker(worker_env(settings), tmp_path / f"{name}.log", name)
         started.append(w)
+        brokers[settings.celery_queue] = settings.celery_broker_url or ""
         return w.wait_ready() if wait else w
 
     yield start
     for w in started:
         w.stop()
+    for queue, broker in brokers.items():
+        _drop_redis_queue(broker, queue)
+
+
+def _drop_redis_queue(broker: str, queue: str) -> None:
+    """Remove what Celery left in a Redis broker for this test's queue (bindings, messages)."""
+    if not broker.startswith("redis://"):
+        return
+    import redis
+
+    with contextlib.suppress(Exception):
+        client = redis.Redis.from_url(broker, socket_connect_timeout=1, socket_timeout=2)
+        keys = list(client.scan_iter(match=f"*{queue}*", count=500))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 def celery_settings(tmp_path: Path, broker: str, **overrides: Any) -> Settings:
