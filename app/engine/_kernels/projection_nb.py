@@ -54,6 +54,8 @@ def _period_nb(
 ) -> tuple[float, float, float, float, float, float, float, float, float, float, float]:
     """One month for the k loans of a chunk (state rows of `st`); returns the 11 pool sums.
 
+    Rows R_SMM / R_MDR hold this month's monthly rates, already multiplied and capped at 1.
+
     A separate function so that the loan loop compiles to packed (SIMD) arithmetic.
     """
     s_end = 0.0
@@ -68,9 +70,8 @@ def _period_nb(
     s_serv = 0.0
     s_fcl = 0.0
     for jj in range(k):
-        d = min(st[R_MDR * CHUNK + jj] * st[R_MD * CHUNK + jj], 1.0)
-        d = 0.0 if fi > st[R_TZ * CHUNK + jj] else d
-        s = min(min(st[R_SMM * CHUNK + jj] * st[R_MP * CHUNK + jj], 1.0), 1.0 - d)
+        d = 0.0 if fi > st[R_TZ * CHUNK + jj] else st[R_MDR * CHUNK + jj]
+        s = min(st[R_SMM * CHUNK + jj], 1.0 - d)
         cn = st[R_CNT * CHUNK + jj]
         z = st[R_Z * CHUNK + jj]
         z = z * st[R_MUL * CHUNK + jj] + st[R_ADD * CHUNK + jj] if (cn == 0.0 and fi > st[R_IO * CHUNK + jj]) else z
@@ -297,10 +298,10 @@ def project_chunks_nb(
                 # speeds stay in the state rows once every pointer has reached its table's end
                 if i <= stop_p:
                     for jj in range(k):
-                        st[R_SMM * CHUNK + jj] = tab_p[min(l_sp[jj] + i, l_lp[jj])]
+                        st[R_SMM * CHUNK + jj] = min(tab_p[min(l_sp[jj] + i, l_lp[jj])] * st[R_MP * CHUNK + jj], 1.0)
                 if i <= stop_d:
                     for jj in range(k):
-                        st[R_MDR * CHUNK + jj] = tab_d[min(l_sd[jj] + i, l_ld[jj])]
+                        st[R_MDR * CHUNK + jj] = min(tab_d[min(l_sd[jj] + i, l_ld[jj])] * st[R_MD * CHUNK + jj], 1.0)
                 r_nd = nd_ring[slot]
                 r_y = y_ring[slot]
                 (s_end, s_def, s_pre, s_sch, s_adb, s_amd, s_loss, s_exp, s_lost, s_serv, s_fcl) = _period_nb(
