@@ -74,8 +74,9 @@ class EmbeddedDispatcher:
         self.hub = hub
         self.redis_url = redis_url
         self._mp = mp.get_context("spawn")  # never fork a process that runs an event loop
-        self._queue = self._mp.Queue()
-        self._pool = self._new_pool()
+        # created on the first job: an app that never runs one starts no process, no queue
+        self._queue: Any = None
+        self._pool: ProcessPoolExecutor | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._recorded: set[str] = set()
         self._closing = False
@@ -91,12 +92,18 @@ class EmbeddedDispatcher:
         )
 
     async def start(self) -> None:
-        loop = asyncio.get_running_loop()
         if hasattr(self.hub, "bind"):
-            self.hub.bind(loop)
-        self._drain = threading.Thread(target=self._drain_messages, daemon=True,
-                                       name="jobs-progress")
-        self._drain.start()
+            self.hub.bind(asyncio.get_running_loop())
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._queue = self._mp.Queue()
+            self._pool = self._new_pool()
+            self._drain = threading.Thread(
+                target=self._drain_messages, daemon=True, name="jobs-progress"
+            )
+            self._drain.start()
+        return self._pool
 
     def _drain_messages(self) -> None:
         while not self._stop.is_set():
@@ -124,7 +131,7 @@ class EmbeddedDispatcher:
 
         loop = asyncio.get_running_loop()
         for attempt in range(6):
-            pool = self._pool
+            pool = self._ensure_pool()
             try:
                 return await loop.run_in_executor(pool, _child_call, unit, *args)
             except BrokenProcessPool:
@@ -185,7 +192,8 @@ class EmbeddedDispatcher:
             log.warning("embedded job unit failed: %s", exc, extra={"job_id": job_id})
             with contextlib.suppress(Exception):
                 await asyncio.get_running_loop().run_in_executor(
-                    self._pool, _child_call, "fail", job_id, type(exc).__name__, str(exc)
+                    self._ensure_pool(), _child_call, "fail", job_id, type(exc).__name__,
+                    str(exc),
                 )
 
     async def close(self) -> None:
@@ -195,6 +203,8 @@ class EmbeddedDispatcher:
         for task in list(self._tasks):
             task.cancel()
         self._stop.set()
+        if self._pool is None:
+            return
         processes = list(getattr(self._pool, "_processes", {}).values())
         self._pool.shutdown(wait=False, cancel_futures=True)
         for proc in processes:
