@@ -112,4 +112,6 @@ def recover_stale() -> int:
             log.warning("could not re-enqueue job: %s", exc, extra={"job_id": job_id})
     if sent:
         _run(lambda ctx, ids: mark_enqueued(ctx.db, ids), sent)
+    # runs in the worker's main process: close its connections before any pool child is forked
+    _run(lambda ctx: ctx.db.dispose())
     return len(sent)
