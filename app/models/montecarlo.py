@@ -111,13 +111,13 @@ class DefaultIn(BaseModel):
     macro: MacroIn | None = None
 
 
-class MonteCarloIn(BaseModel):
-    """A Monte Carlo run: pool, curve, rate model, prepayment and default models, paths, seed."""
+class MonteCarloSettingsIn(BaseModel):
+    """Everything of a Monte Carlo run but its pool and curve: rate model, mortgage rate,
+    prepayment and default models, paths, seed, percentiles, price. A scenario's
+    `monte_carlo` block is this (plus an optional curve); MonteCarloIn adds pool and curve."""
 
     model_config = ConfigDict(extra="forbid")
 
-    pool: RepLinesIn
-    curve: CurveIn
     rate_model: RateModelIn = Field(default_factory=lambda: HullWhiteIn())
     mortgage_rate: MortgageRateIn = Field(default_factory=lambda: MortgageRateIn())
     prepayment_model: PrepaymentModelIn = Field(default_factory=lambda: PrepaymentModelIn())
@@ -136,6 +136,13 @@ class MonteCarloIn(BaseModel):
     )
     pv_spread: FiniteFloat = Field(default=0.0, gt=-1, lt=1)
     duration_bump: FiniteFloat | None = Field(default=0.0025, gt=0, le=0.05)
+
+
+class MonteCarloIn(MonteCarloSettingsIn):
+    """A Monte Carlo run: pool, curve, rate model, prepayment and default models, paths, seed."""
+
+    pool: RepLinesIn
+    curve: CurveIn
     async_: bool = Field(
         default=False, alias="async", description="Run as a job (202 + job_id) whatever the size."
     )

@@ -20,10 +20,13 @@ from app.models.base import Base, JSONType, new_id, utcnow
 from app.models.forecasts import (
     AssumptionOverrides,
     AssumptionsIn,
+    CurveIn,
     OptionsIn,
     PoolRef,
     ValuationIn,
 )
+from app.models.jobs import JobAccepted
+from app.models.montecarlo import MonteCarloOut, MonteCarloSettingsIn
 
 # ---- tables ---------------------------------------------------------------------------------
 
@@ -147,6 +150,37 @@ class VectorsIn(BaseModel):
         return self
 
 
+class ScenarioMonteCarloIn(MonteCarloSettingsIn):
+    """A scenario's Monte Carlo block: the Monte Carlo request (POST /cashflow/monte-carlo)
+    without its pool, which is the run's pool (fixed-rate, level-pay, monthly loans), and with
+    an optional curve (default: the run's `valuation.curve`)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "rate_model": {
+                        "type": "hull_white",
+                        "mean_reversion": 0.03,
+                        "volatility": 0.01,
+                    },
+                    "n_paths": 1000,
+                    "seed": 7,
+                    "percentiles": [5, 50, 95],
+                    "price": 1000000.0,
+                }
+            ]
+        },
+    )
+
+    curve: CurveIn | None = Field(
+        None,
+        description="Zero curve the rate model is fitted to (continuously compounded, "
+        "ACT/365F); default the run's valuation.curve.",
+    )
+
+
 class ScenarioFields(BaseModel):
     """The fields a scenario defines itself; unset fields come from its template or parent."""
 
@@ -168,6 +202,11 @@ class ScenarioFields(BaseModel):
         None, max_length=10, description="Replaces the inherited shocks; they add up."
     )
     vectors: VectorsIn | None = Field(None, description="Per-period vectors (see VectorsIn).")
+    monte_carlo: ScenarioMonteCarloIn | None = Field(
+        None,
+        description="Monte Carlo block: a run also reports the Monte Carlo distributions and "
+        "OAS of the pool; replaces an inherited block wholesale.",
+    )
 
     @model_validator(mode="after")
     def _one_parent(self) -> ScenarioFields:
@@ -241,6 +280,9 @@ class ResolvedScenario(BaseModel):
     assumptions: AssumptionsIn = Field(description="Assumptions after template/parent, vectors.")
     rate_shocks: list[RateShockIn]
     vectors: VectorsIn | None
+    monte_carlo: ScenarioMonteCarloIn | None = Field(
+        None, description="The nearest Monte Carlo block along the lineage (null: none)."
+    )
     lineage: list[str] = Field(description="Where the fields come from, root first.")
 
 
@@ -302,6 +344,7 @@ class ScenarioOut(BaseModel):
     assumptions: dict[str, Any] = Field(description="This scenario's own assumption overrides.")
     rate_shocks: list[RateShockIn] | None
     vectors: VectorsIn | None
+    monte_carlo: ScenarioMonteCarloIn | None = None
     resolved: ResolvedScenario
     created_at: datetime
     updated_at: datetime
@@ -464,6 +507,14 @@ class MultiRunRequest(BaseModel):
         return self
 
 
+class ScenarioMonteCarloOut(BaseModel):
+    """A scenario's Monte Carlo result (small runs), or the job computing it (large runs:
+    its result, when done, is at /api/v1/jobs/{job_id}/result)."""
+
+    result: MonteCarloOut | None
+    job: JobAccepted | None
+
+
 class RunScenarioResult(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -504,6 +555,9 @@ class RunScenarioResult(BaseModel):
     cashflows: dict[str, list[float | None]]
     analytics: dict[str, float | None] | None
     risk: dict[str, Any]
+    monte_carlo: ScenarioMonteCarloOut | None = Field(
+        None, description="Present when the scenario has a Monte Carlo block."
+    )
 
 
 class RunResponse(BaseModel):

@@ -62,12 +62,13 @@ from app.models.scenarios import (
     Scenario,
     ScenarioCreate,
     ScenarioFields,
+    ScenarioMonteCarloIn,
     ScenarioRun,
     ScenarioUpdate,
     StressRequest,
     VectorsIn,
 )
-from app.services import forecasts, pools
+from app.services import forecasts, pools, scenario_montecarlo
 from app.services.repositories.scenarios import ScenarioRepository
 from app.services.result_cache import cached_result
 from app.services.templates import TEMPLATES
@@ -90,6 +91,11 @@ def definition_of(fields: ScenarioFields) -> dict[str, Any]:
         "vectors": None
         if fields.vectors is None
         else fields.vectors.model_dump(mode="json", exclude_none=True),
+        # stored with its defaults written out: a later change of a default never changes
+        # what a stored version runs
+        "monte_carlo": None
+        if fields.monte_carlo is None
+        else fields.monte_carlo.model_dump(mode="json", by_alias=True),
     }
 
 
@@ -111,7 +117,8 @@ def _check_template(key: str | None, loc: Loc) -> None:
 def resolve_levels(template: str | None, levels: Sequence[Level]) -> ResolvedScenario:
     """Fold a chain, root first: template (or the schema defaults), then each level's set
     assumption fields (each replaces the inherited field), rate shocks (replace the list when
-    given) and vectors (replace name by name); the vectors are then applied to the speeds."""
+    given), vectors (replace name by name) and the Monte Carlo block (replaces the inherited
+    block wholesale when given); the vectors are then applied to the speeds."""
     lineage: list[str] = []
     if template is not None:
         t = TEMPLATES[template]
@@ -122,6 +129,7 @@ def resolve_levels(template: str | None, levels: Sequence[Level]) -> ResolvedSce
         assumptions = AssumptionsIn.model_validate({})
         shocks = []
     vectors: dict[str, Any] = {}
+    monte_carlo: ScenarioMonteCarloIn | None = None
     for level in levels:
         ov = AssumptionOverrides.model_validate(level.definition.get("assumptions") or {})
         update = {k: getattr(ov, k) for k in ov.model_fields_set if getattr(ov, k) is not None}
@@ -140,12 +148,15 @@ def resolve_levels(template: str | None, levels: Sequence[Level]) -> ResolvedSce
             vectors.update(vec)
             if paths:
                 vectors["index_paths"] = paths
+        if level.definition.get("monte_carlo") is not None:
+            monte_carlo = ScenarioMonteCarloIn.model_validate(level.definition["monte_carlo"])
         lineage.append(level.label)
     vin = VectorsIn.model_validate(vectors) if vectors else None
     return ResolvedScenario(
         assumptions=apply_vectors(assumptions, vin),
         rate_shocks=shocks,
         vectors=vin,
+        monte_carlo=monte_carlo,
         lineage=lineage,
     )
 
@@ -414,6 +425,8 @@ class Planned:
     scenario_id: str | None
     version: int | None
     resolved: ResolvedScenario
+    loc: Loc = ("body",)
+    """Where the scenario's fields are named in a 422 (e.g. body.inline.0)."""
 
 
 def _unique(names: Sequence[str]) -> list[str]:
@@ -492,6 +505,22 @@ async def run_planned(
         risk = await anyio.to_thread.run_sync(risks)
     except EngineError as exc:
         raise _engine_error(exc, ("body", "valuation")) from exc
+    mc: list[dict[str, Any] | None] = [None] * len(planned)
+    if any(p.resolved.monte_carlo is not None for p in planned):
+        lines = scenario_montecarlo.rep_lines_of(loan_pool, ("body", "pool"))
+        for i, (n, p) in enumerate(zip(names, planned, strict=True)):
+            if p.resolved.monte_carlo is not None:
+                mc[i] = await scenario_montecarlo.run_block(
+                    session,
+                    owner_id=owner_id,
+                    block=p.resolved.monte_carlo,
+                    lines=lines,
+                    valuation=valuation,
+                    loc=(*p.loc, "monte_carlo"),
+                    name=f"{name}: {n}",
+                    settings=settings,
+                    request_id=request_id,
+                )
     created = utcnow()
     await ScenarioRepository(session).add_runs(
         [
@@ -519,8 +548,9 @@ async def run_planned(
             "cashflows": o.projection.columns,
             "analytics": o.analytics,
             "risk": r,
+            "monte_carlo": m,
         }
-        for n, p, o, r in zip(names, planned, outcomes, risk, strict=True)
+        for n, p, o, r, m in zip(names, planned, outcomes, risk, mc, strict=True)
     ]
     summary = [
         {"name": n, **{k: r.get(k) for k in SUMMARY_KEYS}} for n, r in zip(names, risk, strict=True)
@@ -534,6 +564,15 @@ async def run_planned(
         "scenarios": results,
         "summary": summary,
     }
+
+
+def queued_jobs(out: dict[str, Any]) -> list[str]:
+    """The ids of the Monte Carlo jobs a run queued (to enqueue after the commit)."""
+    return [
+        s["monte_carlo"]["job"]["job_id"]
+        for s in out["scenarios"]
+        if s.get("monte_carlo") and s["monte_carlo"]["job"] is not None
+    ]
 
 
 async def run_scenario(
@@ -551,7 +590,7 @@ async def run_scenario(
         session,
         owner_id=owner_id,
         name=body.name or row.name,
-        planned=[Planned(row.name, row.id, row.version, resolved)],
+        planned=[Planned(row.name, row.id, row.version, resolved, ("path", "scenario_id"))],
         pool=body.pool,
         valuation=body.valuation,
         options=body.options,
@@ -576,12 +615,13 @@ async def run_many(
         row = found.get(sid)
         if row is None:
             raise NotFound(f"scenario not found: body.scenario_ids.{i}")
+        resolved = await resolve_row(repo, owner_id, row)
         planned.append(
-            Planned(row.name, row.id, row.version, await resolve_row(repo, owner_id, row))
+            Planned(row.name, row.id, row.version, resolved, ("body", "scenario_ids", i))
         )
     for i, sc in enumerate(body.inline):
         resolved = await resolve_fields(repo, owner_id, sc, ("body", "inline", i))
-        planned.append(Planned(sc.name, None, None, resolved))
+        planned.append(Planned(sc.name, None, None, resolved, ("body", "inline", i)))
     if len(planned) > settings.max_scenarios:
         raise ValidationFailed.single(
             ["body", "scenario_ids"],

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
 from app.api.v1._responses import ERRORS, NumpyJSONResponse, error_doc, utc
@@ -37,6 +37,19 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _created(out: dict[str, Any], request: Request, background: BackgroundTasks) -> Response:
+    """201 for a run; its Monte Carlo jobs (if any) are enqueued after the commit, as the
+    Monte Carlo route enqueues its jobs."""
+    for job_id in scenarios.queued_jobs(out):
+        background.add_task(request.app.state.jobs.enqueue, job_id)
+    return NumpyJSONResponse(
+        out,
+        status_code=201,
+        headers={"Location": f"/api/v1/forecasts/{out['forecast_id']}"},
+        background=background,
+    )
+
+
 def _out(row: Scenario, resolved: ResolvedScenario) -> dict[str, Any]:
     d = row.definition
     return ScenarioOut(
@@ -50,6 +63,7 @@ def _out(row: Scenario, resolved: ResolvedScenario) -> dict[str, Any]:
         assumptions=d.get("assumptions") or {},
         rate_shocks=d.get("rate_shocks"),  # type: ignore[arg-type]
         vectors=d.get("vectors"),  # type: ignore[arg-type]
+        monte_carlo=d.get("monte_carlo"),  # type: ignore[arg-type]
         resolved=resolved,
         created_at=utc(row.created_at),  # type: ignore[arg-type]
         updated_at=utc(row.updated_at),  # type: ignore[arg-type]
@@ -105,17 +119,21 @@ async def list_scenarios(
     summary="Run several scenarios on one pool, side by side",
 )
 async def run_many(
-    body: MultiRunRequest, session: SessionDep, user: CurrentUser, settings: SettingsDep
+    body: MultiRunRequest,
+    request: Request,
+    background: BackgroundTasks,
+    session: SessionDep,
+    user: CurrentUser,
+    settings: SettingsDep,
 ) -> Response:
     """One forecast (as POST /cashflow/forecast creates) with one scenario per stored id and
     inline definition; each scenario's cash flows, analytics and risk block, and a summary
-    table (one row per scenario)."""
+    table (one row per scenario). Scenarios with a Monte Carlo block also carry its result,
+    or the job computing it when it is over the direct-run limit."""
     out = await scenarios.run_many(
         session, owner_id=user.user_id, body=body, settings=settings, request_id=get_request_id()
     )
-    return NumpyJSONResponse(
-        out, status_code=201, headers={"Location": f"/api/v1/forecasts/{out['forecast_id']}"}
-    )
+    return _created(out, request, background)
 
 
 @router.post(
@@ -199,6 +217,8 @@ async def delete_scenario(scenario_id: str, session: SessionDep, user: CurrentUs
 async def run_scenario(
     scenario_id: str,
     body: ScenarioRunRequest,
+    request: Request,
+    background: BackgroundTasks,
     session: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
@@ -206,7 +226,10 @@ async def run_scenario(
     """Project the pool (inline or `pool_id`) under the scenario's resolved assumptions, stored
     as a forecast exactly as POST /cashflow/forecast stores one, with a risk block (DV01,
     effective duration/convexity, spread duration, WAL change under ±100/200 bp, cumulative
-    loss and its timing). The run records the scenario version used."""
+    loss and its timing). The run records the scenario version used. A scenario with a
+    `monte_carlo` block also reports the Monte Carlo distributions and OAS of the pool (the
+    numbers POST /cashflow/monte-carlo gives for the same inputs), or, over the server's
+    MONTE_CARLO_SYNC_MAX_CELLS, the `monte_carlo` job computing them."""
     out = await scenarios.run_scenario(
         session,
         owner_id=user.user_id,
@@ -215,9 +238,7 @@ async def run_scenario(
         settings=settings,
         request_id=get_request_id(),
     )
-    return NumpyJSONResponse(
-        out, status_code=201, headers={"Location": f"/api/v1/forecasts/{out['forecast_id']}"}
-    )
+    return _created(out, request, background)
 
 
 @router.get("/{scenario_id}/runs", summary="Runs of a scenario")
