@@ -193,9 +193,8 @@ def _to_arrow(values: Any) -> pa.Array:
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         # Mixed Python types: compare their text; unparseable cells are reported per row.
         obj = arr.astype(object)
-        missing = np.array([v is None for v in obj.tolist()], dtype=bool)
-        text = np.where(missing, None, obj.astype(str))
-        return pa.array(text.tolist(), type=pa.string())
+        cells = [None if v is None else str(v) for v in obj.tolist()]
+        return pa.array(cells, type=pa.string())
 
 
 def _numeric(

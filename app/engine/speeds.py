@@ -167,6 +167,7 @@ def rate_matrix(
         row = annual_to_monthly(v[col]) if kind in _ANNUAL else v[col]
         out = np.broadcast_to(row[None, :], (n, n_periods)).copy()
     elif kind in _CURVES:
+        level: np.ndarray | float
         if speed.loan_rates is not None:
             level = np.asarray(speed.loan_rates, dtype=np.float64)[:, None]
         else:
