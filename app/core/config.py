@@ -13,6 +13,7 @@ import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import quote
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -312,7 +313,9 @@ class Settings(BaseSettings):
             return self.redis_url
         if self.upstash_redis_host:
             port = self.upstash_redis_port or 6379
-            auth = f"default:{self.upstash_redis_password}@" if self.upstash_redis_password else ""
+            # The password may hold URL-reserved characters (@, :, /); quote it for the URL.
+            password = quote(self.upstash_redis_password or "", safe="")
+            auth = f"default:{password}@" if password else ""
             return f"rediss://{auth}{self.upstash_redis_host}:{port}"
         return None
 

@@ -65,6 +65,14 @@ def test_upstash_form_becomes_tls_url() -> None:
     )
 
 
+def test_upstash_password_with_reserved_characters_round_trips() -> None:
+    from redis.connection import parse_url
+
+    s = _s(upstash_redis_host="eu1.upstash.io", upstash_redis_password="p@ss:w/rd")
+    parsed = parse_url(s.effective_redis_url)
+    assert parsed["password"] == "p@ss:w/rd" and parsed["host"] == "eu1.upstash.io"
+
+
 def test_blank_values_mean_unset() -> None:
     s = _s(supabase_jwt_secret="  ", database_url="")
     assert s.supabase_jwt_secret is None and s.database_url is None and not s.auth_configured
