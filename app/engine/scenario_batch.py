@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from app.engine._kernels.batch_nb import COLUMNS, combine_nb, loss_cap_nb
 from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.pool import LoanPool
 from app.engine.projection import horizon, project_pool
@@ -123,21 +124,14 @@ class ScenarioBatch:
         return self._agg[key]  # type: ignore[return-value]
 
     def _loss_base(self, key: tuple[bool, bool], severity: float, lag: int) -> np.ndarray:
-        """ML(i) = Σ_j min(severity·b_j(i−L−1), b_j(i−1)) per group, i = 1..T+L+1 (advancing)."""
+        """ML(i) = Σ_j min(severity·b_j(i−L−1), b_j(i−1)) per group, i = 1..T+L+1 (advancing);
+        one compiled pass over the balance paths (`loss_cap_ref` is its NumPy reference)."""
         mk = (key, severity, lag)
         if mk not in self._ml:
             inv, g_age, _ = self._grouping(*key)
             b = self.paths()
-            n, width = b.shape
-            total = width + lag + 1
-            padded = np.zeros((n, total + lag + 1))
-            padded[:, lag + 1 : lag + 1 + width] = b  # padded[:, k + lag + 1] = b(k)
-            i = np.arange(1, total)
-            at_default = padded[:, i]  # b(i − L − 1)
-            at_liq = padded[:, i + lag]  # b(i − 1)
-            m = np.minimum(severity * at_default, at_liq)
-            out = np.zeros((g_age.shape[0], total))
-            out[:, 1:] = self._sum_by_group(inv, g_age.shape[0], m)
+            out = np.zeros((g_age.shape[0], b.shape[1] + lag + 1))
+            loss_cap_nb(b, inv, severity, lag, out)
             self._ml[mk] = out  # index i -> ML(i)
         return self._ml[mk]
 
@@ -206,67 +200,31 @@ class ScenarioBatch:
         mdr = self._rates(a.default, g_age, g_rem, big_n, lag)
         d = np.minimum(mdr, 1.0)
         s = np.minimum(np.minimum(smm, 1.0), 1.0 - d)
-        q = np.cumprod(1.0 - s - d, axis=1)
-        q_prev = np.hstack([np.ones((q.shape[0], 1)), q[:, :-1]])  # Q(i−1)
-        dd = d * q_prev  # D(i)
         i = np.arange(1, big_n + 1)
         b_prev, b_now, bn_prev, bs_prev = self._windows(key, big_n)
-
-        def lagged(x: np.ndarray, k: int) -> np.ndarray:
-            """x shifted right by k periods (zeros in front): x(i − k)."""
-            if k == 0:
-                return x
-            out = np.zeros_like(x)
-            out[:, k:] = x[:, :-k] if k < x.shape[1] else 0.0
-            return out
-
-        cum = np.cumsum(dd, axis=1)
-        u = cum - lagged(cum, lag) if lag > 0 else np.zeros_like(dd)  # Σ_{k=i−L+1..i} D(k)
-        u_prev = lagged(u, 1)
-        d_lag = lagged(dd, lag)  # D(i − L)
-        end = q * b_now
-        default = dd * b_prev
-        prepay = s * q_prev * b_now
-        sched = q_prev * (1.0 - d) * (b_prev - b_now)
         if a.advancing:
-            adb = d_lag * b_prev
-            amd = u * (b_prev - b_now)
-            fcl = u * b_now
-            ml = self._loss_base(key, float(a.severity), lag)
-            loss = (
-                d_lag * ml[:, 1 : big_n + 1]
-                if ml.shape[1] > big_n
-                else d_lag * np.pad(ml[:, 1:], ((0, 0), (0, big_n + 1 - ml.shape[1])))
-            )
-            fc_int = u_prev * bn_prev
+            ml_all = self._loss_base(key, float(a.severity), lag)[:, 1:]  # ML(1), ML(2), ...
+            ml = np.zeros((ml_all.shape[0], big_n))
+            w = min(big_n, ml_all.shape[1])
+            ml[:, :w] = ml_all[:, :w]
         else:
-            db = dd * b_prev  # defaulted balance of period i
-            adb = lagged(db, lag)
-            amd = np.zeros_like(adb)
-            cdb = np.cumsum(db, axis=1)
-            fcl = cdb - lagged(cdb, lag) if lag > 0 else np.zeros_like(db)
-            loss = float(a.severity) * adb
-            dbn = dd * bn_prev
-            cdbn = np.cumsum(dbn, axis=1)
-            fcn = cdbn - lagged(cdbn, lag) if lag > 0 else np.zeros_like(dbn)
-            fc_int = lagged(fcn, 1)
-        expected = q_prev * bn_prev + fc_int
-        lost = dd * bn_prev + fc_int
-        serv = q_prev * bs_prev
-        cols = {
-            "ending_balance": end,
-            "default": default,
-            "scheduled_principal": sched,
-            "prepayment": prepay,
-            "defaulted_amortization": amd,
-            "foreclosure_balance": fcl,
-            "liquidated_balance": adb,
-            "loss": loss,
-            "expected_interest": expected,
-            "lost_interest": lost,
-            "servicing_fee": serv,
-        }
-        out = {k: v.sum(axis=0) for k, v in cols.items()}
+            ml = np.zeros((0, 0))
+        sums = np.zeros((len(COLUMNS), big_n))
+        # one fused pass over groups × periods (combine_ref is its NumPy reference)
+        combine_nb(
+            s,
+            d,
+            b_prev,
+            b_now,
+            bn_prev,
+            bs_prev,
+            ml,
+            lag,
+            bool(a.advancing),
+            float(a.severity),
+            sums,
+        )
+        out = dict(zip(COLUMNS, sums, strict=True))
         out["period"] = i.astype(np.float64)
         out["beginning_balance"] = np.concatenate(
             [[self.pool.total_balance], out["ending_balance"][:-1]]
