@@ -153,22 +153,25 @@ class ScenarioBatch:
         return self._agg[wk]
 
     @staticmethod
-    def _rates(
+    def _rate_table(
         speed: Speed, g_age: np.ndarray, g_rem: np.ndarray, big_n: int, lag: int
-    ) -> np.ndarray:
-        """Monthly rate per (group, period): the speed evaluated once per loan-age month (curve
-        speeds) or per period (constants, vectors) by `rate_matrix`, then indexed; the SDA tail
-        (zero in the last `lag` months of the term) applied per group."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(table, offset, cut): the monthly rate of group g in period i + 1 (i 0-based) is
+        table[offset[g] + i] while i < cut[g], else 0. The speed is evaluated once per loan-age
+        month (curve speeds: offset = the group's age) or per period (constants, vectors:
+        offset 0) by `rate_matrix`; the SDA tail (zero in the last `lag` months of the term)
+        is the cut, g_rem − lag."""
+        n_groups = g_age.shape[0]
+        full = np.full(n_groups, big_n, dtype=np.int64)
         if speed.kind not in _AGE_KINDS:
             row = rate_matrix(speed, np.zeros(1, dtype=np.int64), np.array([big_n]), big_n)[0]
-            return np.broadcast_to(row, (g_age.shape[0], big_n))
+            return np.ascontiguousarray(row), np.zeros(n_groups, dtype=np.int64), full
         top = int(g_age.max(initial=0)) + big_n
         table = rate_matrix(speed, np.zeros(1, dtype=np.int64), np.array([top]), top)[0]
-        t = np.arange(1, big_n + 1)
-        out = table[g_age[:, None] + t[None, :] - 1]  # rate at loan-age month age + t
+        cut = full
         if speed.kind == SpeedKind.SDA and lag > 0:
-            out = np.where(t[None, :] > (g_rem[:, None] - lag), 0.0, out)
-        return out
+            cut = np.asarray(g_rem, dtype=np.int64) - lag
+        return np.ascontiguousarray(table), np.asarray(g_age, dtype=np.int64), cut
 
     # ---- per assumption set -------------------------------------------------------------------
     def project(self, a: Assumptions) -> dict[str, np.ndarray]:
@@ -196,24 +199,17 @@ class ScenarioBatch:
         key = (by_age, by_term)
         _, g_age, g_rem = self._grouping(*key)
 
-        smm = self._rates(a.prepayment, g_age, g_rem, big_n, 0)
-        mdr = self._rates(a.default, g_age, g_rem, big_n, lag)
-        d = np.minimum(mdr, 1.0)
-        s = np.minimum(np.minimum(smm, 1.0), 1.0 - d)
+        smm = self._rate_table(a.prepayment, g_age, g_rem, big_n, 0)
+        mdr = self._rate_table(a.default, g_age, g_rem, big_n, lag)
         i = np.arange(1, big_n + 1)
         b_prev, b_now, bn_prev, bs_prev = self._windows(key, big_n)
-        if a.advancing:
-            ml_all = self._loss_base(key, float(a.severity), lag)[:, 1:]  # ML(1), ML(2), ...
-            ml = np.zeros((ml_all.shape[0], big_n))
-            w = min(big_n, ml_all.shape[1])
-            ml[:, :w] = ml_all[:, :w]
-        else:
-            ml = np.zeros((0, 0))
+        # ML(i) at column i (advancing only)
+        ml = self._loss_base(key, float(a.severity), lag) if a.advancing else np.zeros((0, 0))
         sums = np.zeros((len(COLUMNS), big_n))
         # one fused pass over groups × periods (combine_ref is its NumPy reference)
         combine_nb(
-            s,
-            d,
+            *smm,
+            *mdr,
             b_prev,
             b_now,
             bn_prev,

@@ -32,8 +32,12 @@ COLUMNS = (
 
 @njit(cache=True, nogil=True)
 def combine_nb(
-    s: np.ndarray,
-    d: np.ndarray,
+    smm_table: np.ndarray,
+    smm_offset: np.ndarray,
+    smm_cut: np.ndarray,
+    mdr_table: np.ndarray,
+    mdr_offset: np.ndarray,
+    mdr_cut: np.ndarray,
     b_prev: np.ndarray,
     b_now: np.ndarray,
     bn_prev: np.ndarray,
@@ -46,11 +50,13 @@ def combine_nb(
 ) -> None:
     """Add every group's columns into `out` (len(COLUMNS), periods), zeroed by the caller.
 
-    s, d: (groups, periods) monthly rates; b_prev/b_now: scheduled balance B(i−1), B(i);
-    bn_prev, bs_prev: Σ b·net/12 and Σ b·strip/12 at i−1; ml: advanced loss cap ML(i) per
-    group (advancing only; any shape otherwise).
+    Monthly rates of group g in period i: SMM = smm_table[smm_offset[g] + i] while
+    i < smm_cut[g], else 0 (MDR likewise); d = min(MDR, 1), s = min(SMM, 1, 1 − d).
+    b_prev/b_now: scheduled balance B(i−1), B(i);
+    bn_prev, bs_prev: Σ b·net/12 and Σ b·strip/12 at i−1; ml: advanced loss cap per group,
+    ML(k) in column k, zero beyond its width (advancing only; any shape otherwise).
     """
-    n_groups, n = s.shape
+    n_groups, n = b_prev.shape
     cum = np.empty(n)  # Σ_{k ≤ i} D(k) (advancing) or Σ db(k) (not advancing)
     cum2 = np.empty(n)  # Σ_{k ≤ i} D(k)·Bn(k−1) (not advancing)
     hist = np.empty(n)  # D(i) (advancing) or db(i) (not advancing)
@@ -60,9 +66,11 @@ def combine_nb(
         run2 = 0.0
         u_prev = 0.0
         fcn_prev = 0.0
+        so = smm_offset[g]
+        mo = mdr_offset[g]
         for i in range(n):
-            di = d[g, i]
-            si = s[g, i]
+            di = min(mdr_table[mo + i], 1.0) if i < mdr_cut[g] else 0.0
+            si = min(min(smm_table[so + i], 1.0), 1.0 - di) if i < smm_cut[g] else 0.0
             q = q_prev * (1.0 - si - di)
             dd = di * q_prev
             bp = b_prev[g, i]
@@ -82,7 +90,7 @@ def combine_nb(
                 out[4, i] += u * (bp - bw)
                 out[5, i] += u * bw
                 out[6, i] += d_lag * bp
-                out[7, i] += d_lag * ml[g, i]
+                out[7, i] += d_lag * (ml[g, i + 1] if i + 1 < ml.shape[1] else 0.0)
                 u_prev = u
             else:
                 db = dd * bp
@@ -119,9 +127,20 @@ def _lagged(x: np.ndarray, k: int) -> np.ndarray:
     return out
 
 
+def rates_ref(table: np.ndarray, offset: np.ndarray, cut: np.ndarray, n: int) -> np.ndarray:
+    """The (groups, periods) matrix of rates that `combine_nb` reads from a table."""
+    i = np.arange(n)
+    out = table[offset[:, None] + i[None, :]]
+    return np.where(i[None, :] < cut[:, None], out, 0.0)
+
+
 def combine_ref(
-    s: np.ndarray,
-    d: np.ndarray,
+    smm_table: np.ndarray,
+    smm_offset: np.ndarray,
+    smm_cut: np.ndarray,
+    mdr_table: np.ndarray,
+    mdr_offset: np.ndarray,
+    mdr_cut: np.ndarray,
     b_prev: np.ndarray,
     b_now: np.ndarray,
     bn_prev: np.ndarray,
@@ -132,6 +151,9 @@ def combine_ref(
     severity: float,
 ) -> np.ndarray:
     """Plain NumPy reference of `combine_nb` (whole matrices, then a sum over groups)."""
+    n = b_prev.shape[1]
+    d = np.minimum(rates_ref(mdr_table, mdr_offset, mdr_cut, n), 1.0)
+    s = np.minimum(np.minimum(rates_ref(smm_table, smm_offset, smm_cut, n), 1.0), 1.0 - d)
     q = np.cumprod(1.0 - s - d, axis=1)
     q_prev = np.hstack([np.ones((q.shape[0], 1)), q[:, :-1]])  # Q(i−1)
     dd = d * q_prev  # D(i)
@@ -142,7 +164,10 @@ def combine_ref(
         adb = d_lag * b_prev
         amd = u * (b_prev - b_now)
         fcl = u * b_now
-        loss = d_lag * ml
+        ml_i = np.zeros_like(dd)  # ML(i + 1) for period index i
+        w = max(0, min(n, ml.shape[1] - 1))
+        ml_i[:, :w] = ml[:, 1 : w + 1]
+        loss = d_lag * ml_i
         fc_int = _lagged(u, 1) * bn_prev
     else:
         db = dd * b_prev  # defaulted balance of period i
