@@ -3,7 +3,12 @@
 Each path is projected month by month for every rep-line with its own SMM from the
 rate-driven prepayment model (app/engine/prepayment_model.py) and MDR (times an optional macro
 multiplier), and reduced to per-path figures inside the kernel, so no (paths × months × loans)
-array is ever stored. Timing: month i = 1..N ends at t_i = i/12 years; the path's discount factor
+array is ever stored. Paths are projected in groups of GROUP: the inner loops run over the
+group's paths (SIMD lanes) with each line's and month's values hoisted, per path-month values
+(mortgage rate, exp(k·m), discount factor) are computed once for all lines, and every path
+goes through the same IEEE operations as alone, so grouping and threads never change a bit.
+`error_model="numpy"` drops Python's zero-division check (which blocks vectorisation); no
+divisor in the group kernel can be zero (1 + positive terms; WAL's is guarded). Timing: month i = 1..N ends at t_i = i/12 years; the path's discount factor
 to t_i is exp(−Δ·Σ_{j<i} r_j) (continuous compounding, rates held over each month).
 """
 
@@ -16,6 +21,7 @@ from numba import njit, prange
 
 DT = 1.0 / 12.0
 EXP_CLIP = 350.0
+GROUP = 32  # paths projected together (the SIMD lanes of the inner loops)
 
 
 @njit(cache=True, nogil=True)
@@ -85,9 +91,10 @@ def _setup_nb(
     return loan_e, has_defaults, inv_seas
 
 
-@njit(cache=True, nogil=True)
-def _path_nb(
-    p: int,
+@njit(cache=True, nogil=True, error_model="numpy")
+def _group_nb(
+    p0: int,
+    p1: int,
     short_rates: np.ndarray,
     mort_c: np.ndarray,
     mort_d: float,
@@ -105,9 +112,7 @@ def _path_nb(
     turnover_smm: float,
     refi_smm_max: float,
     refi_steepness: float,
-    refi_midpoint: float,
     burnout: float,
-    seasoning_months: float,
     pv_disc: np.ndarray,
     yield_price: float,
     yield_guess: float,
@@ -121,95 +126,138 @@ def _path_nb(
     has_defaults: bool,
     inv_seas: float,
 ) -> None:
-    """Project path p for every line and write its outputs (see `mc_project_nb`)."""
+    """Project paths p0..p1−1 together and write their outputs (see `mc_project_nb`).
+
+    The paths of a group are the SIMD lanes: every inner loop runs over the group's paths
+    with the line's and month's scalars hoisted, and each path sees exactly the same sequence
+    of IEEE operations as when projected alone (no reassociation, no fastmath), so the
+    results do not depend on how paths are grouped. Per path-month values (mortgage rate,
+    its S-curve factor exp(k·m), the discount factor) are computed once, not per line.
+    """
+    w = p1 - p0
     n = short_rates.shape[1]
     n_loans = balance.shape[0]
     has_macro = macro_mult.shape[0] > 0
     keep_cf = out_cf.shape[0] > 0
     ring = lag + 1
-    perf = balance.copy()
-    fcl = np.zeros(n_loans)
-    expo = np.zeros(n_loans)
-    nd_l = np.zeros(n_loans)
-    flow_l = np.empty(n_loans)
-    prin_l = np.empty(n_loans)
-    hist = np.zeros((ring, n_loans))
-    cfbuf = np.empty(n)
-    log_df = 0.0
-    pv = 0.0
-    wal_num = 0.0
-    wal_den = 0.0
-    loss_tot = 0.0
+    perf = np.empty((n_loans, w))
+    for j in range(n_loans):
+        for q in range(w):
+            perf[j, q] = balance[j]
+    fcl = np.zeros((n_loans, w))
+    expo = np.zeros((n_loans, w))
+    hist = np.zeros((ring, n_loans, w))
+    cfbuf = np.empty((w, n))
+    m_q = np.empty(w)
+    big_m = np.empty(w)
+    mult_q = np.ones(w)
+    log_df = np.zeros(w)
+    df = np.empty(w)
+    cf = np.empty(w)
+    prin = np.empty(w)
+    loss_m = np.empty(w)
+    nd_q = np.empty(w)
+    flow_q = np.empty(w)
+    prin_q = np.empty(w)
+    pv = np.zeros(w)
+    wal_num = np.zeros(w)
+    wal_den = np.zeros(w)
+    loss_tot = np.zeros(w)
+    keep = 1.0 if advancing else 0.0
     for i in range(n):
-        r = short_rates[p, i]
-        m = mort_c[i] + mort_d * r
-        big_m = math.exp(min(max(refi_steepness * m, -EXP_CLIP), EXP_CLIP))
-        mult = macro_mult[p, i] if has_macro else 1.0
-        log_df -= DT * r
-        df = math.exp(log_df)
         month = i + 1.0
-        # 1) performing balances: branch-free so the loop over lines vectorises
+        mc = mort_c[i]
+        for q in range(w):
+            r = short_rates[p0 + q, i]
+            m = mc + mort_d * r
+            m_q[q] = m
+            big_m[q] = math.exp(min(max(refi_steepness * m, -EXP_CLIP), EXP_CLIP))
+            log_df[q] -= DT * r
+            df[q] = math.exp(log_df[q])
+            cf[q] = 0.0
+            prin[q] = 0.0
+            loss_m[q] = 0.0
+        if has_macro:
+            for q in range(w):
+                mult_q[q] = macro_mult[p0 + q, i]
+        slot_now = (i + 1) % ring
+        slot_old = (i + 1 - lag) % ring
         for j in range(n_loans):
-            pb = perf[j]
             a = af[i, j]
-            md = min(mdr[i, j] * mult, 1.0)
+            one_a = 1.0 - a
+            base_md = mdr[i, j]
             ramp = min((age[j] + month) * inv_seas, 1.0)
-            s_b = 1.0 / ((1.0 + loan_e[j] * big_m) * (1.0 + burnout * expo[j]))
-            smm = min(ramp * (turnover_smm + refi_smm_max * s_b), 1.0 - md)
-            expo[j] += max(note_rate[j] - m, 0.0) * DT
-            nd = md * pb
-            pp = smm * pb * a
-            sc = (pb - nd) * (1.0 - a)
-            perf[j] = pb - nd - pp - sc
-            nd_l[j] = nd
-            prin_l[j] = sc + pp
-            flow_l[j] = (pb - nd) * net_rate[j] * DT + sc + pp
-        loss_m = 0.0
-        if has_defaults and lag == 0:
-            # 2a) no lag: defaults liquidate at once, ADB = NEW_DEF, FCL stays 0
-            for j in range(n_loans):
-                nd = nd_l[j]
-                loss = min(severity[j] * nd, nd)
-                prin_l[j] += nd - loss
-                flow_l[j] += nd - loss
-                loss_m += loss
-        elif has_defaults:
-            # 2b) liquidation `lag` months later (DOMAIN.md §3); the ring slot of month
-            # i+1−lag is still zero while i+1 <= lag, so no branch is needed for it
-            slot_now = (i + 1) % ring
-            slot_old = (i + 1 - lag) % ring
-            keep = 1.0 if advancing else 0.0
-            for j in range(n_loans):
-                nd = nd_l[j]
-                a = af[i, j]
-                old = hist[slot_old, j]
-                hist[slot_now, j] = nd
-                adb = old * liq_ratio[i, j]
-                am_def = keep * (nd + fcl[j] - adb) * (1.0 - a)
-                fcl[j] = fcl[j] + nd - adb - am_def
-                loss = min(severity[j] * old, adb)
-                extra = am_def + adb - loss
-                prin_l[j] += extra
-                flow_l[j] += extra
-                loss_m += loss
-        # 3) sums over lines in line order
-        cf = 0.0
-        prin = 0.0
-        for j in range(n_loans):
-            cf += flow_l[j]
-            prin += prin_l[j]
-        cfbuf[i] = cf
-        out_cfd[p, i] = cf * df
+            le = loan_e[j]
+            c = note_rate[j]
+            nr = net_rate[j]
+            pj = perf[j]
+            ej = expo[j]
+            # 1) performing balances (branch-free over the group's paths)
+            for q in range(w):
+                pb = pj[q]
+                md = min(base_md * mult_q[q], 1.0)
+                s_b = 1.0 / ((1.0 + le * big_m[q]) * (1.0 + burnout * ej[q]))
+                smm = min(ramp * (turnover_smm + refi_smm_max * s_b), 1.0 - md)
+                ej[q] += max(c - m_q[q], 0.0) * DT
+                nd = md * pb
+                pp = smm * pb * a
+                sc = (pb - nd) * one_a
+                pj[q] = pb - nd - pp - sc
+                nd_q[q] = nd
+                prin_q[q] = sc + pp
+                flow_q[q] = (pb - nd) * nr * DT + sc + pp
+            if has_defaults and lag == 0:
+                # 2a) no lag: defaults liquidate at once, ADB = NEW_DEF, FCL stays 0
+                sev = severity[j]
+                for q in range(w):
+                    nd = nd_q[q]
+                    loss = min(sev * nd, nd)
+                    prin_q[q] += nd - loss
+                    flow_q[q] += nd - loss
+                    loss_m[q] += loss
+            elif has_defaults:
+                # 2b) liquidation `lag` months later (DOMAIN.md §3); the ring slot of month
+                # i+1−lag is still zero while i+1 <= lag, so no branch is needed for it
+                sev = severity[j]
+                lr = liq_ratio[i, j]
+                h_now = hist[slot_now, j]
+                h_old = hist[slot_old, j]
+                fj = fcl[j]
+                for q in range(w):
+                    nd = nd_q[q]
+                    old = h_old[q]
+                    h_now[q] = nd
+                    adb = old * lr
+                    am_def = keep * (nd + fj[q] - adb) * one_a
+                    fj[q] = fj[q] + nd - adb - am_def
+                    loss = min(sev * old, adb)
+                    extra = am_def + adb - loss
+                    prin_q[q] += extra
+                    flow_q[q] += extra
+                    loss_m[q] += loss
+            # 3) sums over lines in line order
+            for q in range(w):
+                cf[q] += flow_q[q]
+                prin[q] += prin_q[q]
+        t_i = month * DT
+        disc = pv_disc[i]
+        for q in range(w):
+            cfd = cf[q] * df[q]
+            cfbuf[q, i] = cf[q]
+            out_cfd[p0 + q, i] = cfd
+            pv[q] += cfd * disc
+            wal_num[q] += t_i * prin[q]
+            wal_den[q] += prin[q]
+            loss_tot[q] += loss_m[q]
         if keep_cf:
-            out_cf[p, i] = cf
-        pv += cf * df * pv_disc[i]
-        wal_num += month * DT * prin
-        wal_den += prin
-        loss_tot += loss_m
-    out_pv[p] = pv
-    out_wal[p] = wal_num / wal_den if wal_den > 0.0 else 0.0
-    out_loss[p] = loss_tot
-    out_yield[p] = mortgage_yield_nb(cfbuf, yield_price, yield_guess)
+            for q in range(w):
+                out_cf[p0 + q, i] = cf[q]
+    for q in range(w):
+        p = p0 + q
+        out_pv[p] = pv[q]
+        out_wal[p] = wal_num[q] / wal_den[q] if wal_den[q] > 0.0 else 0.0
+        out_loss[p] = loss_tot[q]
+        out_yield[p] = mortgage_yield_nb(cfbuf[q], yield_price, yield_guess)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -261,9 +309,12 @@ def mc_project_nb(
     loan_e, has_defaults, inv_seas = _setup_nb(
         note_rate, mdr, lag, refi_steepness, refi_midpoint, seasoning_months
     )
-    for p in prange(short_rates.shape[0]):
-        _path_nb(
-            p,
+    n_paths = short_rates.shape[0]
+    for g in prange((n_paths + GROUP - 1) // GROUP):
+        p0 = g * GROUP
+        _group_nb(
+            p0,
+            min(p0 + GROUP, n_paths),
             short_rates,
             mort_c,
             mort_d,
@@ -281,9 +332,7 @@ def mc_project_nb(
             turnover_smm,
             refi_smm_max,
             refi_steepness,
-            refi_midpoint,
             burnout,
-            seasoning_months,
             pv_disc,
             yield_price,
             yield_guess,
@@ -335,9 +384,11 @@ def mc_project_serial_nb(
     loan_e, has_defaults, inv_seas = _setup_nb(
         note_rate, mdr, lag, refi_steepness, refi_midpoint, seasoning_months
     )
-    for p in range(short_rates.shape[0]):
-        _path_nb(
-            p,
+    n_paths = short_rates.shape[0]
+    for p0 in range(0, n_paths, GROUP):
+        _group_nb(
+            p0,
+            min(p0 + GROUP, n_paths),
             short_rates,
             mort_c,
             mort_d,
@@ -355,9 +406,7 @@ def mc_project_serial_nb(
             turnover_smm,
             refi_smm_max,
             refi_steepness,
-            refi_midpoint,
             burnout,
-            seasoning_months,
             pv_disc,
             yield_price,
             yield_guess,
