@@ -243,39 +243,52 @@ class ScenarioUpdate(ScenarioCreate):
     version: int = Field(ge=1, description="The version you read; the update makes version + 1.")
 
 
-class ResolvedScenario(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "assumptions": {
-                        "prepayment": {"type": "psa", "speed": 100.0},
-                        "default": {"type": "sda", "speed": 250.0},
-                        "severity": 0.45,
-                        "recovery_lag_months": 18,
-                        "advancing": True,
-                        "index_paths": {},
-                        "n_periods": None,
-                    },
-                    "rate_shocks": [
-                        {
-                            "name": "+100bp",
-                            "parallel_bp": 100.0,
-                            "short_bp": 0.0,
-                            "long_bp": 0.0,
-                            "short_tenor_years": 2.0,
-                            "long_tenor_years": 10.0,
-                        }
-                    ],
-                    "vectors": None,
-                    "lineage": [
-                        "template:mortgage_adverse",
-                        "scenario:5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
-                    ],
-                }
-            ]
+_RESOLVED_EXAMPLE: dict[str, Any] = {
+    "assumptions": {
+        "prepayment": {"type": "psa", "speed": 100.0},
+        "default": {"type": "sda", "speed": 250.0},
+        "severity": 0.45,
+        "recovery_lag_months": 18,
+        "advancing": True,
+        "index_paths": {},
+        "n_periods": None,
+    },
+    "rate_shocks": [
+        {
+            "name": "+100bp",
+            "parallel_bp": 100.0,
+            "short_bp": 0.0,
+            "long_bp": 0.0,
+            "short_tenor_years": 2.0,
+            "long_tenor_years": 10.0,
         }
-    )
+    ],
+    "vectors": None,
+    "lineage": [
+        "template:mortgage_adverse",
+        "scenario:5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+    ],
+}
+
+_SCENARIO_EXAMPLE: dict[str, Any] = {
+    "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+    "name": "house view 2027",
+    "description": "Adverse mortgage template with faster defaults",
+    "tags": ["mortgage", "2027"],
+    "template": "mortgage_adverse",
+    "extends": None,
+    "version": 3,
+    "assumptions": {"default": {"type": "sda", "speed": 250}},
+    "rate_shocks": None,
+    "vectors": None,
+    "resolved": _RESOLVED_EXAMPLE,
+    "created_at": "2026-11-27T15:00:00Z",
+    "updated_at": "2026-11-27T16:00:00Z",
+}
+
+
+class ResolvedScenario(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"examples": [_RESOLVED_EXAMPLE]})
 
     assumptions: AssumptionsIn = Field(description="Assumptions after template/parent, vectors.")
     rate_shocks: list[RateShockIn]
@@ -287,52 +300,7 @@ class ResolvedScenario(BaseModel):
 
 
 class ScenarioOut(BaseModel):
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
-                    "name": "house view 2027",
-                    "description": "Adverse mortgage template with faster defaults",
-                    "tags": ["mortgage", "2027"],
-                    "template": "mortgage_adverse",
-                    "extends": None,
-                    "version": 3,
-                    "assumptions": {"default": {"type": "sda", "speed": 250}},
-                    "rate_shocks": None,
-                    "vectors": None,
-                    "resolved": {
-                        "assumptions": {
-                            "prepayment": {"type": "psa", "speed": 100.0},
-                            "default": {"type": "sda", "speed": 250.0},
-                            "severity": 0.45,
-                            "recovery_lag_months": 18,
-                            "advancing": True,
-                            "index_paths": {},
-                            "n_periods": None,
-                        },
-                        "rate_shocks": [
-                            {
-                                "name": "+100bp",
-                                "parallel_bp": 100.0,
-                                "short_bp": 0.0,
-                                "long_bp": 0.0,
-                                "short_tenor_years": 2.0,
-                                "long_tenor_years": 10.0,
-                            }
-                        ],
-                        "vectors": None,
-                        "lineage": [
-                            "template:mortgage_adverse",
-                            "scenario:5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
-                        ],
-                    },
-                    "created_at": "2026-11-27T15:00:00Z",
-                    "updated_at": "2026-11-27T16:00:00Z",
-                }
-            ]
-        }
-    )
+    model_config = ConfigDict(json_schema_extra={"examples": [_SCENARIO_EXAMPLE]})
 
     scenario_id: str
     name: str
@@ -353,55 +321,7 @@ class ScenarioOut(BaseModel):
 class ScenarioPage(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
-            "examples": [
-                {
-                    "items": [
-                        {
-                            "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
-                            "name": "house view 2027",
-                            "description": "Adverse mortgage template with faster defaults",
-                            "tags": ["mortgage", "2027"],
-                            "template": "mortgage_adverse",
-                            "extends": None,
-                            "version": 3,
-                            "assumptions": {"default": {"type": "sda", "speed": 250}},
-                            "rate_shocks": None,
-                            "vectors": None,
-                            "resolved": {
-                                "assumptions": {
-                                    "prepayment": {"type": "psa", "speed": 100.0},
-                                    "default": {"type": "sda", "speed": 250.0},
-                                    "severity": 0.45,
-                                    "recovery_lag_months": 18,
-                                    "advancing": True,
-                                    "index_paths": {},
-                                    "n_periods": None,
-                                },
-                                "rate_shocks": [
-                                    {
-                                        "name": "+100bp",
-                                        "parallel_bp": 100.0,
-                                        "short_bp": 0.0,
-                                        "long_bp": 0.0,
-                                        "short_tenor_years": 2.0,
-                                        "long_tenor_years": 10.0,
-                                    }
-                                ],
-                                "vectors": None,
-                                "lineage": [
-                                    "template:mortgage_adverse",
-                                    "scenario:5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
-                                ],
-                            },
-                            "created_at": "2026-11-27T15:00:00Z",
-                            "updated_at": "2026-11-27T16:00:00Z",
-                        }
-                    ],
-                    "total": 1,
-                    "limit": 20,
-                    "offset": 0,
-                }
-            ]
+            "examples": [{"items": [_SCENARIO_EXAMPLE], "total": 1, "limit": 20, "offset": 0}]
         }
     )
 
