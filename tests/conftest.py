@@ -130,12 +130,20 @@ def _port_open(url: str, default_port: int) -> bool:
         return False
 
 
+def _unavailable(reason: str) -> None:
+    """Skip a test whose service is down, or fail it when REQUIRE_SERVICES=1 (CI sets it, so
+    a service that did not start cannot turn real-service tests into silent skips)."""
+    if os.environ.get("REQUIRE_SERVICES") == "1":
+        pytest.fail(f"required service unavailable: {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def pg_url() -> str:
     """URL of the local PostgreSQL (TEST_POSTGRES_URL); skips the test when it does not answer."""
     url = os.environ.get("TEST_POSTGRES_URL", DEFAULT_PG_URL)
     if not _port_open(url, 5432):
-        pytest.skip(f"PostgreSQL at {url} does not answer")
+        _unavailable(f"PostgreSQL at {url} does not answer")
 
     async def ping() -> None:
         import asyncpg
@@ -149,7 +157,7 @@ def pg_url() -> str:
         with ThreadPoolExecutor(1) as pool:
             pool.submit(asyncio.run, ping()).result()
     except Exception as exc:  # noqa: BLE001 - any failure means "not available"
-        pytest.skip(f"PostgreSQL at {url} refused a connection: {exc}")
+        _unavailable(f"PostgreSQL at {url} refused a connection: {exc}")
     return url
 
 
@@ -158,7 +166,7 @@ def redis_url() -> str:
     """URL of the local Redis (TEST_REDIS_URL); skips the test when it does not answer."""
     url = os.environ.get("TEST_REDIS_URL", DEFAULT_REDIS_URL)
     if not _port_open(url, 6379):
-        pytest.skip(f"Redis at {url} does not answer")
+        _unavailable(f"Redis at {url} does not answer")
     return url
 
 
