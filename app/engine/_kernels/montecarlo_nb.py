@@ -66,6 +66,76 @@ def mortgage_yield_nb(cf: np.ndarray, price: float, guess: float) -> float:
     return 12.0 * (1.0 / v - 1.0)
 
 
+@njit(cache=True, nogil=True, error_model="numpy")
+def _yields_nb(cf: np.ndarray, price: float, guess: float, out: np.ndarray) -> None:
+    """`mortgage_yield_nb` for the columns of cf (N, w) at once, written to out (w,).
+
+    The paths are the SIMD lanes of the Horner loops; each lane runs exactly the scalar
+    solver's operations and stops at the same iteration (its v is frozen once converged), so
+    out[q] equals mortgage_yield_nb(cf[:, q], price, guess) bit for bit.
+    """
+    n, w = cf.shape
+    v = np.empty(w)
+    active = np.zeros(w, dtype=np.bool_)
+    valid = np.zeros(w, dtype=np.bool_)
+    e = np.empty(w)
+    de = np.empty(w)
+    o = np.empty(w)
+    do = np.empty(w)
+    w2 = np.empty(w)
+    v0 = 1.0 / (1.0 + guess / 12.0)
+    if not v0 > 0.0:
+        v0 = 1.0
+    n_active = 0
+    for q in range(w):
+        total = 0.0
+        for k in range(n):
+            total += cf[k, q]
+        v[q] = v0
+        if total <= 0.0 or price <= 0.0:
+            out[q] = np.nan
+        else:
+            active[q] = True
+            valid[q] = True
+            n_active += 1
+    n_even = (n + 1) // 2
+    n_odd = n // 2
+    for _ in range(100):
+        if n_active == 0:
+            break
+        for q in range(w):
+            w2[q] = v[q] * v[q]
+            e[q] = 0.0
+            de[q] = 0.0
+            o[q] = 0.0
+            do[q] = 0.0
+        for m in range(n_even - 1, -1, -1):
+            row = cf[2 * m]
+            for q in range(w):
+                de[q] = de[q] * w2[q] + e[q]
+                e[q] = e[q] * w2[q] + row[q]
+        for m in range(n_odd - 1, -1, -1):
+            row = cf[2 * m + 1]
+            for q in range(w):
+                do[q] = do[q] * w2[q] + o[q]
+                o[q] = o[q] * w2[q] + row[q]
+        for q in range(w):
+            if active[q]:
+                vq = v[q]
+                g = e[q] + vq * o[q]
+                dg = 2.0 * vq * de[q] + o[q] + 2.0 * w2[q] * do[q]
+                f = vq * g - price
+                step = f / (g + vq * dg)
+                vq -= step
+                v[q] = vq
+                if abs(step) <= 1e-14 * vq:
+                    active[q] = False
+                    n_active -= 1
+    for q in range(w):
+        if valid[q]:
+            out[q] = 12.0 * (1.0 / v[q] - 1.0)
+
+
 @njit(cache=True, nogil=True)
 def _setup_nb(
     note_rate: np.ndarray,
@@ -147,7 +217,7 @@ def _group_nb(
     fcl = np.zeros((n_loans, w))
     expo = np.zeros((n_loans, w))
     hist = np.zeros((ring, n_loans, w))
-    cfbuf = np.empty((w, n))
+    cfbuf = np.empty((n, w))
     m_q = np.empty(w)
     big_m = np.empty(w)
     mult_q = np.ones(w)
@@ -243,7 +313,7 @@ def _group_nb(
         disc = pv_disc[i]
         for q in range(w):
             cfd = cf[q] * df[q]
-            cfbuf[q, i] = cf[q]
+            cfbuf[i, q] = cf[q]
             out_cfd[p0 + q, i] = cfd
             pv[q] += cfd * disc
             wal_num[q] += t_i * prin[q]
@@ -257,7 +327,7 @@ def _group_nb(
         out_pv[p] = pv[q]
         out_wal[p] = wal_num[q] / wal_den[q] if wal_den[q] > 0.0 else 0.0
         out_loss[p] = loss_tot[q]
-        out_yield[p] = mortgage_yield_nb(cfbuf[q], yield_price, yield_guess)
+    _yields_nb(cfbuf, yield_price, yield_guess, out_yield[p0:p1])
 
 
 @njit(cache=True, nogil=True, parallel=True)
