@@ -40,7 +40,7 @@ _ROWS = R_FLOW + 9
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
-@nb.njit(cache=True, fastmath=_FASTMATH)
+@nb.njit(cache=True)
 def _period_nb(
     st: np.ndarray,
     r_nd: np.ndarray,
@@ -304,9 +304,15 @@ def project_chunks_nb(
                         st[R_MDR * CHUNK + jj] = min(tab_d[min(l_sd[jj] + i, l_ld[jj])] * st[R_MD * CHUNK + jj], 1.0)
                 r_nd = nd_ring[slot]
                 r_y = y_ring[slot]
-                (s_end, s_def, s_pre, s_sch, s_adb, s_amd, s_loss, s_exp, s_lost, s_serv, s_fcl) = _period_nb(
-                    st, r_nd, r_y, k, fi, lag0, advancing, severity, loan_level
-                )
+                # literal flags at the call sites: each call inlines with its branches folded
+                # away, which lets the loan loop pipeline (about 2x faster than runtime flags);
+                # the per-loan flows are always stored, so the pool sums are the same
+                # instructions with or without loan-level output
+                if advancing:
+                    sums = _period_nb(st, r_nd, r_y, k, fi, lag0, True, severity, True)
+                else:
+                    sums = _period_nb(st, r_nd, r_y, k, fi, lag0, False, severity, True)
+                (s_end, s_def, s_pre, s_sch, s_adb, s_amd, s_loss, s_exp, s_lost, s_serv, s_fcl) = sums
                 if loan_level:
                     for jj in range(k):
                         nd = st[(R_FLOW + 0) * CHUNK + jj]
