@@ -23,7 +23,6 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 
-import numba
 import numpy as np
 from scipy.optimize import brentq
 
@@ -471,6 +470,7 @@ def _project_block(
     n_paths: int,
     *,
     keep_cf: bool = False,
+    parallel: bool | None = None,
 ) -> dict[str, np.ndarray]:
     """Project one block of paths (its own seed streams) and reduce per path."""
     rates = simulate_short_rates(
@@ -482,7 +482,7 @@ def _project_block(
         )
     else:
         mult = np.empty((0, 0))
-    return project_paths(req, prep, cal, rates, mult, keep_cf=keep_cf)
+    return project_paths(req, prep, cal, rates, mult, keep_cf=keep_cf, parallel=parallel)
 
 
 def project_paths(
@@ -493,8 +493,13 @@ def project_paths(
     mult: np.ndarray,
     *,
     keep_cf: bool = False,
+    parallel: bool | None = None,
 ) -> dict[str, np.ndarray]:
-    """Run the projection kernel on given short-rate paths (and macro multipliers)."""
+    """Run the projection kernel on given short-rate paths (and macro multipliers).
+
+    parallel: use Numba's parallel kernel (None: when the block is large enough to be worth
+    the launch); both kernels run the same per-path code and give identical numbers.
+    """
     n_paths, n = rates.shape
     pool, pm = req.pool, req.prepayment
     out = {
@@ -505,9 +510,8 @@ def project_paths(
         "loss": np.empty(n_paths),
         "yield": np.empty(n_paths),
     }
-    # small blocks skip the parallel launch (its fixed cost dominates); both kernels run the
-    # same per-path code and give identical numbers
-    parallel = rates.size * len(pool) >= PARALLEL_MIN_CELLS
+    if parallel is None:
+        parallel = rates.size * len(pool) >= PARALLEL_MIN_CELLS
     kernel = mc_project_nb if parallel else mc_project_serial_nb
     kernel(
         np.ascontiguousarray(rates),
@@ -560,14 +564,6 @@ def chunk_blocks(n_blocks: int, chunk_index: int, n_chunks: int) -> range:
     return range(start, start + base + (1 if chunk_index < extra else 0))
 
 
-def _threadsafe_layer() -> bool:
-    """True when Numba's threading layer allows parallel kernels from several threads."""
-    try:
-        return numba.threading_layer() in ("omp", "tbb")
-    except ValueError:  # no parallel kernel has run yet
-        return False
-
-
 def run_chunk(
     req: MonteCarloRequest,
     chunk_index: int,
@@ -598,29 +594,32 @@ def run_chunk(
     cfd_up = np.empty((len(blocks), prep.n)) if shifted else None
     cfd_down = np.empty((len(blocks), prep.n)) if shifted else None
 
-    def work(b: int, size: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
-        out = _project_block(req, prep, cal, b, size)
+    def work(
+        b: int, size: int, parallel: bool | None = None
+    ) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+        out = _project_block(req, prep, cal, b, size, parallel=parallel)
         out["cfd_sum"] = out.pop("cfd").sum(axis=0)
-        extra = [_project_block(req, prep, m, b, size)["cfd"].sum(axis=0) for m in shifted]
+        extra = [
+            _project_block(req, prep, m, b, size, parallel=parallel)["cfd"].sum(axis=0)
+            for m in shifted
+        ]
         return out, extra
 
-    # Blocks run on worker threads (the kernels release the GIL), each kernel on one Numba
-    # thread; results are taken in block order, so threading never changes a number. The
-    # first block runs here: it starts Numba's threading layer, and only the thread-safe
-    # layers (OpenMP, TBB) may launch parallel kernels from several threads at once.
+    # Blocks run on worker threads, each block's kernels on its thread only (the kernels and
+    # NumPy's generators release the GIL, so the threads share no state and need no Numba
+    # threading layer); results are taken in block order, so threading never changes a
+    # number. A lone block (or threads=1) runs here, with the parallel kernel when large.
     n_workers = max(1, min(threads or os.cpu_count() or 1, len(blocks)))
 
-    def work_one_thread(b: int, size: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
-        numba.set_num_threads(1)  # thread-local
-        return work(b, size)
+    def serial_work(b: int, size: int) -> tuple[dict[str, np.ndarray], list[np.ndarray]]:
+        return work(b, size, parallel=False)
 
     def results() -> Iterator[tuple[dict[str, np.ndarray], list[np.ndarray]]]:
-        yield work(blocks[0], sizes[0])
-        if n_workers > 1 and _threadsafe_layer():
+        if n_workers > 1:
             with ThreadPoolExecutor(max_workers=n_workers) as pool:
-                yield from pool.map(work_one_thread, blocks[1:], sizes[1:])
+                yield from pool.map(serial_work, blocks, sizes)
         else:
-            for b, size in zip(blocks[1:], sizes[1:], strict=True):
+            for b, size in zip(blocks, sizes, strict=True):
                 yield work(b, size)
 
     done = 0
