@@ -21,7 +21,7 @@ from app.engine.reference import LOAN_TOTAL_COLUMNS
 from app.engine.speeds import SpeedTable
 from app.engine.types import Amortization, Assumptions, RateType
 
-CHUNK = 128
+CHUNK = 64
 MIN_ANNUITY_RATE = 1e-9
 """Periodic coupons below this amortise straight line: the annuity and straight-line schedules
 then differ by less than p x payments / 2 (< 2e-7 relative over 360 payments), while the annuity's
@@ -40,7 +40,7 @@ _ROWS = R_FLOW + 9
 _FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, fastmath=_FASTMATH)
 def _period_nb(
     st: np.ndarray,
     r_nd: np.ndarray,
@@ -307,7 +307,7 @@ def project_chunks_nb(
                 # literal flags at the call sites: each call inlines with its branches folded
                 # away, which lets the loan loop pipeline (about 2x faster than runtime flags);
                 # the per-loan flows are always stored, so the pool sums are the same
-                # instructions with or without loan-level output
+                # instructions (same summation order) with or without loan-level output
                 if advancing:
                     sums = _period_nb(st, r_nd, r_y, k, fi, lag0, True, severity, True)
                 else:
