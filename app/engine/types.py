@@ -29,7 +29,7 @@ class RateType(IntEnum):
     FLOATING = 1
 
 
-class SpeedKind(str, Enum):
+class SpeedKind(str, Enum):  # noqa: UP042 - str() and format() keep the 3.11 mixin behaviour callers rely on
     """Prepayment and default speed conventions (DOMAIN.md §2)."""
 
     CPR = "cpr"  # constant annual prepayment rate, decimal

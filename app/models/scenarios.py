@@ -677,6 +677,15 @@ class StressShockIn(BaseModel):
     severity_addon: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
 
 
+_STRESS_DEFAULT_MEASURES: tuple[Measure, ...] = (
+    "npv",
+    "effective_duration",
+    "wal",
+    "cumulative_loss",
+    "cumulative_loss_fraction",
+)
+
+
 class StressRequest(_OnBase):
     """POST /api/v1/scenarios/stress body."""
 
@@ -700,15 +709,7 @@ class StressRequest(_OnBase):
     standard: bool = Field(True, description="Include the standard set of shocks.")
     shocks: list[StressShockIn] = Field(default_factory=list, max_length=40)
     measures: list[Measure] = Field(
-        default_factory=lambda: [
-            "npv",
-            "effective_duration",
-            "wal",
-            "cumulative_loss",
-            "cumulative_loss_fraction",
-        ],
-        min_length=1,
-        max_length=15,
+        default_factory=lambda: list(_STRESS_DEFAULT_MEASURES), min_length=1, max_length=15
     )
     include_cashflows: bool = Field(False, description="Also return each shock's columns.")
 
