@@ -53,7 +53,7 @@ async def get_current_user(
         if credentials is None or credentials.scheme.lower() != "bearer":
             raise Unauthorized("missing bearer token")
         verifier: TokenVerifier = request.app.state.token_verifier
-        principal = await verifier.verify(credentials.credentials)
+        principal = await verifier.verify_for_request(request.scope, credentials.credentials)
     user_id_var.set(principal.user_id)
     request.state.user_id = principal.user_id
     return principal

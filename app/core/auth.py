@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +118,10 @@ class JWKSCache:
             return self._keys.get(kid)
 
 
+_VERIFIED_SCOPE_KEY = "app.verified_principal"
+"""ASGI scope key holding (token, Principal) once the request's token has been verified."""
+
+
 class TokenVerifier:
     """Verifies Supabase access tokens according to the settings."""
 
@@ -128,6 +132,17 @@ class TokenVerifier:
         self.leeway = settings.jwt_leeway_seconds
         url = settings.jwks_url
         self.jwks = JWKSCache(url, settings.jwks_cache_seconds) if url else None
+
+    async def verify_for_request(self, scope: MutableMapping[str, Any], token: str) -> Principal:
+        """`verify`, memoised on the request's ASGI scope: the rate limiter (identifying the
+        caller) and the auth dependency both need the principal, and a token is checked once
+        per request. Only a successful verification is remembered."""
+        cached = scope.get(_VERIFIED_SCOPE_KEY)
+        if cached is not None and cached[0] == token:
+            return cached[1]
+        principal = await self.verify(token)
+        scope[_VERIFIED_SCOPE_KEY] = (token, principal)
+        return principal
 
     async def verify(self, token: str) -> Principal:
         """Claims of a valid token as a Principal; Unauthorized for anything else."""

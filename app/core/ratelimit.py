@@ -222,7 +222,7 @@ def bearer_identifier(verifier_of: Callable[[Scope], Any]) -> Callable[[Scope], 
         verifier = verifier_of(scope)
         if verifier is None:
             return None
-        principal = await verifier.verify(token.strip())
+        principal = await verifier.verify_for_request(scope, token.strip())
         return principal.user_id
 
     return identify

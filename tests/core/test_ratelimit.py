@@ -143,3 +143,24 @@ async def test_disabled_rate_limits(tmp_path: Path) -> None:
             for _ in range(3)
         ]
     assert codes == [200, 200, 200]
+
+
+async def test_token_is_verified_once_per_request(tmp_path: Path, monkeypatch) -> None:
+    """The rate limiter and the auth dependency share one verification of the bearer token.
+    The spy only counts calls to the real TokenVerifier.verify; nothing is faked."""
+    from app.core.auth import TokenVerifier
+
+    calls: list[str] = []
+    real_verify = TokenVerifier.verify
+
+    async def counting_verify(self: TokenVerifier, token: str):  # type: ignore[no-untyped-def]
+        calls.append(token)
+        return await real_verify(self, token)
+
+    monkeypatch.setattr(TokenVerifier, "verify", counting_verify)
+    app = probe_app(tmp_path, rate_limit_read="5/minute")
+    async with running_client(app) as client:
+        first = await client.get("/api/v1/_probe", headers=bearer("carol"))
+        second = await client.get("/api/v1/_probe", headers=bearer("dave"))
+    assert first.json() == {"user": "carol"} and second.json() == {"user": "dave"}
+    assert len(calls) == 2  # one verification per request, not one per consumer
