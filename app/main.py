@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from app.api.metrics import router as metrics_router
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
 from app.api.ws import router as ws_router
@@ -100,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_platform(app, settings)  # logs, Sentry, cache, rate limits, headers, metrics
     app.add_middleware(RequestContextMiddleware)  # added last = outermost
 
+    if settings.metrics_enabled:
+        app.include_router(metrics_router)
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(ws_router)

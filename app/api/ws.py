@@ -29,8 +29,8 @@ from app.core.auth import Principal, TokenVerifier, connection_is_loopback, loca
 from app.core.config import Settings
 from app.core.errors import AppError
 from app.services.jobs import job_update
+from app.services.jobs.progress import Throttle
 from app.services.repositories.jobs import JobRepository
-from app.tasks.progress import Throttle
 
 log = logging.getLogger("app.ws")
 router = APIRouter(tags=["jobs"])

@@ -1,5 +1,6 @@
 """One call that installs the platform layer on the app: logging, Sentry, the result cache,
-rate limits, CORS, trusted hosts, security headers, access logs and metrics.
+rate limits, CORS, trusted hosts, security headers, access logs and metrics (the app mounts
+the GET /metrics router itself: core imports nothing from app.api).
 
 Middleware order, outermost first (the foundation's request-id middleware wraps all of these, so
 every log line and error has the request id; its body-size limit sits inside them):
@@ -66,11 +67,6 @@ def install_platform(app: FastAPI, settings: Any) -> None:
         SecurityHeadersMiddleware, docs_paths=_docs_paths(app), hsts_max_age=settings.hsts_max_age
     )
     app.add_middleware(ObservabilityMiddleware, sentry=sentry)
-
-    if settings.metrics_enabled:
-        from app.api.metrics import router as metrics_router
-
-        app.include_router(metrics_router)
 
 
 def _verifier(scope: Any, settings: Any) -> Any:

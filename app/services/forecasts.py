@@ -39,7 +39,7 @@ from app.models.forecasts import (
     ValuationIn,
 )
 from app.models.tables import ForecastLoanChunk, ForecastRun, ForecastScenario
-from app.services import columnar, pools
+from app.services import columnar, jobs, pools
 from app.services.repositories import ForecastFilters, ForecastRepository
 from app.services.result_cache import cached_compute_forecast
 
@@ -497,3 +497,45 @@ async def stream_loans_parquet(
             if writer is not None:
                 writer.close()
         yield sink.drain()
+
+
+async def loan_scenarios(session: AsyncSession, owner_id: str, body: ForecastRequest) -> int:
+    """Loans x scenarios of a forecast request (an uploaded pool's size from its record)."""
+    if body.pool.pool_id is not None:
+        n = (await pools.get_pool(session, owner_id=owner_id, pool_id=body.pool.pool_id)).n_loans
+    elif body.pool.loans is not None:
+        n = len(body.pool.loans)
+    else:
+        n = max((len(v) for v in (body.pool.columns or {}).values()), default=0)
+    return n * max(1, len(body.scenarios))
+
+
+async def run_or_submit(
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    body: ForecastRequest,
+    settings: Settings,
+    request_id: str | None,
+) -> tuple[ForecastRun, list[ScenarioOutcome]] | jobs.Submitted:
+    """The forecast run path: run and store it now, or (over JOBS_FORECAST_ASYNC_LOANS loans x
+    scenarios, or `"async": true`) check its limits and queue a `forecast` job of the body."""
+    as_job = body.async_ or await loan_scenarios(session, owner_id, body) > (
+        settings.jobs_forecast_async_loans
+    )
+    if as_job:
+        check_limits(body, settings)
+    return await jobs.run_or_submit(
+        session,
+        as_job=as_job,
+        run_now=lambda: create_forecast(
+            session, owner_id=owner_id, request=body, settings=settings, request_id=request_id
+        ),
+        owner_id=owner_id,
+        kind="forecast",
+        payload=lambda: body.model_dump(
+            mode="json", by_alias=True, exclude_unset=True, exclude={"async_"}
+        ),
+        name=body.name,
+        request_id=request_id,
+    )

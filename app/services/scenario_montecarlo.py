@@ -11,18 +11,16 @@ from __future__ import annotations
 from typing import Any, cast
 
 import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import Loc, ValidationFailed
-from app.engine.errors import EngineError
 from app.engine.pool import LoanPool
 from app.engine.types import Amortization, RateType
 from app.models.forecasts import ValuationIn
-from app.models.jobs import JobAccepted
 from app.models.montecarlo import MonteCarloIn
 from app.models.scenarios import ScenarioMonteCarloIn
-from app.services import jobs as jobs_service
-from app.services import montecarlo
+from app.services import jobs, montecarlo
 
 __all__ = ["monte_carlo_body", "rep_lines_of", "run_block"]
 
@@ -89,7 +87,7 @@ def monte_carlo_body(
 
 
 async def run_block(
-    session: Any,
+    session: AsyncSession,
     *,
     owner_id: str,
     block: ScenarioMonteCarloIn,
@@ -105,25 +103,17 @@ async def run_block(
     it after the transaction commits, as the Monte Carlo route does)."""
     body = monte_carlo_body(block, lines, valuation, loc)
     try:
-        req = montecarlo.build_request(body)
-        try:
-            req.validate()
-        except EngineError as exc:
-            raise montecarlo.engine_error(exc) from exc
-        if montecarlo.work_cells(req) > settings.monte_carlo_sync_max_cells:
-            payload = body.model_dump(mode="json", by_alias=True, exclude={"async_"})
-            job = await jobs_service.submit_job(
-                session,
-                owner_id=owner_id,
-                kind="monte_carlo",
-                payload=payload,
-                name=name[:200],
-                request_id=request_id,
-            )
-            accepted = JobAccepted(
-                job_id=job.id, state="queued", status_url=f"/api/v1/jobs/{job.id}"
-            )
-            return {"result": None, "job": accepted.model_dump(mode="json")}
-        return {"result": await montecarlo.run_direct(body=body, settings=settings), "job": None}
+        out = await montecarlo.run_or_submit(
+            session,
+            body=body,
+            owner_id=owner_id,
+            settings=settings,
+            request_id=request_id,
+            name=name[:200],
+            only_set_fields=False,
+        )
     except ValidationFailed as exc:
         raise _relocated(exc, loc) from exc
+    if isinstance(out, jobs.Submitted):
+        return {"result": None, "job": out.accepted()}
+    return {"result": out, "job": None}

@@ -31,7 +31,7 @@ _child: dict[str, Any] = {}
 
 def _child_init(settings_json: str, msg_queue: Any, redis_url: str | None) -> None:
     from app.core.db import Database
-    from app.tasks import metrics
+    from app.services.jobs import metrics
     from app.tasks.progress import QueuePublisher, RedisHub
     from app.tasks.runner import JobContext
 
@@ -153,8 +153,8 @@ class EmbeddedDispatcher:
         """Job metrics in the service's registry (the pool processes' are never scraped)."""
         if self.database is None:
             return
+        from app.services.jobs import metrics
         from app.services.repositories.jobs import JobRepository
-        from app.tasks import metrics
         from app.tasks.runner import _seconds_since
 
         async with self.database.session() as session:

@@ -1,4 +1,4 @@
-"""Progress messages of jobs: how workers publish them and how API instances receive them.
+"""Transport of job progress messages: how workers publish them and API instances receive them.
 
 Messages are JSON `{"job_id", "state", "progress": {"done", "total"}, "message", "ts"}` on one
 pub/sub channel per owner (`<prefix>:owner:<owner_id>`), so an API instance holding a user's
@@ -15,62 +15,19 @@ import contextlib
 import json
 import logging
 import threading
-import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 log = logging.getLogger(__name__)
 
-FINAL_STATES = frozenset({"succeeded", "failed", "cancelled"})
-
 
 def owner_channel(prefix: str, owner_id: str) -> str:
     return f"{prefix}:owner:{owner_id}"
 
 
-def make_update(
-    job_id: str, state: str, done: int, total: int, message: str | None = None
-) -> dict[str, Any]:
-    """One progress message (the WebSocket wire format)."""
-    return {
-        "job_id": job_id,
-        "state": state,
-        "progress": {"done": int(done), "total": int(total)},
-        "message": message,
-        "ts": time.time(),
-    }
-
-
-class Throttle:
-    """At most one message per `interval` seconds per key; final states always pass."""
-
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self._last: dict[str, float] = {}
-
-    def allow(self, key: str, state: str, now: float | None = None) -> bool:
-        now = time.monotonic() if now is None else now
-        if state in FINAL_STATES:
-            self._last.pop(key, None)
-            return True
-        last = self._last.get(key)
-        if last is not None and now - last < self.interval:
-            return False
-        self._last[key] = now
-        return True
-
-
 class Publisher(Protocol):
     async def publish(self, owner_id: str, update: dict[str, Any]) -> None: ...
-
-
-class Hub(Publisher, Protocol):
-    def subscribe(self, owner_id: str) -> contextlib.AbstractAsyncContextManager[
-        AsyncIterator[dict[str, Any]]
-    ]: ...
-
-    async def close(self) -> None: ...
 
 
 class RedisHub:

@@ -26,10 +26,11 @@ from app.core.db import Database
 from app.core.request_context import request_id_var, user_id_var
 from app.models.base import utcnow
 from app.models.jobs import TERMINAL_STATES, Job
+from app.services.jobs import metrics
+from app.services.jobs.kinds import get_kind
+from app.services.jobs.progress import make_update
 from app.services.repositories.jobs import JobRepository
-from app.tasks import metrics
-from app.tasks.kinds import get_kind
-from app.tasks.progress import Publisher, make_update
+from app.tasks.progress import Publisher
 
 log = logging.getLogger("app.jobs")
 
@@ -162,6 +163,7 @@ async def _run_whole(ctx: JobContext, job_id: str) -> None:
         if job is None or job.state != "running":
             raise _Lost
         kind = get_kind(job.kind)
+        assert kind.run_whole is not None
         await _publish(ctx, job, "running", 0, 1, "running")
         result, result_id = await kind.run_whole(session, job, ctx.settings)
         now = utcnow()

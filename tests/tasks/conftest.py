@@ -89,7 +89,8 @@ def reference_result(payload: dict[str, Any]) -> dict[str, Any]:
     """The same run on one process, one chunk, through the engine directly, as JSON text
     round-tripped (what the API returns)."""
     from app.engine.montecarlo import run_monte_carlo
-    from app.tasks.kinds import engine_request, engine_result_json
+    from app.services.montecarlo import engine_request
+    from app.services.montecarlo import result_json as engine_result_json
 
     req = engine_request(payload)
     return json.loads(json.dumps(engine_result_json(req, run_monte_carlo(req, n_chunks=1))))

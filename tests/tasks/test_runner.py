@@ -16,9 +16,10 @@ from sqlalchemy.exc import OperationalError
 from app.core.db import Database
 from app.models.base import utcnow
 from app.services import jobs as jobs_service
+from app.services.jobs.progress import Throttle
 from app.services.repositories.jobs import JobRepository
 from app.tasks import runner
-from app.tasks.progress import LocalHub, Throttle
+from app.tasks.progress import LocalHub
 from tests.conftest import make_settings
 from tests.tasks.conftest import mc_payload, reference_result
 

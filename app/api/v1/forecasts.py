@@ -10,8 +10,8 @@ from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
+from app.api.v1._jobs import accepted
 from app.api.v1._responses import ERRORS, NumpyJSONResponse, utc
-from app.api.v1.jobs import accept_as_job
 from app.core.errors import NotFound
 from app.core.request_context import get_request_id
 from app.models.forecasts import (
@@ -26,7 +26,8 @@ from app.models.forecasts import (
 )
 from app.models.jobs import JobAccepted
 from app.models.tables import ForecastRun, ForecastScenario
-from app.services import columnar, forecasts, pools
+from app.services import columnar, forecasts
+from app.services.jobs import Submitted
 from app.services.repositories import ForecastFilters
 
 router = APIRouter(tags=["forecasts"], responses=ERRORS)
@@ -61,17 +62,6 @@ def _scenario_json(
     return {"name": name, "n_periods": n_periods, "cashflows": columns, "analytics": analytics}
 
 
-async def _loan_scenarios(session: Any, owner_id: str, body: ForecastRequest) -> int:
-    """Loans x scenarios of a forecast request (an uploaded pool's size from its record)."""
-    if body.pool.pool_id is not None:
-        n = (await pools.get_pool(session, owner_id=owner_id, pool_id=body.pool.pool_id)).n_loans
-    elif body.pool.loans is not None:
-        n = len(body.pool.loans)
-    else:
-        n = max((len(v) for v in (body.pool.columns or {}).values()), default=0)
-    return n * max(1, len(body.scenarios))
-
-
 @router.post(
     "/cashflow/forecast",
     response_model=ForecastResponse,
@@ -98,18 +88,12 @@ async def run_forecast(
     Large runs (over `JOBS_FORECAST_ASYNC_LOANS` loans x scenarios) and `"async": true`
     answer 202 with a `job_id`; the job's result is the stored forecast's id.
     """
-    if body.async_ or await _loan_scenarios(session, user.user_id, body) > (
-        settings.jobs_forecast_async_loans
-    ):
-        forecasts.check_limits(body, settings)
-        payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"async_"})
-        return await accept_as_job(
-            request, session, background, owner_id=user.user_id, kind="forecast",
-            payload=payload, name=body.name,
-        )
-    run, outcomes = await forecasts.create_forecast(
-        session, owner_id=user.user_id, request=body, settings=settings, request_id=get_request_id()
+    out = await forecasts.run_or_submit(
+        session, owner_id=user.user_id, body=body, settings=settings, request_id=get_request_id()
     )
+    if isinstance(out, Submitted):
+        return accepted(request, background, out)
+    run, outcomes = out
     payload = {
         "forecast_id": run.id,
         "name": run.name,

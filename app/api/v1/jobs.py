@@ -1,58 +1,25 @@
-"""Jobs API: read, list and cancel the caller's long runs; `accept_as_job` turns a run route's
-request into a job (202) and enqueues it after the request's transaction commits."""
+"""Jobs API: submit a long run directly, read, list and cancel the caller's jobs.
+
+Run routes turn a large request into a job through `app.api.v1._jobs` (`accept_as_job` is
+re-exported here for routers written against the old location)."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import anyio
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.v1._jobs import accept_as_job
 from app.api.v1._responses import ERRORS, NumpyJSONResponse, error_doc
 from app.core.errors import Conflict
-from app.core.request_context import get_request_id
 from app.models.jobs import JobAccepted, JobOut, JobPage, JobSubmit
 from app.services import jobs as jobs_service
-from app.tasks.kinds import get_kind
-from app.tasks.progress import make_update
+
+__all__ = ["accept_as_job", "router"]
 
 router = APIRouter(prefix="/jobs", tags=["jobs"], responses=ERRORS)
-
-
-def _runtime(request: Request) -> Any:
-    return request.app.state.jobs
-
-
-async def accept_as_job(
-    request: Request,
-    session: SessionDep,
-    background: BackgroundTasks,
-    *,
-    owner_id: str,
-    kind: str,
-    payload: dict[str, Any],
-    name: str | None = None,
-) -> Response:
-    """Record a queued job and answer 202; the job is enqueued after the commit (a background
-    task runs after the response, and the session dependency commits before the response)."""
-    job = await jobs_service.submit_job(
-        session,
-        owner_id=owner_id,
-        kind=kind,
-        payload=payload,
-        name=name,
-        request_id=get_request_id(),
-    )
-    background.add_task(_runtime(request).enqueue, job.id)
-    body = JobAccepted(job_id=job.id, state="queued", status_url=f"/api/v1/jobs/{job.id}")
-    return NumpyJSONResponse(
-        body.model_dump(mode="json"),
-        status_code=202,
-        headers={"Location": f"/api/v1/jobs/{job.id}"},
-        background=background,
-    )
 
 
 @router.post(
@@ -72,9 +39,7 @@ async def submit_job(
 ) -> Response:
     """Queue a forecast or Monte Carlo run (its request body as `payload`) whatever its size.
     The payload is checked first (422 naming the field); the run then goes to a worker."""
-    kind = get_kind(body.kind)
-    if kind.validate is not None:
-        await anyio.to_thread.run_sync(kind.validate, body.payload, settings)
+    await jobs_service.validate_payload(body.kind, body.payload, settings)
     return await accept_as_job(
         request,
         session,
@@ -158,8 +123,7 @@ async def cancel_job(
     if not cancelled:
         raise Conflict(f"job already {job.state}")
     # the final message goes out after the commit, like enqueueing
-    update = make_update(job.id, "cancelled", job.progress_done, job.progress_total, job.message)
-    background.add_task(_runtime(request).hub.publish, job.owner_id, update)
+    background.add_task(request.app.state.jobs.hub.publish, job.owner_id, jobs_service.job_update(job))
     return NumpyJSONResponse(
         JobOut.model_validate(jobs_service.job_view(job)).model_dump(mode="json"),
         background=background,

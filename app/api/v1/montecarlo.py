@@ -5,12 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.v1._jobs import accepted
 from app.api.v1._responses import ERRORS, NumpyJSONResponse
-from app.api.v1.jobs import accept_as_job
-from app.engine.errors import EngineError
+from app.core.request_context import get_request_id
 from app.models.jobs import JobAccepted
 from app.models.montecarlo import MonteCarloIn, MonteCarloOut
 from app.services import montecarlo
+from app.services.jobs import Submitted
 
 router = APIRouter(tags=["monte-carlo"], responses=ERRORS)
 
@@ -40,15 +41,14 @@ async def run_monte_carlo(
     `"async": true`, answer 202 with a `job_id`: the run is split into chunks that workers
     compute (same numbers as one run), followed at /api/v1/jobs/{job_id} or WS /ws/updates.
     """
-    req = montecarlo.build_request(body)
-    try:
-        req.validate()
-    except EngineError as exc:
-        raise montecarlo.engine_error(exc) from exc
-    if body.async_ or montecarlo.work_cells(req) > settings.monte_carlo_sync_max_cells:
-        payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"async_"})
-        return await accept_as_job(
-            request, session, background, owner_id=user.user_id, kind="monte_carlo",
-            payload=payload,
-        )
-    return NumpyJSONResponse(await montecarlo.run_direct(body=body, settings=settings))
+    out = await montecarlo.run_or_submit(
+        session,
+        body=body,
+        owner_id=user.user_id,
+        settings=settings,
+        request_id=get_request_id(),
+        force_job=body.async_,
+    )
+    if isinstance(out, Submitted):
+        return accepted(request, background, out)
+    return NumpyJSONResponse(out)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.v1._jobs import enqueue_after_commit
 from app.api.v1._responses import ERRORS, NumpyJSONResponse, error_doc, utc
 from app.core.request_context import get_request_id
 from app.models.scenarios import (
@@ -41,7 +42,7 @@ def _created(out: dict[str, Any], request: Request, background: BackgroundTasks)
     """201 for a run; its Monte Carlo jobs (if any) are enqueued after the commit, as the
     Monte Carlo route enqueues its jobs."""
     for job_id in scenarios.queued_jobs(out):
-        background.add_task(request.app.state.jobs.enqueue, job_id)
+        enqueue_after_commit(request, background, job_id)
     return NumpyJSONResponse(
         out,
         status_code=201,

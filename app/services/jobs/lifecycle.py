@@ -1,4 +1,4 @@
-"""Job use cases: submit a long run, read and list the caller's jobs, cancel one.
+"""Job use cases: record a long run, read and list the caller's jobs, cancel one.
 
 Services never commit and never enqueue: the route answers 202 and hands the job id to the
 dispatcher only after the request's transaction has committed (Polar's rule), so a worker can
@@ -9,17 +9,32 @@ submission, a broker restart without persistence) is found again by the recovery
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.models.base import new_id, utcnow
 from app.models.jobs import ACTIVE_STATES, Job
+from app.services.jobs import metrics
+from app.services.jobs.progress import make_update
 from app.services.repositories.jobs import JobRepository
-from app.tasks import metrics
-from app.tasks.kinds import get_kind
-from app.tasks.progress import make_update
+
+if TYPE_CHECKING:
+    from app.services.jobs.kinds import JobKind
+
+
+class UnknownJobKind(ValueError):
+    """No job kind of that name is registered."""
+
+
+def kind_of(name: str) -> JobKind:
+    """The registered kind `name` (UnknownJobKind if there is none)."""
+    # looked up at call time: the registry imports the kinds' own services, which import this
+    # package to submit their runs
+    from app.services.jobs.kinds import get_kind
+
+    return get_kind(name)
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -38,7 +53,7 @@ async def submit_job(
     request_id: str | None,
 ) -> Job:
     """Record a queued job (the caller enqueues it after the transaction commits)."""
-    get_kind(kind)
+    kind_of(kind)
     job = Job(
         id=new_id(),
         owner_id=owner_id,
@@ -103,7 +118,7 @@ def result_url(job: Job) -> str | None:
     """Where the result is read once the job succeeded."""
     if job.state != "succeeded":
         return None
-    kind = get_kind(job.kind)
+    kind = kind_of(job.kind)
     if kind.result_path is not None and job.result_id:
         return kind.result_path.format(id=job.result_id)
     return f"/api/v1/jobs/{job.id}/result"

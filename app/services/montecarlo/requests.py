@@ -1,29 +1,20 @@
-"""Monte Carlo use cases: turn the API body into an engine request, run small runs directly,
-and shape results as JSON (also used by the jobs runner for large runs)."""
+"""Monte Carlo requests: the route body (or the engine-level job payload) as an engine
+MonteCarloRequest, engine errors as 422s naming the body field, and the size of a run."""
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 
-from app.core.config import Settings
 from app.core.errors import ValidationFailed
 from app.engine.analytics.curves import ZeroCurve
 from app.engine.errors import EngineError, InvalidInput
-from app.engine.montecarlo import (
-    Distribution,
-    MacroFactor,
-    MonteCarloRequest,
-    MonteCarloResult,
-    RepLines,
-    run_monte_carlo,
-)
+from app.engine.montecarlo import MacroFactor, MonteCarloRequest, RepLines
 from app.engine.prepayment_model import RefiPrepaymentModel
 from app.engine.rates import CIR, HullWhite, MortgageRateProxy, Vasicek
+from app.engine.rates.curve import FlatCurve
 from app.models.montecarlo import CIRIn, MonteCarloIn, VasicekIn
-from app.services.result_cache import cached_result
 
 # engine field names -> the body's field path
 _FIELD_PATHS = {
@@ -125,68 +116,36 @@ def work_cells(req: MonteCarloRequest) -> int:
     return req.n_paths * req.horizon * len(req.pool) * passes
 
 
-def _num(x: float | None) -> float | None:
-    return None if x is None or not math.isfinite(x) else float(x)
-
-
-def _dist(d: Distribution | None) -> dict[str, Any] | None:
-    if d is None:
-        return None
-    return {
-        "mean": _num(d.mean),
-        "standard_error": _num(d.standard_error),
-        "std": _num(d.std),
-        "percentiles": {f"{q:g}": _num(v) for q, v in d.percentiles.items()},
-        "histogram": {
-            "counts": [int(c) for c in d.histogram_counts],
-            "edges": [_num(float(e)) for e in d.histogram_edges],
-        },
-    }
-
-
-def result_json(req: MonteCarloRequest, res: MonteCarloResult) -> dict[str, Any]:
-    """The route's response body (NaN/inf never appear: they become null)."""
-    return {
-        "n_paths": res.n_paths,
-        "n_months": res.n_months,
-        "pv": _dist(res.pv),
-        "wal": _dist(res.wal),
-        "loss": _dist(res.loss),
-        "yield": _dist(res.yield_),
-        "oas": _num(res.oas),
-        "z_spread": _num(res.z_spread),
-        "option_cost": _num(res.option_cost),
-        "effective_duration": _num(res.effective_duration),
-        "effective_convexity": _num(res.effective_convexity),
-        "mean_discounted_cashflow": [_num(float(v)) for v in res.mean_discounted_cashflow],
-    }
-
-
-def _run(req: MonteCarloRequest) -> MonteCarloResult:
-    return run_monte_carlo(req)
-
-
-async def run_direct(*, body: MonteCarloIn, settings: Settings) -> dict[str, Any]:
-    """Run a small Monte Carlo request in a worker thread and return its JSON result.
-
-    Runs larger than `monte_carlo_sync_max_cells` are refused with 422 on n_paths (they are
-    for the jobs API); engine errors become 422 naming the body field.
-    """
-    req = build_request(body)
-    try:
-        req.validate()
-    except EngineError as exc:
-        raise engine_error(exc) from exc
-    cells = work_cells(req)
-    if cells > settings.monte_carlo_sync_max_cells:
-        raise ValidationFailed.single(
-            ("body", "n_paths"),
-            f"{cells} path-month-line cells exceed the direct-run limit "
-            f"{settings.monte_carlo_sync_max_cells}; submit the run as a monte_carlo job",
+def engine_request(payload: dict[str, Any]) -> MonteCarloRequest:
+    """A MonteCarloRequest from the engine-level job payload `{"format": "engine", ...}`:
+    `pool` columns of RepLines (balance, note_rate, net_rate, remaining_term, age), `curve`
+    {"flat": rate} (continuously compounded, decimal), `rate_model` {"type": "hull_white",
+    "mean_reversion", "volatility"}, and the request's scalar fields (n_paths, seed, block_size,
+    n_months, price, antithetic, percentiles, default_cdr, severity, recovery_lag_months,
+    duration_bump, histogram_bins). Used by clients of the engine directly."""
+    model = dict(payload.get("rate_model") or {})
+    model.pop("type", None)
+    scalars: dict[str, Any] = {
+        k: payload[k]
+        for k in (
+            "n_paths", "seed", "block_size", "n_months", "price", "antithetic",
+            "default_cdr", "severity", "recovery_lag_months", "duration_bump", "histogram_bins",
         )
-    try:  # seeded, hence deterministic: cached by the full request body
-        return await cached_result(
-            "montecarlo", body, lambda: result_json(req, _run(req)), work_cells=cells
-        )
-    except EngineError as exc:
-        raise engine_error(exc) from exc
+        if k in payload
+    }
+    if "percentiles" in payload:
+        scalars["percentiles"] = tuple(float(q) for q in payload["percentiles"])
+    return MonteCarloRequest(
+        pool=RepLines.from_columns(**payload["pool"]),
+        curve=FlatCurve(float(payload["curve"]["flat"])),
+        rate_model=HullWhite(**model),
+        **scalars,
+    )
+
+
+def job_request(payload: dict[str, Any]) -> MonteCarloRequest:
+    """The engine request of a `monte_carlo` job payload: the route's body, or the engine-level
+    form when `payload["format"] == "engine"`."""
+    if payload.get("format") == "engine":
+        return engine_request(payload)
+    return build_request(payload)
