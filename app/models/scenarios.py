@@ -10,13 +10,14 @@ rate shocks in basis points, tenors in years, money in the pool's currency.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.models.base import Base, JSONType, new_id, utcnow
+from app.engine.sensitivity import vocabulary
+from app.models.base import Base, JSONType, literal_of, new_id, utcnow
 from app.models.forecasts import (
     AssumptionOverrides,
     AssumptionsIn,
@@ -556,35 +557,16 @@ class RunResponse(BaseModel):
 
 
 # ---- grids, stress, break-even --------------------------------------------------------------
-GridVariable = Literal[
-    "cpr",
-    "psa",
-    "abs",
-    "cdr",
-    "sda",
-    "severity",
-    "prepayment_multiplier",
-    "default_multiplier",
-    "severity_addon",
-    "rate_shift_bp",
-]
-Measure = Literal[
-    "npv",
-    "price_percent",
-    "yield",
-    "modified_duration",
-    "effective_duration",
-    "effective_convexity",
-    "dv01",
-    "spread_duration",
-    "wal",
-    "cumulative_loss",
-    "cumulative_loss_fraction",
-    "loss_wal_years",
-    "loss_half_period",
-    "peak_loss_period",
-    "cumulative_default",
-]
+if TYPE_CHECKING:  # the values are checked by pydantic; to the type checker they are words
+    GridVariable = str
+    Measure = str
+    BreakEvenVariableName = str
+    BreakEvenMeasureName = str
+else:  # the engine's vocabulary, in its order (the schemas' `enum`)
+    GridVariable = literal_of(vocabulary.GridVariable)
+    Measure = literal_of(vocabulary.Measure)
+    BreakEvenVariableName = literal_of(vocabulary.BreakEvenVariable)
+    BreakEvenMeasureName = literal_of(vocabulary.BREAKEVEN_MEASURES)
 
 
 class AxisIn(BaseModel):
@@ -677,12 +659,15 @@ class StressShockIn(BaseModel):
     severity_addon: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
 
 
-_STRESS_DEFAULT_MEASURES: tuple[Measure, ...] = (
-    "npv",
-    "effective_duration",
-    "wal",
-    "cumulative_loss",
-    "cumulative_loss_fraction",
+_STRESS_DEFAULT_MEASURES: tuple[Measure, ...] = tuple(
+    m.value
+    for m in (
+        vocabulary.Measure.NPV,
+        vocabulary.Measure.EFFECTIVE_DURATION,
+        vocabulary.Measure.WAL,
+        vocabulary.Measure.CUMULATIVE_LOSS,
+        vocabulary.Measure.CUMULATIVE_LOSS_FRACTION,
+    )
 )
 
 
@@ -782,8 +767,8 @@ class BreakEvenRequest(_OnBase):
         },
     )
 
-    variable: Literal["cdr", "sda", "default_multiplier"]
-    measure: Literal["cumulative_loss", "cumulative_loss_fraction", "yield", "npv", "price_percent"]
+    variable: BreakEvenVariableName
+    measure: BreakEvenMeasureName
     target: Annotated[float, Field(allow_inf_nan=False)]
     lower: Annotated[float, Field(ge=0.0, allow_inf_nan=False)] | None = None
     upper: Annotated[float, Field(gt=0.0, allow_inf_nan=False)] | None = None

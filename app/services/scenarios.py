@@ -26,8 +26,11 @@ from app.engine.pool import LoanPool
 from app.engine.sensitivity import (
     BP,
     NO_RATE_SHOCK,
+    BreakEvenVariable,
     CreditShock,
     GridAxis,
+    GridVariable,
+    Measure,
     RateShock,
     StressShock,
     Valuation,
@@ -671,12 +674,13 @@ async def grid(
     session: Any, *, owner_id: str, body: GridRequest, settings: Settings
 ) -> dict[str, Any]:
     pool, base, val, loc = await _base(session, owner_id, body, settings)
-    x = GridAxis(body.x.variable, tuple(body.x.values))
-    y = None if body.y is None else GridAxis(body.y.variable, tuple(body.y.values))
+    x = GridAxis(GridVariable(body.x.variable), tuple(body.x.values))
+    y = None if body.y is None else GridAxis(GridVariable(body.y.variable), tuple(body.y.values))
+    measures = [Measure(m) for m in body.measures]
     t0 = time.perf_counter()
 
     def compute() -> dict[str, Any]:
-        res = sensitivity_grid(pool, base, x, y, list(body.measures), val)
+        res = sensitivity_grid(pool, base, x, y, measures, val)
         return {
             "x": body.x.model_dump(),
             "y": None if body.y is None else body.y.model_dump(),
@@ -711,6 +715,7 @@ async def stress(
     session: Any, *, owner_id: str, body: StressRequest, settings: Settings
 ) -> dict[str, Any]:
     shocks = stress_shocks(body)
+    measures = [Measure(m) for m in body.measures]
     if not shocks:
         raise ValidationFailed.single(["body", "shocks"], "no shocks: set standard or give shocks")
     pool, base, val, _ = await _base(session, owner_id, body, settings)
@@ -725,7 +730,7 @@ async def stress(
         }
 
     def compute() -> dict[str, Any]:
-        base_out, outs = stress_test(pool, base, shocks, list(body.measures), val)
+        base_out, outs = stress_test(pool, base, shocks, measures, val)
         return {"base": row(base_out), "shocks": [row(o) for o in outs]}
 
     try:  # cached by the full input: pool content, request, resolved base
@@ -745,8 +750,8 @@ async def breakeven(
         be = break_even(
             pool,
             base,
-            variable=body.variable,
-            measure=body.measure,
+            variable=BreakEvenVariable(body.variable),
+            measure=Measure(body.measure),
             target=body.target,
             valuation=val,
             lower=body.lower,
