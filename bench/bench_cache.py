@@ -23,8 +23,8 @@ import numpy as np
 import redis
 
 from app.core.cache import CacheConfig, CacheService
-from app.core.cache_codec import Codec
-from app.core.cache_keys import fingerprint
+from app.core.cache.codec import Codec
+from app.core.cache.keys import fingerprint
 from app.engine import Assumptions, LoanPool, Speed, SpeedKind, project_pool
 
 

@@ -15,12 +15,12 @@ import time
 
 import numpy as np
 
-from app.engine._kernels.montecarlo_nb import mc_project_ref
+from app.engine._kernels.path_projection_nb import mc_project_ref
 from app.engine.analytics.curves import ZeroCurve
 from app.engine.montecarlo import (
     MonteCarloRequest,
     RepLines,
-    _prepare,
+    prepare,
     project_paths,
     run_monte_carlo,
     solve_oas,
@@ -107,7 +107,7 @@ def main() -> None:
 
     # OAS solve alone on cached path cash flows (10,000 paths x 360 months)
     req = request(10_000, 10)
-    prep = _prepare(req)
+    prep = prepare(req)
     cal = calibrate(req.rate_model, req.curve, prep.n, req.mortgage_rate)
     rates = simulate_short_rates(cal, block_rng(1, 0), 10_000)
     cfd = project_paths(req, prep, cal, rates, np.empty((0, 0)))["cfd"]

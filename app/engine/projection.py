@@ -4,7 +4,7 @@
 lower-level entry for callers that already have per-(loan, period) SMM and MDR arrays (Monte
 Carlo rep-lines under path-dependent prepayment). Both follow the SIFMA standard formulas of
 DOMAIN.md §3, loan by loan, summed to the pool; the rules are written out in
-docs/methodology/projection.md and in `app.engine.reference.project_reference`.
+docs/methodology/projection.md and in `app.engine.projection_reference.project_reference`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Literal
 
 import numpy as np
 
-from app.engine import reference
+from app.engine import projection_reference as reference
 from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.pool import LoanPool
-from app.engine.reference import LOAN_TOTAL_COLUMNS
+from app.engine.projection_reference import LOAN_TOTAL_COLUMNS
 from app.engine.speeds import rate_matrix, speed_table, validate_speed
 from app.engine.types import CASHFLOW_COLUMNS, Assumptions, RateType, SpeedKind
 

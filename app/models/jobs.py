@@ -1,5 +1,5 @@
-"""Jobs: the ORM tables of long runs (one `jobs` row per job, one `job_chunks` row per chunk)
-and the API schemas of the jobs routes and of the WebSocket progress messages.
+"""Jobs: the API schemas of the jobs routes and of the WebSocket progress messages, and the
+job states (the `jobs` and `job_chunks` tables are in app/models/tables.py).
 
 A job's state moves queued -> running -> succeeded | failed | cancelled; a terminal state is
 never left (every transition is a conditional UPDATE, so duplicate deliveries are harmless).
@@ -13,75 +13,11 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import (
-    Boolean,
-    DateTime,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-)
-from sqlalchemy.orm import Mapped, mapped_column
-
-from app.models.base import Base, JSONType, new_id, utcnow
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
 JobKindName = Literal["monte_carlo", "forecast"]
 TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running"})
-
-
-class Job(Base):
-    """One long run: its inputs, owner, state, progress, timings, error and result."""
-
-    __tablename__ = "jobs"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    owner_id: Mapped[str] = mapped_column(String(255), nullable=False)
-    kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    name: Mapped[str | None] = mapped_column(String(200), nullable=True)
-    state: Mapped[str] = mapped_column(String(16), nullable=False, default="queued")
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
-    n_chunks: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    progress_done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    progress_total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    message: Mapped[str | None] = mapped_column(Text, nullable=True)
-    error: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    result: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    result_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
-    request_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    enqueued_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    duration_ms: Mapped[float | None] = mapped_column(Float, nullable=True)
-
-    __table_args__ = (
-        Index(None, "owner_id", "created_at"),
-        Index(None, "state", "heartbeat_at"),
-    )
-
-
-class JobChunk(Base):
-    """One chunk of a job: its progress, attempts and (once finished) its result blob."""
-
-    __tablename__ = "job_chunks"
-
-    job_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True
-    )
-    chunk_index: Mapped[int] = mapped_column(Integer, primary_key=True)
-    done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    finished: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 # --- API schemas ---------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-"""Scenarios: ORM tables (named, versioned assumption sets and their runs) and the API schemas of
-the scenarios, grids, stress tests and break-even routes.
+"""Scenarios: the API schemas of the scenarios, grids, stress tests and break-even routes (the
+tables of named, versioned assumption sets and their runs are in app/models/tables.py).
 
 A scenario stores only its own fields (`assumptions` overrides, `rate_shocks`, `vectors`); the
 resolved assumptions are built on read from its template or parent scenario (`extends`).
@@ -13,11 +13,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
 
 from app.engine.sensitivity import vocabulary
-from app.models.base import Base, JSONType, literal_of, new_id, utcnow
+from app.models.base import literal_of
 from app.models.forecasts import (
     AssumptionOverrides,
     AssumptionsIn,
@@ -28,72 +26,6 @@ from app.models.forecasts import (
 )
 from app.models.jobs import JobAccepted
 from app.models.montecarlo import MonteCarloOut, MonteCarloSettingsIn
-
-# ---- tables ---------------------------------------------------------------------------------
-
-
-class Scenario(Base):
-    """A named assumption set owned by one user; `version` grows by one on every update."""
-
-    __tablename__ = "scenarios"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    owner_id: Mapped[str] = mapped_column(String(255), nullable=False)
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
-    description: Mapped[str | None] = mapped_column(Text, nullable=True)
-    tags: Mapped[list[str]] = mapped_column(JSONType, nullable=False, default=list)
-    template: Mapped[str | None] = mapped_column(String(64), nullable=True)
-    extends_id: Mapped[str | None] = mapped_column(
-        String(36), ForeignKey("scenarios.id", ondelete="RESTRICT"), nullable=True
-    )
-    definition: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
-    version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    __table_args__ = (
-        Index(None, "owner_id", "name"),
-        Index(None, "owner_id", "updated_at"),
-        Index(None, "extends_id"),
-    )
-
-
-class ScenarioTag(Base):
-    """One tag of a scenario (a row per tag, so that the tag filter is plain SQL everywhere)."""
-
-    __tablename__ = "scenario_tags"
-
-    scenario_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("scenarios.id", ondelete="CASCADE"), primary_key=True
-    )
-    tag: Mapped[str] = mapped_column(String(64), primary_key=True)
-
-    __table_args__ = (Index(None, "tag"),)
-
-
-class ScenarioRun(Base):
-    """One scenario inside a forecast run: which scenario and version it was, what was
-    resolved, and the risk block computed for it."""
-
-    __tablename__ = "scenario_runs"
-
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
-    owner_id: Mapped[str] = mapped_column(String(255), nullable=False)
-    forecast_id: Mapped[str] = mapped_column(
-        String(36), ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=False
-    )
-    scenario_index: Mapped[int] = mapped_column(Integer, nullable=False)
-    scenario_id: Mapped[str | None] = mapped_column(
-        String(36), ForeignKey("scenarios.id", ondelete="SET NULL"), nullable=True
-    )
-    scenario_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
-    name: Mapped[str] = mapped_column(String(100), nullable=False)
-    resolved: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False)
-    risk: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-
-    __table_args__ = (Index(None, "scenario_id", "created_at"), Index(None, "forecast_id"))
-
 
 # ---- scenario definitions -------------------------------------------------------------------
 Rate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]

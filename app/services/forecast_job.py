@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.core.errors import ValidationFailed
 from app.models.forecasts import ForecastRequest
-from app.models.jobs import Job
+from app.models.tables import Job
 from app.services import forecasts
 
 __all__ = ["run_whole", "validate"]

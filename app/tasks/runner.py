@@ -25,7 +25,8 @@ from app.core.config import Settings
 from app.core.db import Database
 from app.core.request_context import request_id_var, user_id_var
 from app.models.base import utcnow
-from app.models.jobs import TERMINAL_STATES, Job
+from app.models.jobs import TERMINAL_STATES
+from app.models.tables import Job
 from app.services.jobs import metrics
 from app.services.jobs.kinds import get_kind
 from app.services.jobs.progress import make_update

@@ -24,7 +24,7 @@ from prometheus_client import REGISTRY
 from pydantic import BaseModel
 
 from app.core.cache import CacheConfig, CacheService, cached
-from app.core.cache_codec import Codec
+from app.core.cache.codec import Codec
 
 pytestmark = pytest.mark.redis
 ROOT = Path(__file__).resolve().parents[2]
@@ -244,7 +244,7 @@ import json, sys
 import numpy as np
 from pydantic import BaseModel
 from app.core.cache import CacheConfig, CacheService
-from app.core.cache_keys import call_fingerprint
+from app.core.cache.keys import call_fingerprint
 
 class Assumptions(BaseModel):
     cpr: float

@@ -382,7 +382,7 @@ def _mixed_pool() -> LoanPool:
     ],
 )
 def test_batch_projection_equals_the_reference_projection(a: Assumptions) -> None:
-    from app.engine.scenario_batch import ScenarioBatch
+    from app.engine.scheduled_batch import ScenarioBatch
 
     pool = _mixed_pool()
     batch = ScenarioBatch(pool)
@@ -394,7 +394,7 @@ def test_batch_projection_equals_the_reference_projection(a: Assumptions) -> Non
 
 
 def test_batch_refuses_what_it_cannot_do_exactly() -> None:
-    from app.engine.scenario_batch import ScenarioBatch
+    from app.engine.scheduled_batch import ScenarioBatch
 
     per_loan = Assumptions(default=Speed(SpeedKind.CDR, rate=0.02, loan_multiplier=np.ones(7)))
     assert not ScenarioBatch(_mixed_pool()).supports(per_loan)

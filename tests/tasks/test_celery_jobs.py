@@ -165,7 +165,7 @@ def test_sigkill_mid_chunk_then_another_worker_completes_once(
                                          headers=headers(user))).json()
             from sqlalchemy import select
 
-            from app.models.jobs import Job, JobChunk
+            from app.models.tables import Job, JobChunk
 
             async with app.state.database.session() as s:
                 chunks = [

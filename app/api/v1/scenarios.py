@@ -19,7 +19,6 @@ from app.models.scenarios import (
     MultiRunRequest,
     ResolvedScenario,
     RunResponse,
-    Scenario,
     ScenarioCreate,
     ScenarioOut,
     ScenarioPage,
@@ -29,6 +28,7 @@ from app.models.scenarios import (
     StressResponse,
     TemplateOut,
 )
+from app.models.tables import Scenario
 from app.services import scenarios
 from app.services.templates import TEMPLATES
 

@@ -1,4 +1,4 @@
-"""Numba kernel of the pool projection (same rules as app.engine.reference.project_reference).
+"""Numba kernel of the pool projection (same rules as app.engine.projection_reference.project_reference).
 
 Shape of the computation: loans are split into chunks of CHUNK loans; chunks are spread over
 threads (prange over blocks, each block taking every n_blocks-th chunk so long and short loans
@@ -17,7 +17,7 @@ import numba as nb
 import numpy as np
 
 from app.engine.pool import LoanPool
-from app.engine.reference import LOAN_TOTAL_COLUMNS
+from app.engine.projection_reference import LOAN_TOTAL_COLUMNS
 from app.engine.speeds import SpeedTable
 from app.engine.types import Amortization, Assumptions, RateType
 

@@ -10,7 +10,7 @@ import numpy as np
 
 from app.engine.pool import LoanPool
 from app.engine.projection import Engine, horizon, project_pool
-from app.engine.scenario_batch import ScenarioBatch
+from app.engine.scheduled_batch import ScenarioBatch
 from app.engine.sensitivity.scenario_measures import Reprojector
 from app.engine.sensitivity.shocks import NO_RATE_SHOCK, CreditShock, RateShock, apply_shock
 from app.engine.types import Assumptions, RateType

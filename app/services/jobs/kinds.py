@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.models.jobs import Job
+from app.models.tables import Job
 from app.services import forecast_job
 from app.services.jobs.lifecycle import UnknownJobKind
 from app.services.montecarlo import job_kind as monte_carlo_job

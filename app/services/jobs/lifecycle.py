@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import NotFound
 from app.models.base import new_id, utcnow
-from app.models.jobs import ACTIVE_STATES, Job
+from app.models.jobs import ACTIVE_STATES
+from app.models.tables import Job
 from app.services.jobs import metrics
 from app.services.jobs.progress import make_update
 from app.services.repositories.jobs import JobRepository

@@ -12,7 +12,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.models.base import utcnow
-from app.models.jobs import ACTIVE_STATES, Job, JobChunk
+from app.models.jobs import ACTIVE_STATES
+from app.models.tables import Job, JobChunk
 
 
 def _rowcount(result: Any) -> int:

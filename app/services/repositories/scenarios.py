@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.models.scenarios import Scenario, ScenarioRun, ScenarioTag
+from app.models.tables import Scenario, ScenarioRun, ScenarioTag
 
 
 def _like_pattern(text: str) -> str:

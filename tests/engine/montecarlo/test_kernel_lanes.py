@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.engine._kernels.montecarlo_nb import _yields_nb, mortgage_yield_nb
+from app.engine._kernels.path_projection_nb import _yields_nb, mortgage_yield_nb
 
 
 def test_lane_yields_equal_scalar_solver_bit_for_bit() -> None:

@@ -10,15 +10,19 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from app.engine._kernels.montecarlo_nb import mc_project_nb, mc_project_ref, mc_project_serial_nb
+from app.engine._kernels.path_projection_nb import (
+    mc_project_nb,
+    mc_project_ref,
+    mc_project_serial_nb,
+)
 from app.engine.errors import InvalidInput
 from app.engine.montecarlo import (
     MacroFactor,
     MonteCarloRequest,
     RepLines,
-    _prepare,
     deterministic_cashflows,
     merge_chunks,
+    prepare,
     project_paths,
     run_chunk,
     run_monte_carlo,
@@ -77,7 +81,7 @@ def test_kernel_matches_numpy_reference(curve, lag: int, advancing: bool) -> Non
         macro=MacroFactor(0.6, 0.9),
         pv_spread=0.004,
     )
-    prep = _prepare(req)
+    prep = prepare(req)
     cal = calibrate(req.rate_model, curve, prep.n, req.mortgage_rate)
     rates = simulate_short_rates(cal, block_rng(1, 0), 12)
     mult = np.exp(np.random.default_rng(2).normal(0, 0.4, (12, prep.n)))
@@ -107,7 +111,7 @@ def test_one_path_matches_hand_sifma_loop(curve, lag: int, advancing: bool) -> N
         recovery_lag_months=lag,
         advancing=advancing,
     )
-    prep = _prepare(req)
+    prep = prepare(req)
     cal = calibrate(req.rate_model, curve, prep.n, req.mortgage_rate)
     rates = simulate_short_rates(cal, block_rng(9, 0), 2)
     got = project_paths(req, prep, cal, rates, np.empty((0, 0)), keep_cf=True)
@@ -137,7 +141,7 @@ def test_one_path_matches_hand_sifma_loop(curve, lag: int, advancing: bool) -> N
 
 def test_path_yield_reprices(curve) -> None:
     req = request(curve, price=1_020_000.0, default_cdr=0.02, severity=0.5)
-    prep = _prepare(req)
+    prep = prepare(req)
     cal = calibrate(req.rate_model, curve, prep.n, req.mortgage_rate)
     rates = simulate_short_rates(cal, block_rng(4, 0), 5)
     got = project_paths(req, prep, cal, rates, np.empty((0, 0)), keep_cf=True)
@@ -412,7 +416,7 @@ def test_zero_vol_limit_reproduces_deterministic_forecast(curve, lag: int, advan
         advancing=advancing,
         n_paths=4,
     )
-    prep = _prepare(req)
+    prep = prepare(req)
     cal = calibrate(req.rate_model, curve, prep.n, req.mortgage_rate)
     rates = simulate_short_rates(cal, block_rng(req.seed, 0), 4)
     got = project_paths(req, prep, cal, rates, np.empty((0, 0)), keep_cf=True)
@@ -452,7 +456,7 @@ def test_zero_vol_single_line_equals_project_pool_cpr_vector(curve) -> None:
         n_paths=2,
     )
     cf = deterministic_cashflows(req)
-    prep = _prepare(req)
+    prep = prepare(req)
     cal = calibrate(req.rate_model, curve, prep.n, req.mortgage_rate)
     m = cal.mort_c + cal.mort_d * cal.alpha[: prep.n]
     smm = pm.smm(req.pool.note_rate, req.pool.age, m[None, :])[0, :, 0]
@@ -474,13 +478,13 @@ def test_runs_on_analytics_zero_curve() -> None:
 
 def test_parallel_and_serial_kernels_are_identical(curve) -> None:
     req = request(curve, default_cdr=0.03, severity=0.4, recovery_lag_months=2, macro=MacroFactor())
-    prep = _prepare(req)
+    prep = prepare(req)
     cal = calibrate(req.rate_model, curve, prep.n, req.mortgage_rate)
     rates = simulate_short_rates(cal, block_rng(3, 0), 40)
     mult = np.exp(np.random.default_rng(1).normal(0, 0.3, (40, prep.n)))
     outs = []
     for kernel in (mc_project_nb, mc_project_serial_nb):
-        import app.engine.montecarlo as mc
+        import app.engine.montecarlo.preparation as mc
 
         saved = mc.mc_project_nb, mc.mc_project_serial_nb
         mc.mc_project_nb = mc.mc_project_serial_nb = kernel
@@ -493,10 +497,10 @@ def test_parallel_and_serial_kernels_are_identical(curve) -> None:
 
 
 def test_macro_multiplier_has_mean_one_and_stated_log_variance() -> None:
-    from app.engine.montecarlo import _macro_multipliers
+    from app.engine.montecarlo import macro_multipliers
 
     sigma, phi = 0.5, 0.9
-    mult = _macro_multipliers(MacroFactor(sigma, phi), block_rng(5, 0, 1), 20000, 24, False)
+    mult = macro_multipliers(MacroFactor(sigma, phi), block_rng(5, 0, 1), 20000, 24, False)
     assert np.all(mult[:, 0] == 1.0)
     for i in (1, 6, 23):
         x = mult[:, i]

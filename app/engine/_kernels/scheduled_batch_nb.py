@@ -1,4 +1,4 @@
-"""Numba kernel of the scheduled-balance batch (app/engine/scenario_batch.py): the pool columns
+"""Numba kernel of the scheduled-balance batch (app/engine/scheduled_batch.py): the pool columns
 of one assumption set from the group aggregates, in one fused pass over groups × periods.
 
 Conventions are the batch's (DOMAIN.md §3, SIFMA): per group g and period i (0-based here,

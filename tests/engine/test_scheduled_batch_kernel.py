@@ -1,4 +1,4 @@
-"""The fused batch kernel (app/engine/_kernels/batch_nb.py) agrees with its NumPy reference,
+"""The fused batch kernel (app/engine/_kernels/scheduled_batch_nb.py) agrees with its NumPy reference,
 and its columns satisfy the balance identity of the SIFMA rules on their own."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.engine._kernels.batch_nb import (
+from app.engine._kernels.scheduled_batch_nb import (
     COLUMNS,
     combine_nb,
     combine_ref,

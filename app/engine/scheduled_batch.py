@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.engine._kernels.batch_nb import COLUMNS, combine_nb, loss_cap_nb
+from app.engine._kernels.scheduled_batch_nb import COLUMNS, combine_nb, loss_cap_nb
 from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.pool import LoanPool
 from app.engine.projection import horizon, project_pool
