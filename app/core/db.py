@@ -9,7 +9,6 @@ back; code outside requests uses `Database.session()`, which does the same.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -173,7 +172,3 @@ async def run_migrations(settings: Settings, revision: str = "head") -> None:
         await db.migrate(revision)
     finally:
         await db.dispose()
-
-
-def run_migrations_sync(settings: Settings, revision: str = "head") -> None:
-    asyncio.run(run_migrations(settings, revision))

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 import uuid
 from contextvars import ContextVar
-from typing import Any
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -149,8 +148,3 @@ async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> 
         request_id_from_scope(scope),
     )
     await response(scope, receive, send)
-
-
-def context_snapshot() -> dict[str, Any]:
-    """Request id and user id of the current request, for logs and job records."""
-    return {"request_id": get_request_id(), "user_id": get_user_id()}

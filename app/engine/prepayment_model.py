@@ -93,10 +93,6 @@ class RefiPrepaymentModel:
     def refi_smm_max(self) -> float:
         return float(cpr_to_smm(self.refi_cpr_max))
 
-    @property
-    def rate_sensitive(self) -> bool:
-        return self.refi_cpr_max > 0.0
-
     def s_curve(self, incentive: np.ndarray) -> np.ndarray:
         """S(I) = 1/(1 + exp(−k(I − I_mid))), I a decimal incentive."""
         z = np.clip(-self.refi_steepness * (np.asarray(incentive) - self.refi_midpoint), -700, 700)

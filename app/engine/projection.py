@@ -58,12 +58,6 @@ class Projection:
     n_periods: int
     loan_level: LoanLevelResult | None = None
 
-    def as_rows(self) -> list[dict[str, float]]:
-        """The columns as one dict per period (for JSON); floats, no rounding."""
-        names = list(CASHFLOW_COLUMNS)
-        stacked = np.column_stack([self.columns[k] for k in names]).tolist()
-        return [dict(zip(names, row, strict=True)) for row in stacked]
-
 
 def horizon(pool: LoanPool, assumptions: Assumptions) -> int:
     """Projection length in months.

@@ -121,13 +121,3 @@ class JobAccepted(BaseModel):
     state: JobState = "queued"
     status_url: str = Field(..., examples=["/api/v1/jobs/0b6f4c1e-0c39-4c1b-9d84-2f0c8c0e9a51"])
     updates_url: str = Field("/ws/updates", description="WebSocket for live progress.")
-
-
-class JobUpdate(BaseModel):
-    """One progress message, as published by workers and forwarded over WS /ws/updates."""
-
-    job_id: str
-    state: JobState
-    progress: JobProgress
-    message: str | None = None
-    ts: float = Field(..., description="Unix time (seconds) the message was produced.")

@@ -71,10 +71,6 @@ def pool_to_table(pool: LoanPool) -> pa.Table:
     return pa.table(cols)
 
 
-def pool_to_parquet(pool: LoanPool) -> bytes:
-    return table_to_parquet(pool_to_table(pool))
-
-
 def pool_from_parquet(data: bytes) -> LoanPool:
     """Rebuild (and re-validate) a stored pool."""
     table = parquet_to_table(data)

@@ -110,7 +110,3 @@ def _build() -> dict[str, TemplateOut]:
 
 TEMPLATES: dict[str, TemplateOut] = _build()
 """Every built-in template by key (`<asset class>_<level>`, e.g. "mortgage_adverse")."""
-
-
-def get_template(key: str) -> TemplateOut | None:
-    return TEMPLATES.get(key)

@@ -16,13 +16,11 @@ import pytest
 
 from app.engine.types import CASHFLOW_COLUMNS
 from app.main import create_app
-from tests.conftest import make_settings, running_client, sign_token, unique_user
+from tests.conftest import make_settings, running_client, unique_user
+from tests.factories import LOAN_A1, LOAN_A2, LOAN_A3
+from tests.factories import bearer as H
 
 FORECAST = "/api/v1/cashflow/forecast"
-
-
-def H(sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {sign_token(sub)}"}
 
 
 def body(name: str = "pool A", **extra) -> dict:
@@ -30,23 +28,9 @@ def body(name: str = "pool A", **extra) -> dict:
         "name": name,
         "pool": {
             "loans": [
-                {"loan_id": "A1", "balance": 300000, "rate": 0.065, "original_term_months": 360},
-                {
-                    "loan_id": "A2",
-                    "balance": 150000,
-                    "rate": 0.055,
-                    "original_term_months": 180,
-                    "age_months": 24,
-                    "servicing_fee": 0.0025,
-                },
-                {
-                    "loan_id": "A3",
-                    "balance": 80000,
-                    "rate": 0.07,
-                    "original_term_months": 120,
-                    "amortization": "interest_only",
-                    "io_months": 24,
-                },
+                LOAN_A1,
+                {**LOAN_A2, "servicing_fee": 0.0025},
+                {**LOAN_A3, "amortization": "interest_only", "io_months": 24},
             ]
         },
         "assumptions": {

@@ -13,12 +13,9 @@ import httpx
 
 from app.main import create_app
 from tests.api.test_forecasts import body as forecast_body
-from tests.conftest import make_settings, running_client, sign_token, unique_user
+from tests.conftest import make_settings, running_client, unique_user
+from tests.factories import bearer as H
 from tests.tasks.conftest import mc_payload
-
-
-def H(sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {sign_token(sub)}"}
 
 
 async def wait_state(c: httpx.AsyncClient, user: str, job_id: str, timeout: float = 90) -> dict:

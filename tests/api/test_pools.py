@@ -11,7 +11,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from app.main import create_app
-from tests.conftest import make_settings, running_client, sign_token, unique_user
+from tests.conftest import make_settings, running_client, unique_user
+from tests.factories import bearer as H
 
 POOLS = "/api/v1/pools"
 FORECAST = "/api/v1/cashflow/forecast"
@@ -27,10 +28,6 @@ TAPE_ROWS = [
     ("L2", 150000.0, 0.055, 180, 24, "NY"),
     ("L3", 80000.0, 0.07, 120, 6, "TX"),
 ]
-
-
-def H(sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {sign_token(sub)}"}
 
 
 def tape_csv(rows=TAPE_ROWS) -> bytes:

@@ -7,27 +7,14 @@ import pytest
 
 from app.main import create_app
 from app.services.templates import TEMPLATES
-from tests.conftest import running_client, sign_token, unique_user
+from tests.conftest import running_client, unique_user
+from tests.factories import LOAN_A1, LOAN_A2, LOAN_A3
+from tests.factories import bearer as H
 
 S = "/api/v1/scenarios/"
 
 
-def H(sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {sign_token(sub)}"}
-
-
-LOANS = [
-    {"loan_id": "A1", "balance": 300000, "rate": 0.065, "original_term_months": 360},
-    {
-        "loan_id": "A2",
-        "balance": 150000,
-        "rate": 0.055,
-        "original_term_months": 180,
-        "age_months": 24,
-        "servicing_fee": 0.0025,
-    },
-    {"loan_id": "A3", "balance": 80000, "rate": 0.07, "original_term_months": 120},
-]
+LOANS = [LOAN_A1, {**LOAN_A2, "servicing_fee": 0.0025}, LOAN_A3]
 
 
 @pytest.fixture

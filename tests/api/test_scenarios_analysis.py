@@ -6,27 +6,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.conftest import sign_token, unique_user
+from tests.conftest import unique_user
+from tests.factories import LOAN_A1, LOAN_A2, LOAN_A3
+from tests.factories import bearer as H
 
 S = "/api/v1/scenarios/"
 FORECAST = "/api/v1/cashflow/forecast"
 
 
-def H(sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {sign_token(sub)}"}
-
-
-LOANS = [
-    {"loan_id": "A1", "balance": 300000, "rate": 0.065, "original_term_months": 360},
-    {
-        "loan_id": "A2",
-        "balance": 150000,
-        "rate": 0.055,
-        "original_term_months": 180,
-        "age_months": 24,
-    },
-    {"loan_id": "A3", "balance": 80000, "rate": 0.07, "original_term_months": 120, "age_months": 6},
-]
+LOANS = [LOAN_A1, LOAN_A2, {**LOAN_A3, "age_months": 6}]
 BALANCE = 530000.0
 BASE = {
     "prepayment": {"type": "psa", "speed": 150},

@@ -9,7 +9,8 @@ import pytest
 from app.engine.montecarlo import run_monte_carlo
 from app.main import create_app
 from app.services.montecarlo import build_request, result_json
-from tests.conftest import make_settings, running_client, sign_token, unique_user
+from tests.conftest import make_settings, running_client, unique_user
+from tests.factories import bearer as H
 
 S = "/api/v1/scenarios/"
 MC = "/api/v1/cashflow/monte-carlo"
@@ -42,10 +43,6 @@ BLOCK = {
     "percentiles": [10, 50, 90],
     "price": 452_000.0,
 }
-
-
-def H(sub: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {sign_token(sub)}"}
 
 
 async def _create(client, user: str, **fields) -> dict:

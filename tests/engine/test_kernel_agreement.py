@@ -91,6 +91,8 @@ def test_kernel_matches_reference(seed: int, lag: int, advancing: bool) -> None:
         ref = project_pool(pool, a, engine="reference", loan_level=True, balance_paths=True)
         got = project_pool(pool, a, loan_level=True, balance_paths=True)
         assert got.n_periods == ref.n_periods
+        assert ref.loan_level is not None and got.loan_level is not None
+        assert ref.loan_level.balances is not None and got.loan_level.balances is not None
         assert_columns_close(ref.columns, got.columns)
         assert_columns_close(ref.loan_level.totals, got.loan_level.totals)
         np.testing.assert_allclose(got.loan_level.wal_years, ref.loan_level.wal_years, rtol=1e-9, atol=1e-12)
@@ -111,6 +113,7 @@ def test_project_with_rates_matches_reference_and_speeds() -> None:
     ref = project_with_rates(pool, smm, mdr, a, engine="reference", loan_level=True)
     got = project_with_rates(pool, smm, mdr, a, loan_level=True)
     assert got.n_periods == n_periods
+    assert ref.loan_level is not None and got.loan_level is not None
     assert_columns_close(ref.columns, got.columns)
     assert_columns_close(ref.loan_level.totals, got.loan_level.totals)
     # the matrices built from a PSA/SDA speed give the same result as the speeds themselves

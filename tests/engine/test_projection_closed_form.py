@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 from app.engine import Assumptions, LoanPool, Speed, SpeedKind, project_pool
+from app.engine.projection import Engine
 
-ENGINES = ["reference", "numba"]
+ENGINES: list[Engine] = ["reference", "numba"]
 
 
 def one_loan(**kw: object) -> LoanPool:
-    cols = {"balance": [300_000.0], "rate": [0.065], "original_term_months": [360]}
+    cols: dict[str, Any] = {"balance": [300_000.0], "rate": [0.065], "original_term_months": [360]}
     cols.update({k: [v] for k, v in kw.items()})
     return LoanPool.from_columns(cols)
 
@@ -22,7 +25,7 @@ def annuity(balance: float, annual_rate: float, months: int) -> float:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_level_payment_30y_6_5pct(engine: str) -> None:
+def test_level_payment_30y_6_5pct(engine: Engine) -> None:
     proj = project_pool(one_loan(), Assumptions(), engine=engine)
     cf = proj.columns["total_cashflow"]
     assert proj.n_periods == 360
@@ -34,14 +37,14 @@ def test_level_payment_30y_6_5pct(engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_zero_rate_loan_repays_balance_over_term(engine: str) -> None:
+def test_zero_rate_loan_repays_balance_over_term(engine: Engine) -> None:
     proj = project_pool(one_loan(rate=0.0, balance=120_000.0, original_term_months=120), Assumptions(), engine=engine)
     np.testing.assert_allclose(proj.columns["scheduled_principal"], 1_000.0, rtol=1e-12)
     np.testing.assert_allclose(proj.columns["interest"], 0.0, atol=0)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_textbook_pass_through_month_1(engine: str) -> None:
+def test_textbook_pass_through_month_1(engine: Engine) -> None:
     """Fabozzi's $400M pass-through, WAC 8.125%, net 7.5%, 357 months left (age 3), 100% PSA."""
     pool = LoanPool.from_columns(
         {
@@ -105,7 +108,7 @@ SCENARIOS = [
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("a", SCENARIOS)
-def test_balances_reconcile_and_principal_plus_loss_is_starting_balance(engine: str, a: Assumptions) -> None:
+def test_balances_reconcile_and_principal_plus_loss_is_starting_balance(engine: Engine, a: Assumptions) -> None:
     pool = mixed_pool()
     c = project_pool(pool, a, engine=engine).columns
     recon = c["beginning_balance"] - c["scheduled_principal"] - c["prepayment"] - c["default"]
@@ -133,7 +136,7 @@ def test_balances_reconcile_and_principal_plus_loss_is_starting_balance(engine: 
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_rep_line_equals_identical_loans(engine: str) -> None:
+def test_rep_line_equals_identical_loans(engine: Engine) -> None:
     a = SCENARIOS[0]
     base = {"rate": 0.07, "net_rate": 0.065, "original_term_months": 360, "age_months": 7}
     rep = LoanPool.from_columns({"balance": [500_000.0], **{k: [v] for k, v in base.items()}})
@@ -145,7 +148,7 @@ def test_rep_line_equals_identical_loans(engine: str) -> None:
 
 
 @pytest.mark.parametrize("engine", ENGINES)
-def test_textbook_sifma_formulas_month_by_month(engine: str) -> None:
+def test_textbook_sifma_formulas_month_by_month(engine: Engine) -> None:
     """First months of one loan with CDR/CPR, lag 2, advancing, written out by hand."""
     b, r, n, T, L, sev = 1_000_000.0, 0.06, 0.055, 120, 2, 0.4
     smm = 1 - (1 - 0.12) ** (1 / 12)

@@ -3,6 +3,8 @@ and its columns satisfy the balance identity of the SIFMA rules on their own."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -16,7 +18,7 @@ from app.engine._kernels.scheduled_batch_nb import (
 )
 
 
-def _inputs(seed: int, groups: int = 7, n: int = 40):
+def _inputs(seed: int, groups: int = 7, n: int = 40) -> Any:
     """Rate tables with per-group offsets (curve speeds) and cuts (the SDA tail), scheduled
     aggregates falling to zero at each group's maturity, and a loss cap with column 0 zero."""
     rng = np.random.default_rng(seed)

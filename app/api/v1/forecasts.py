@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
 from app.api.v1._jobs import accepted
@@ -200,7 +201,7 @@ async def get_projections(
 
 
 async def _loan_scenario(
-    session: Any, user_id: str, forecast_id: str, scenario: str | None
+    session: AsyncSession, user_id: str, forecast_id: str, scenario: str | None
 ) -> tuple[ForecastRun, ForecastScenario]:
     run = await forecasts.get_forecast(session, owner_id=user_id, forecast_id=forecast_id)
     if not run.loan_level:

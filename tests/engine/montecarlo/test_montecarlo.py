@@ -250,6 +250,7 @@ def test_fixed_cashflow_zero_vol_oas_equals_z_spread(curve) -> None:
     res = run_monte_carlo(req)
     cf = deterministic_cashflows(req)
     z = hand_zspread(cf, curve, 985_000.0)
+    assert res.oas is not None and res.z_spread is not None and res.option_cost is not None
     assert res.z_spread == pytest.approx(z, abs=1e-12)
     assert abs(res.oas - res.z_spread) < 1e-8
     assert abs(res.option_cost) < 1e-8
@@ -276,6 +277,7 @@ def test_rate_insensitive_oas_equals_z_spread_within_mc_error(curve) -> None:
     price = 1_010_000.0
     req = request(curve, prepayment=FIXED, price=price, n_paths=512, block_size=64, antithetic=True)
     res = run_monte_carlo(req)
+    assert res.oas is not None and res.z_spread is not None
     # standard error of the mean PV at the OAS, and dPV/ds = −Σ t·CF·D·e^{−s t}
     req_at_oas = replace(req, pv_spread=res.oas)
     at_oas = run_monte_carlo(req_at_oas)
@@ -291,6 +293,7 @@ def test_oas_reprices_mean_pv_and_is_below_z_for_callable_pool(curve) -> None:
     pm = RefiPrepaymentModel(refi_cpr_max=0.6)
     req = request(curve, prepayment=pm, price=1_030_000.0, rate_model=HullWhite(0.03, 0.015))
     res = run_monte_carlo(req)
+    assert res.oas is not None and res.option_cost is not None
     mean_pv = float(res.mean_discounted_cashflow @ np.exp(-res.oas * np.arange(1, 121) / 12))
     assert mean_pv == pytest.approx(1_030_000.0, rel=1e-12)
     assert res.option_cost > 0  # a prepayment option held by borrowers costs the investor
@@ -334,12 +337,14 @@ def test_refinancing_shortens_duration(curve) -> None:
     )
     fixed = run_monte_carlo(replace(base, prepayment=FIXED))
     refi = run_monte_carlo(replace(base, prepayment=RefiPrepaymentModel(refi_cpr_max=0.6)))
+    assert refi.effective_duration is not None and fixed.effective_duration is not None
     assert refi.effective_duration < fixed.effective_duration
 
 
 @pytest.mark.parametrize("model", [Vasicek(0.2, 0.04, 0.01), CIR(0.3, 0.04, 0.05)])
 def test_other_rate_models_run(curve, model) -> None:
     res = run_monte_carlo(request(curve, rate_model=model, price=1_000_000.0, duration_bump=0.0025))
+    assert res.oas is not None and res.effective_duration is not None
     assert math.isfinite(res.oas) and math.isfinite(res.effective_duration)
     assert res.effective_duration > 0
 
@@ -356,7 +361,7 @@ def test_invalid_requests_name_the_field(curve) -> None:
     }
     for field, kw in cases.items():
         with pytest.raises(InvalidInput) as err:
-            run_monte_carlo(request(curve, **kw))
+            run_monte_carlo(request(curve, **kw))  # type: ignore[arg-type]
         assert field in {p.column for p in err.value.problems}, field
     with pytest.raises(InvalidInput):
         run_chunk(request(curve), 0, 100)
@@ -473,6 +478,7 @@ def test_runs_on_analytics_zero_curve() -> None:
         zc, rate_model=HullWhite(0.05, 0.0), prepayment=FIXED, price=1_000_000.0, n_paths=32
     )
     res = run_monte_carlo(req)
+    assert res.oas is not None
     assert abs(res.oas - hand_zspread(deterministic_cashflows(req), zc, 1_000_000.0)) < 1e-8
 
 
