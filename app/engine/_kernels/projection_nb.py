@@ -37,7 +37,10 @@ N_TOT = len(LOAN_TOTAL_COLUMNS) + 1
 _TOT = 20
 R_FLOW = _TOT + N_TOT
 _ROWS = R_FLOW + 9
-_FASTMATH = {"reassoc", "contract", "nsz", "arcp"}
+# No "reassoc" (sums reordered by vector width) and no "contract" (FMA only where the CPU has
+# it): both make the numbers depend on the machine that compiled the kernel (DOMAIN.md §8;
+# measured in docs/benchmarks.md, "fastmath in the projection kernel").
+_FASTMATH = {"nsz", "arcp"}
 
 
 @nb.njit(cache=True, fastmath=_FASTMATH)
