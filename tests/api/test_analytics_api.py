@@ -65,8 +65,8 @@ async def test_dated_flows_give_xirr_like_pyxirr(client, auth) -> None:
     resp = await _post(client, auth, body)
     assert resp.status_code == 200, resp.text
     out = resp.json()
-    dates = [f["date"] for f in flows]
-    amounts = [f["amount"] for f in flows]
+    dates = [str(f["date"]) for f in flows]
+    amounts = [float(f["amount"]) for f in flows]  # type: ignore[arg-type]
     assert out["xirr"] == pytest.approx(pyxirr.xirr(dates, amounts), rel=1e-8)
     # annual frequency on ACT/365F times: irr is the same equation as XIRR
     assert out["irr"] == pytest.approx(out["xirr"], rel=1e-10)

@@ -259,7 +259,7 @@ async def test_loan_level_pages_and_parquet(tmp_path) -> None:
             ).json()
             assert page["total"] == n
             pages.append(page["columns"])
-        ids = sum((p["loan_id"] for p in pages), [])
+        ids: list[str] = sum((p["loan_id"] for p in pages), [])
         assert ids == cols["loan_id"]
         # an unaligned page crosses stored chunks
         mid = (
@@ -277,7 +277,7 @@ async def test_loan_level_pages_and_parquet(tmp_path) -> None:
         assert pf.metadata.num_row_groups == 3  # one row group per stored chunk: streamed
         table = pf.read()
         assert table.column("loan_id").to_pylist() == cols["loan_id"]
-        paged_loss = sum((p["loss"] for p in pages), [])
+        paged_loss: list[float] = sum((p["loss"] for p in pages), [])
         assert table.column("loss").to_pylist() == paged_loss
     stress = posted["scenarios"][1]["cashflows"]
     # per-loan totals add up to the pool columns; balances end where the pool's do

@@ -3,6 +3,8 @@ and hand formulas (discounting at (1 + y/12)^-k, WAL, modified duration)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -41,7 +43,7 @@ def _npv(cf: np.ndarray, y: float) -> float:
 
 async def test_grid_cell_equals_the_single_forecast(client) -> None:
     user = unique_user()
-    body = {
+    body: dict[str, Any] = {
         "pool": {"loans": LOANS},
         "assumptions": BASE,
         "x": {"variable": "cpr", "values": [0.0, 0.1, 0.25]},

@@ -72,13 +72,14 @@ async def test_bad_hs256_tokens_are_401(client, case: str) -> None:
         "wrong_key": sign_token("alice", secret="another-secret-of-sufficient-length-1234"),
         "alg_none": jwt.encode(
             {"sub": "alice", "aud": "authenticated", "exp": int(time.time()) + 600},
-            None,
+            None,  # type: ignore[arg-type]
             algorithm="none",
         ),
         "no_sub": sign_token(None),
         "no_exp": jwt.encode({"sub": "alice", "aud": "authenticated"}, TEST_JWT_SECRET, "HS256"),
         "hs512": sign_token("alice", algorithm="HS512"),
     }
+    token: str | None
     if case == "tampered":
         head, payload, sig = sign_token("alice").split(".")
         claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
@@ -86,6 +87,7 @@ async def test_bad_hs256_tokens_are_401(client, case: str) -> None:
         token = ".".join([head, _b64(json.dumps(claims).encode()), sig])
     else:
         token = tokens[case]
+    assert token is not None
     assert await _status(client, token) == 401
 
 
@@ -130,7 +132,7 @@ class JWKSServer:
     @property
     def base_url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def __enter__(self) -> JWKSServer:
         self.thread.start()
@@ -183,7 +185,7 @@ async def test_jwks_bad_tokens_are_401(jwks_client, jwks_server) -> None:
     key, other = _rsa(), _rsa()
     jwks_server.keys = [_jwk(key, "k1", "RS256")]
     now = int(time.time())
-    good = {"secret": key, "algorithm": "RS256", "headers": {"kid": "k1"}}
+    good: dict[str, Any] = {"secret": key, "algorithm": "RS256", "headers": {"kid": "k1"}}
     cases = {
         "expired": sign_token("alice", expires_in=-120, **good),
         "wrong_audience": sign_token("alice", audience="service_role", **good),
@@ -194,7 +196,7 @@ async def test_jwks_bad_tokens_are_401(jwks_client, jwks_server) -> None:
         "hs256_with_public_key_as_secret": _hs256_confusion(key),
         "alg_none": jwt.encode(
             {"sub": "alice", "aud": "authenticated", "exp": now + 600},
-            None,
+            None,  # type: ignore[arg-type]
             algorithm="none",
             headers={"kid": "k1"},
         ),

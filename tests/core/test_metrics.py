@@ -35,8 +35,8 @@ async def test_metrics_move_with_requests(tmp_path: Path) -> None:
     token = {"Authorization": f"Bearer {sign_token('metrics-user')}"}
     async with running_client(app) as client:
         before = samples((await client.get("/metrics")).text)
-        for item in (1, 2, 3):
-            assert (await client.get(f"/api/v1/_items/{item}")).status_code == 200
+        for item_id in (1, 2, 3):
+            assert (await client.get(f"/api/v1/_items/{item_id}")).status_code == 200
         assert (await client.get("/api/v1/_items/not-an-int")).status_code == 422
         assert (await client.get("/no/such/route")).status_code == 404
         assert (await client.post("/api/v1/_probe", headers=token)).status_code == 200

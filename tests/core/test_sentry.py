@@ -31,7 +31,7 @@ class CapturingTransport(Transport):
         for item in envelope.items:
             event = item.get_event()
             if event is not None:
-                self.events.append(event)
+                self.events.append(dict(event))
 
 
 async def test_event_has_request_id_and_no_secrets(tmp_path: Path, monkeypatch: Any) -> None:

@@ -46,9 +46,9 @@ def _inputs(seed: int, groups: int = 7, n: int = 40) -> Any:
 def test_kernel_equals_numpy_reference(advancing: bool, lag: int) -> None:
     args = _inputs(lag + 7 * advancing)
     n = args[6].shape[1]
-    want = combine_ref(*args, lag, advancing, 0.4)
+    want = combine_ref(*args, lag, advancing, 0.4)  # type: ignore[call-arg]
     got = np.zeros((len(COLUMNS), n))
-    combine_nb(*args, lag, advancing, 0.4, got)
+    combine_nb(*args, lag, advancing, 0.4, got)  # type: ignore[call-arg]
     for k, name in enumerate(COLUMNS):
         np.testing.assert_allclose(got[k], want[k], rtol=1e-12, atol=1e-9, err_msg=name)
 
@@ -67,7 +67,7 @@ def test_balances_roll_forward(advancing: bool) -> None:
     b_prev = args[6]
     lag = 4
     out = np.zeros((len(COLUMNS), b_prev.shape[1]))
-    combine_nb(*args, lag, advancing, 0.4, out)
+    combine_nb(*args, lag, advancing, 0.4, out)  # type: ignore[call-arg]
     c = dict(zip(COLUMNS, out, strict=True))
     held = c["ending_balance"] + c["foreclosure_balance"]
     start = np.concatenate([[b_prev[:, 0].sum()], held[:-1]])

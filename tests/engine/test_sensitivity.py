@@ -32,6 +32,12 @@ from app.engine.sensitivity import (
 Y = 0.055
 
 
+def _num(v: object) -> float:
+    """A measure that must have been computed (None would fail here, not in arithmetic)."""
+    assert isinstance(v, int | float), v
+    return float(v)
+
+
 def _pool() -> LoanPool:
     return LoanPool.from_columns(
         {
@@ -167,7 +173,8 @@ def test_stress_100bp_effective_duration_agrees_with_analytic_modified_duration(
     pv = cf / (1.0 + Y / 12.0) ** k
     p0 = pv.sum()
     mod_dur = float(np.sum(t * pv) / p0 / (1.0 + Y / 12.0))  # Macaulay / (1 + y/f)
-    eff = (dn.measures["npv"] - up.measures["npv"]) / (2.0 * base.measures["npv"] * 0.01)
+    npv_dn, npv_up, npv_0 = (_num(o.measures["npv"]) for o in (dn, up, base))
+    eff = (npv_dn - npv_up) / (2.0 * npv_0 * 0.01)
     # the stress numbers are the exact repricings ...
     assert dn.measures["npv"] == pytest.approx(_hand_npv(cf, Y - 0.01), rel=1e-12)
     assert up.measures["npv"] == pytest.approx(_hand_npv(cf, Y + 0.01), rel=1e-12)
@@ -202,7 +209,7 @@ def test_curve_twist_and_z_spread_held() -> None:
     by_name = {o.name: o for o in outs}
     assert base.measures["npv"] == pytest.approx(price, rel=1e-10)
     assert by_name["steepener"].measures["npv"] == pytest.approx(by_hand, rel=1e-10)
-    assert by_name["+100bp"].deltas["npv"] < 0 < by_name["-100bp"].deltas["npv"]
+    assert _num(by_name["+100bp"].deltas["npv"]) < 0 < _num(by_name["-100bp"].deltas["npv"])
     assert by_name["+100bp"].deltas["wal"] == 0.0
 
 
@@ -227,7 +234,7 @@ def test_credit_shocks_scale_speeds_and_move_severity() -> None:
     assert o.measures["cumulative_loss"] == pytest.approx(
         float(ref.columns["loss"].sum()), rel=1e-9
     )
-    assert o.deltas["cumulative_loss"] > 0
+    assert _num(o.deltas["cumulative_loss"]) > 0
     with pytest.raises(InvalidInput) as e:
         apply_shock(BASE, credit=CreditShock(severity_addon=0.8))
     assert e.value.field == "severity_addon"
@@ -237,7 +244,7 @@ def test_credit_shocks_scale_speeds_and_move_severity() -> None:
     with pytest.raises(InvalidInput):
         CreditShock(default_multiplier=-1.0)
     vec = scale_speed(Speed(SpeedKind.CPR_VECTOR, values=np.array([0.1, 0.2])), 1.5, name="p")
-    assert vec.values.tolist() == pytest.approx([0.15, 0.3])
+    assert vec.values is not None and vec.values.tolist() == pytest.approx([0.15, 0.3])
 
 
 def test_index_paths_move_with_the_rate_shock() -> None:
@@ -276,7 +283,7 @@ def test_floating_pool_reprojects_under_rate_shocks() -> None:
     assert up.measures["npv"] == pytest.approx(_hand_npv(cf, 0.06), rel=1e-10)
     # a floater's value moves far less than a fixed loan's
     risk = run_risk(pool, a, project_pool(pool, a).columns, Valuation(discount_rate=0.05))
-    assert 0 < risk["effective_duration"] < 0.2 < risk["spread_duration"]
+    assert 0 < _num(risk["effective_duration"]) < 0.2 < _num(risk["spread_duration"])
 
 
 # ---- break-even ---------------------------------------------------------------------------
