@@ -43,6 +43,7 @@ TAGS = [
     {"name": "forecasts", "description": "Run pool cash-flow forecasts and read them back."},
     {"name": "pools", "description": "Upload loan tapes (CSV or Parquet) to reference by id."},
     {"name": "health", "description": "Liveness and dependency status."},
+    {"name": "deals", "description": "Structured deals: waterfalls, coverage tests, ledgers."},
 ]
 
 
