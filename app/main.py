@@ -44,6 +44,7 @@ TAGS = [
     {"name": "pools", "description": "Upload loan tapes (CSV or Parquet) to reference by id."},
     {"name": "health", "description": "Liveness and dependency status."},
     {"name": "deals", "description": "Structured deals: waterfalls, coverage tests, ledgers."},
+    {"name": "clo-cdo", "description": "CLO/CDO: quality tests, default simulation, tranches."},
 ]
 
 

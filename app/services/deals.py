@@ -100,15 +100,17 @@ def result_json(res: DealResult) -> dict[str, Any]:
     led = res.ledgers
     warnings: list[str] = []
     tests: dict[str, Any] = {}
+    zeros: list[str] = []
     for k, t in enumerate(deal.tests):
         value = led.tests[0, k]
         zero = np.flatnonzero(~np.isfinite(value))
         if zero.size:
-            warnings.append(f"test {t.name}: zero denominator in {zero.size} period(s) (first "
-                            f"{int(zero[0]) + 1}); value null, test passes")
+            zeros.append(f"{t.name} from period {int(zero[0]) + 1}")
         tests[t.name] = {"value": _floats(value), "trigger": t.trigger,
                          "passed": [bool(x) for x in led.tests[1, k]],
                          "cure_paid": _floats(led.tests[2, k])}
+    if zeros:
+        warnings.append("zero denominator (value null, test passes): " + ", ".join(zeros))
     c = led.collateral
     return {
         "deal": deal.name,

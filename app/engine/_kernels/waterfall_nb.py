@@ -320,8 +320,9 @@ def paths_nb(
     loss_out, cash_out, cushion_out,
 ):
     """The waterfall for each collateral path (rows of p_int, p_prin, p_loss, p_haircut), in
-    parallel. loss_out[p, j]: tranche j's loss = writedowns + balance left after the last period
-    + unpaid interest shortfall left (currency). cash_out[p, j, t]: cash paid to tranche j in
+    parallel. loss_out[p, j]: tranche j's loss = original balance not repaid as principal
+    (max(0, balance − Σ principal paid); writedowns and par left at the end both count, repaid
+    PIK does not) + unpaid interest shortfall left after the last period (currency). cash_out[p, j, t]: cash paid to tranche j in
     period t (interest + principal + residual). cushion_out[p, k]: the lowest value of test k."""
     P, T = p_int.shape
     n = tr_bal0.size
@@ -343,11 +344,11 @@ def paths_nb(
             tr_out, test_out, fee_out, acc_out, coll_out,
         )
         for j in range(n):
-            wd = 0.0
+            paid = 0.0
             for t in range(T):
-                wd += tr_out[T_WD, j, t]
+                paid += tr_out[T_PPAID, j, t]
                 cash_out[p, j, t] = tr_out[T_IPAID, j, t] + tr_out[T_PPAID, j, t] + tr_out[T_RESID, j, t]
-            loss_out[p, j] = wd + tr_out[T_BAL, j, T - 1] + tr_out[T_SHORT, j, T - 1]
+            loss_out[p, j] = max(0.0, tr_bal0[j] - paid) + tr_out[T_SHORT, j, T - 1]
         for k in range(nk):
             lo = np.inf
             for t in range(T):

@@ -45,6 +45,7 @@ class DealError(EngineError):
     "waterfall", 3, "tranches", 0)`), `field` the same path written as text."""
 
     def __init__(self, path: Path, message: str) -> None:
+        path = tuple(p if isinstance(p, str) else int(p) for p in path)
         self.path = path
         super().__init__(message, field=path_text(path))
 

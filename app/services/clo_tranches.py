@@ -1,0 +1,3 @@
+"""placeholder"""
+def tranche_analysis(body, settings):
+    raise NotImplementedError
