@@ -101,6 +101,10 @@ def build_setup(req: CloAnalyzeRequest, settings: Settings, *, need_deal: bool =
         if call_period < n:
             n = call_period
             rates = rates[:, :n]
+    if call_period is None and n < int(p.maturity_months.max()):
+        call_period = n
+        warnings.append(f"the horizon ({n} periods) ends before the last asset matures: what is "
+                        f"left is sold in period {n} at the call price (par without a call)")
     deal = arrays = None
     if req.deal is None:
         if need_deal:

@@ -104,3 +104,44 @@ async def test_bad_input_is_422_with_path(client, auth, mutate, loc) -> None:
     resp = await _post(client, auth, ANALYZE, body)
     assert resp.status_code == 422, resp.text
     assert resp.json()["detail"][0]["loc"][: len(loc)] == loc, resp.json()
+
+
+async def test_tranche_analysis(client, auth) -> None:
+    body = example_request(n_assets=40, n_periods=96)
+    body["assumptions"]["cdr"] = 0.0
+    body["deal"]["tranches"][0]["coupon"] = {"type": "fixed", "rate": 0.06}
+    body["deal"]["tranches"][0]["day_count"] = "30/360"
+    body["prices"] = {"A1": 1.0, "A2": 1.0}
+    resp = await _post(client, auth, TRANCHES, body)
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    a1, a2 = out["tranches"]["A1"], out["tranches"]["A2"]
+    # a fixed 6% 30/360 note bought at par and repaid in full yields 6% monthly compounded
+    assert a1["yield"] == pytest.approx(0.06, abs=1e-10)
+    assert a1["discount_margin"] is None
+    # a floater bought at par and repaid in full: its discount margin is its quoted margin
+    assert a2["discount_margin"] == pytest.approx(0.017, abs=1e-9)
+    assert a1["wal"] > 0 and a1["modified_duration"] > 0
+    be = [out["tranches"][n]["breakeven_cdr"] for n in ("A1", "B", "D1", "F")]
+    assert all(x is not None for x in be[1:])
+    finite = [x for x in be if x is not None]
+    assert finite == sorted(finite, reverse=True)  # juniors break first
+    assert set(out["cushions"]) == {t["name"] for t in body["deal"]["tests"]}
+
+
+def test_breakeven_cdr_is_where_the_first_dollar_is_lost() -> None:
+    from app.models.clo import CloTrancheAnalysisRequest
+    from app.services import clo_tranches
+
+    settings = get_settings()
+    req = CloTrancheAnalysisRequest.model_validate(example_request(n_assets=30, n_periods=72))
+    out = clo_tranches.tranche_analysis(req, settings)
+    setup = clo.build_setup(req, settings, need_deal=True)
+    j = setup.deal.tranche_index("D1")
+    c = out["tranches"]["D1"]["breakeven_cdr"]
+    assert 0 < c < 1
+    below = clo_tranches.tranche_losses(clo.run_at(setup, req, c * (1 - 1e-6)))[j]
+    above = clo_tranches.tranche_losses(clo.run_at(setup, req, c * (1 + 1e-6)))[j]
+    assert below <= 1.0 + 1e-6 and above >= 1.0 - 1e-6
+    assert clo_tranches.tranche_losses(clo.run_at(setup, req, c * 0.9))[j] <= 1.0
+    assert clo_tranches.tranche_losses(clo.run_at(setup, req, min(c * 1.2, 0.99)))[j] > 1.0

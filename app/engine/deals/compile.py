@@ -156,7 +156,7 @@ def compile_deal(deal: Deal, n_periods: int, index_paths: Mapping[str, np.ndarra
             rb_rate = np.maximum(rb_rate, rv.floor)
         rb = (ACT_DAYS_PER_PERIOD / 360.0, 1.0 - (1.0 - rv.cpr) ** (1.0 / 12.0),
               1.0 - (1.0 - rv.cdr) ** (1.0 / 12.0), rv.recovery_rate, rv.price, rv.end_period,
-              rv.maturity_period)
+              min(rv.maturity_period, n_periods))  # what is left at the horizon repays at par
     else:
         rb_rate = np.zeros(n_periods)
         rb = (0.0, 0.0, 0.0, 0.0, 1.0, 0, n_periods + 1)
