@@ -61,9 +61,12 @@ def breakeven_cdrs(loss_at: Callable[[float], np.ndarray], debt: list[int], tol:
             out[j] = (0.0, "the tranche loses even with no defaults")
             continue
         lo, hi = float(GRID[k - 1]), float(GRID[k])
+
+        def excess(c: float, j: int = j) -> float:
+            return float(losses(c)[j] - tol)
+
         try:
-            root = solve(lambda c, j=j: float(losses(c)[j] - tol), hi, lo, hi,
-                         step=(hi - lo) / 4, what="break-even CDR")
+            root = solve(excess, hi, lo, hi, step=(hi - lo) / 4, what="break-even CDR")
             out[j] = (root, None)
         except EngineError as exc:
             out[j] = (None, f"break-even CDR: {exc.message}")
@@ -79,6 +82,11 @@ def _discount_margin(cf: np.ndarray, price: float, index: np.ndarray, tau: np.nd
 
     return solve(lambda dm: (pv(dm) - price) / max(price, 1.0), 0.01, -0.5, 5.0,
                  what="discount margin", field="prices")
+
+
+def _annual_irr(flows: np.ndarray) -> float:
+    """12 × the monthly IRR (nominal annual, monthly compounded)."""
+    return 12.0 * irr(flows)
 
 
 def tranche_analysis(req: CloTrancheAnalysisRequest, settings: Settings) -> dict[str, Any]:
@@ -98,9 +106,10 @@ def tranche_analysis(req: CloTrancheAnalysisRequest, settings: Settings) -> dict
     for j, tr in enumerate(deal.tranches):
         price = req.prices.get(tr.name, 1.0)
 
-        def measure(name: str, fn: Callable[[], float], *, tranche: str = tr.name) -> float | None:
+        def measure(name: str, fn: Callable[..., float], *args: Any, tranche: str = tr.name
+                    ) -> float | None:
             try:
-                return float(fn())
+                return float(fn(*args))
             except EngineError as exc:
                 warnings.append(f"{tranche} {name}: {exc.message}")
                 return None
@@ -110,17 +119,17 @@ def tranche_analysis(req: CloTrancheAnalysisRequest, settings: Settings) -> dict
             cash = led.tranches[wk.T_RESID, j]
             flows = np.concatenate([[-notional * price], cash])
             out[tr.name] = {"role": "equity", "notional": notional, "price": price,
-                            "irr": measure("irr", lambda f=flows: 12.0 * irr(f))}
+                            "irr": measure("irr", _annual_irr, flows)}
             continue
         cf = led.tranches[wk.T_IPAID, j] + led.tranches[wk.T_PPAID, j]
         prin = led.tranches[wk.T_PPAID, j]
         dirty = price * tr.balance
-        y = measure("yield", lambda cf=cf, d=dirty: yield_from_price(cf, t, d, Compounding.COMPOUNDED, 12))
+        y = measure("yield", yield_from_price, cf, t, dirty, Compounding.COMPOUNDED, 12)
         row: dict[str, Any] = {
             "role": "debt", "price": price, "yield": y,
-            "wal": measure("wal", lambda p=prin: wal(p, t)),
+            "wal": measure("wal", wal, prin, t),
             "modified_duration": None if y is None else measure(
-                "modified_duration", lambda cf=cf, y=y: modified_duration(cf, t, y, Compounding.COMPOUNDED, 12)),
+                "modified_duration", modified_duration, cf, t, y, Compounding.COMPOUNDED, 12),
             "discount_margin": None,
             "breakeven_cdr": be[j][0],
             "loss_at_assumptions": float(tranche_losses(base)[j]),
@@ -129,9 +138,8 @@ def tranche_analysis(req: CloTrancheAnalysisRequest, settings: Settings) -> dict
             warnings.append(f"{tr.name}: {be[j][1]}")
         if tr.coupon.type is CouponType.FLOATING:
             index = arr.tr_rate[j] - tr.coupon.margin
-            row["discount_margin"] = measure(
-                "discount_margin",
-                lambda cf=cf, d=dirty, i=index, a=arr.tr_acc[j]: _discount_margin(cf, d, i, a))
+            row["discount_margin"] = measure("discount_margin", _discount_margin, cf, dirty, index,
+                                             arr.tr_acc[j])
         out[tr.name] = row
     cushions = {}
     for k, test in enumerate(deal.tests):

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.models.jobs import Job
+from app.services import clo_simulation as clo_mc
 
 ProgressFn = Callable[[int, int], None]
 
@@ -277,6 +278,7 @@ KINDS: dict[str, JobKind] = {
         merge=mc_merge,
         validate=mc_validate,
     ),
+    "clo_monte_carlo": JobKind("clo_monte_carlo", unit="paths", result_path=None, plan=clo_mc.mc_plan, compute_chunk=clo_mc.mc_compute_chunk, merge=clo_mc.mc_merge, validate=clo_mc.mc_validate),  # noqa: E501
     "forecast": JobKind(
         "forecast",
         unit="runs",
