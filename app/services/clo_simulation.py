@@ -127,12 +127,12 @@ def run_blocks(setup: clo.CloSetup, req: CloAnalyzeRequest, inp: McInputs, block
                             p_int, p_prin, p_loss, p_bal)
         haircut = inp.haircut[None, :] - inp.ccc_fraction * (inp.tot_bal[None, :] - p_bal)
         loss = np.empty((n, arr.tr_bal0.size))
-        cash = np.empty((n, arr.tr_bal0.size, n_t))
+        cash = np.empty((n, n_t))
         cushion = np.empty((n, arr.test_trig.size))
         paths_nb(p_int, p_prin, p_loss, inp.coll_balance, haircut, *arr.args(),  # type: ignore[call-arg]
-                 loss, cash, cushion)
+                 eq[0] if eq else -1, loss, cash, cushion)
         parts["loss"].append(loss)
-        parts["equity"].append(cash[:, eq[0], :] if eq else np.zeros((n, n_t)))
+        parts["equity"].append(cash)
         parts["coll_loss"].append(p_loss.sum(axis=1))
         parts["cushion"].append(cushion)
     return {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}

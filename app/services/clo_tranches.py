@@ -16,6 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from scipy.optimize import brentq
 
 from app.core.config import Settings
 from app.engine._kernels import waterfall_nb as wk
@@ -29,6 +30,7 @@ from app.models.clo import CloTrancheAnalysisRequest
 from app.services import clo
 
 CDR_MAX = 0.9999
+BREAKEVEN_XTOL = 1e-8
 GRID = np.concatenate([[0.0], np.geomspace(0.001, CDR_MAX, 24)])
 
 
@@ -65,11 +67,8 @@ def breakeven_cdrs(loss_at: Callable[[float], np.ndarray], debt: list[int], tol:
         def excess(c: float, j: int = j) -> float:
             return float(losses(c)[j] - tol)
 
-        try:
-            root = solve(excess, hi, lo, hi, step=(hi - lo) / 4, what="break-even CDR")
-            out[j] = (root, None)
-        except EngineError as exc:
-            out[j] = (None, f"break-even CDR: {exc.message}")
+        # excess(lo) <= 0 < excess(hi): a bracket; Brent to 1e-8 of CDR
+        out[j] = (float(brentq(excess, lo, hi, xtol=BREAKEVEN_XTOL, rtol=1e-12, maxiter=200)), None)
     return out
 
 

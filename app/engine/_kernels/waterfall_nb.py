@@ -317,7 +317,7 @@ def paths_nb(
     st_kind, st_src, st_mode, st_cure, st_action, st_test, st_account, st_to,
     st_tpct, st_tamt, st_share, st_start, st_len, st_list,
     rb_rate, rb_acc, rb_smm, rb_mdr, rb_rec, rb_price, rb_end, rb_mat, writedown,
-    loss_out, cash_out, cushion_out,
+    equity, loss_out, cash_out, cushion_out,
 ):
     """The waterfall for each collateral path (rows of p_int, p_prin, p_loss, p_haircut), in
     parallel. loss_out[p, j]: tranche j's loss = original balance not repaid as principal
@@ -343,11 +343,12 @@ def paths_nb(
             rb_rate, rb_acc, rb_smm, rb_mdr, rb_rec, rb_price, rb_end, rb_mat, writedown,
             tr_out, test_out, fee_out, acc_out, coll_out,
         )
+        for t in range(T):
+            cash_out[p, t] = tr_out[T_RESID, equity, t] if equity >= 0 else 0.0
         for j in range(n):
             paid = 0.0
             for t in range(T):
                 paid += tr_out[T_PPAID, j, t]
-                cash_out[p, j, t] = tr_out[T_IPAID, j, t] + tr_out[T_PPAID, j, t] + tr_out[T_RESID, j, t]
             loss_out[p, j] = max(0.0, tr_bal0[j] - paid) + tr_out[T_SHORT, j, T - 1]
         for k in range(nk):
             lo = np.inf
