@@ -202,7 +202,7 @@ class DealRunResponse(BaseModel):
     n_periods: int | None = None
     periods: list[int] | None = None
     tranches: dict[str, dict[str, list[float | None]]] | None = None
-    tests: dict[str, dict[str, list[Any]]] | None = None
+    tests: dict[str, dict[str, Any]] | None = None
     fees: dict[str, dict[str, list[float | None]]] | None = None
     accounts: dict[str, dict[str, list[float | None]]] | None = None
     collateral: dict[str, list[float | None]] | None = None
