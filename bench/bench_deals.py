@@ -1,7 +1,7 @@
 """Benchmark: the deal waterfall and the CLO model against the issue-13 speed targets.
 
 Run: NUMBA_NUM_THREADS=2 PYTHONPATH=. .venv/bin/python bench/bench_deals.py
-The example CLO (app.assets.clo.example: 200 assets, 10 notes + equity, 21 steps, 8 coverage
+The example CLO (app.assets.clo.example: 200 assets, 10 notes + equity, 22 steps, 9 coverage
 tests, reinvestment for 48 months, 120 months). Medians of several runs after a warm-up (JIT
 compile excluded), wall and process CPU time; each target has a reference measured in the same
 run: the readable Python waterfall (`engine="reference"`, the kernel's twin) — for the Monte

@@ -46,6 +46,8 @@ def example_deal(par_total: float = 400e6) -> dict[str, Any]:
              for n, trig in (("A2", 1.25), ("B", 1.18), ("C2", 1.12), ("D2", 1.07), ("E2", 1.04))]
     tests += [{"name": f"ic_{n}", "type": "ic", "tranches": [n], "trigger": 1.10}
               for n in ("A2", "B", "C2")]
+    # interest diversion test: below 1.05 on the F class, half the interest left buys collateral
+    tests.append({"name": "interest_diversion", "type": "oc", "tranches": ["F"], "trigger": 1.05})
     steps: list[dict[str, Any]] = [
         {"source": "interest", "pay": "fees", "fees": ["trustee", "senior_mgmt"]},
         {"source": "interest", "pay": "interest", "tranches": ["A1"]},
@@ -63,6 +65,8 @@ def example_deal(par_total: float = 400e6) -> dict[str, Any]:
         {"source": "interest", "pay": "interest", "tranches": ["E1", "E2"]},
         {"source": "interest", "pay": "cure", "test": "oc_E2", "mode": "cure", "tranches": names[:9]},
         {"source": "interest", "pay": "interest", "tranches": ["F"]},
+        {"source": "interest", "pay": "cure", "test": "interest_diversion", "mode": "cure",
+         "action": "reinvest", "share": 0.5},
         {"source": "interest", "pay": "residual", "to": "EQ"},
         {"source": "principal", "pay": "reinvest"},
         {"source": "principal", "pay": "interest", "tranches": ["A1", "A2", "B"]},

@@ -80,7 +80,7 @@ def portfolio_from_assets(assets: Sequence[Mapping[str, Any]], analysis_date: dt
     rec = np.empty(n)
     pd = np.empty(n)
     ratings: list[MoodysRating] = []
-    table = {MoodysRating(k): float(v) for k, v in (pd_table or {}).items()} or ONE_YEAR_PD
+    table = {**ONE_YEAR_PD, **{MoodysRating(k): float(v) for k, v in (pd_table or {}).items()}}
     for i, a in enumerate(assets):
         where = (*prefix, i)
         par[i] = a["par"]
