@@ -4,7 +4,7 @@ Monte Carlo."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -40,6 +40,7 @@ class CloSetup:
     arrays: DealArrays | None
     call_period: int | None
     warnings: list[str]
+    bucket_follows_cdr: bool = False  # reinvested assets default at the run's CDR
 
 
 def _reinvestment(r: CloReinvestmentIn, cpr: float, cdr: float, warnings: list[str]
@@ -125,7 +126,8 @@ def build_setup(req: CloAnalyzeRequest, settings: Settings, *, need_deal: bool =
             arrays = compile_deal(deal, n, paths)
         except DealError as exc:
             raise deal_error(exc) from exc
-    return CloSetup(p, rates, n, deal, arrays, call_period, warnings)
+    follows = req.reinvestment is not None and req.reinvestment.cdr is None
+    return CloSetup(p, rates, n, deal, arrays, call_period, warnings, follows)
 
 
 def collateral(setup: CloSetup, req: CloAnalyzeRequest, cpr: float, cdr: float) -> CollateralFlows:
@@ -137,9 +139,14 @@ def collateral(setup: CloSetup, req: CloAnalyzeRequest, cpr: float, cdr: float) 
 
 
 def run_at(setup: CloSetup, req: CloAnalyzeRequest, cdr: float) -> DealResult:
-    assert setup.deal is not None
+    """The deal at a constant CDR of the assets (and of reinvested assets unless the
+    reinvestment states its own cdr)."""
+    assert setup.deal is not None and setup.arrays is not None
     coll = collateral(setup, req, req.assumptions.cpr, cdr)
-    return run_deal(setup.deal, coll, arrays=setup.arrays)
+    arrays = setup.arrays
+    if setup.bucket_follows_cdr and cdr != req.assumptions.cdr:
+        arrays = replace(arrays, rb_mdr=1.0 - (1.0 - cdr) ** (1.0 / 12.0))
+    return run_deal(setup.deal, coll, arrays=arrays)
 
 
 def collateral_summary(setup: CloSetup, req: CloAnalyzeRequest) -> dict[str, Any]:
