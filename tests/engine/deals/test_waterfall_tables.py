@@ -219,3 +219,16 @@ def test_interest_diversion_buys_collateral(engine) -> None:
     assert r.ledgers.tests[2, 0, 0] == pytest.approx(0.5)
     assert _col(r, "E", "cash")[1] == pytest.approx(0.5)  # period 2 is after the reinvestment period
     assert r.ledgers.collateral[0, -1] == pytest.approx(100.0)  # the bucket matures in period 12
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_act_360_accrues_actual_days(engine) -> None:
+    """ACT/360 from a closing date of 2026-01-15: periods of 31, 28, 31 days; A is due
+    80 × 6% × days/360; with no date an ACT/360 period is 365/12 days."""
+    steps = [*INTEREST_STEPS, {"source": "interest", "pay": "residual", "to": "E"}]
+    deal = _deal(steps, a_extra={"day_count": "ACT/360"}, closing_date="2026-01-15")
+    res = _run(deal, engine=engine)
+    np.testing.assert_allclose(_col(res, "A", "interest_due")[:3],
+                               [80 * 0.06 * d / 360 for d in (31, 28, 31)], rtol=1e-14)
+    res = _run(_deal(steps, a_extra={"day_count": "ACT/360"}), engine=engine)
+    assert _col(res, "A", "interest_due")[0] == pytest.approx(80 * 0.06 * 365 / 12 / 360, rel=1e-14)
