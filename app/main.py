@@ -19,6 +19,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.services import deals
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
 
@@ -52,6 +53,7 @@ def _warm_up_engine() -> None:
     start = time.perf_counter()
     try:
         warm_up()
+        deals.warm_up()
     except Exception:  # a failed warm-up only means the first request compiles
         log.exception("engine warm-up failed")
         return

@@ -20,6 +20,7 @@ from app.engine.deals import (
     parse_collateral,
     parse_deal,
 )
+from app.engine.deals.compile import compile_deal
 from app.engine.deals.parse import check_capital_structure
 from app.engine.deals.run import run_deal
 from app.engine.errors import EngineError
@@ -171,3 +172,22 @@ async def run_request(body: DealRunRequest, settings: Settings, *, session: Any 
         paths = {**body.index_paths, **(sc.index_paths or {})}
         out.append({"name": sc.name, **result_json(run_one(deal, coll, paths))})
     return {"deal": deal.name, "scenarios": out, "warnings": []}
+
+
+def warm_up() -> None:
+    """Run a tiny deal and a two-path waterfall so that the deal kernels are compiled (or
+    loaded from the on-disk cache) before the first request."""
+    from app.engine._kernels.collateral_nb import collateral_paths_nb
+
+    deal = parse_deal({"tranches": [{"name": "A", "balance": 1.0}, {"name": "E", "role": "equity"}],
+                       "waterfall": [{"source": "interest", "pay": "residual", "to": "E"}]})
+    coll = CollateralFlows(2.0, np.ones(2), np.ones(2), np.zeros(2), np.zeros(2))
+    res = run_deal(deal, coll)
+    arr = compile_deal(deal, 2)
+    z = np.zeros((1, 2))
+    wk.paths_nb(z, z, z, 2.0, z, *arr.args(), 1, np.empty((1, 2)), np.empty((1, 2)),  # type: ignore[call-arg]
+                np.empty((1, 0)))
+    one = np.ones((1, 2))
+    collateral_paths_nb(one, one, one, one, one, one[0], one[0], one[0], one[0],
+                        np.ones((1, 1), dtype=np.int64), np.ones((1, 1)), *(np.empty((1, 2)) for _ in range(4)))
+    del res
