@@ -108,7 +108,7 @@ def check(setup: clo.CloSetup, req: CloAnalyzeRequest, settings: Settings) -> No
 
 
 def run_blocks(setup: clo.CloSetup, req: CloAnalyzeRequest, inp: McInputs, blocks: range,
-               bsize: int) -> dict[str, np.ndarray]:
+               bsize: int, progress: Any = None) -> dict[str, np.ndarray]:
     """Per-path results of the given blocks, in block order: tranche losses (P, tranches),
     equity cash (P, T) summed to IRR later, collateral loss (P,), lowest test values (P, k)."""
     assert req.simulation is not None and setup.deal is not None and setup.arrays is not None
@@ -117,6 +117,8 @@ def run_blocks(setup: clo.CloSetup, req: CloAnalyzeRequest, inp: McInputs, block
     n_t = setup.n_periods
     parts: dict[str, list[np.ndarray]] = {"loss": [], "equity": [], "coll_loss": [], "cushion": []}
     eq = [j for j, t in enumerate(setup.deal.tranches) if t.role is TrancheRole.EQUITY]
+    total = sum(block_paths(sim.n_paths, bsize, b) for b in blocks)
+    done = 0
     for b in blocks:
         n = block_paths(sim.n_paths, bsize, b)
         tau, rec = simulate_block(inp.model, sim.seed, b, n)
@@ -135,6 +137,9 @@ def run_blocks(setup: clo.CloSetup, req: CloAnalyzeRequest, inp: McInputs, block
         parts["equity"].append(cash)
         parts["coll_loss"].append(p_loss.sum(axis=1))
         parts["cushion"].append(cushion)
+        done += n
+        if progress is not None:
+            progress(done, total)
     return {k: np.concatenate(v) if v else np.empty(0) for k, v in parts.items()}
 
 
@@ -259,8 +264,7 @@ def mc_compute_chunk(payload: dict[str, Any], chunk_index: int, n_chunks: int, p
     setup = clo.build_setup(req, settings)
     bsize = block_size(req.simulation, settings)
     blocks = _chunk(n_blocks(req.simulation.n_paths, bsize), chunk_index, n_chunks)
-    res = run_blocks(setup, req, mc_inputs(setup, req), blocks, bsize)
-    progress(int(res["loss"].shape[0]), int(res["loss"].shape[0]))
+    res = run_blocks(setup, req, mc_inputs(setup, req), blocks, bsize, progress)
     buf = io.BytesIO()
     np.savez(buf, **res)  # type: ignore[arg-type]
     return buf.getvalue()
