@@ -125,6 +125,8 @@ def build_setup(req: CloAnalyzeRequest, settings: Settings, *, need_deal: bool =
             check_capital_structure(deal, float(p.par.sum()))
             arrays = compile_deal(deal, n, paths)
         except DealError as exc:
+            if req.reinvestment is not None and exc.path[:2] == ("deal", "reinvestment"):
+                raise deal_error(DealError(exc.path[1:], exc.message)) from exc  # the request's own block
             raise deal_error(exc) from exc
     follows = req.reinvestment is not None and req.reinvestment.cdr is None
     return CloSetup(p, rates, n, deal, arrays, call_period, warnings, follows)

@@ -96,7 +96,8 @@ def test_job_chunks_merge_to_the_whole_run() -> None:
     (lambda b: b["assets"][1].update(index="EURIBOR"), ["body", "assets", 1, "index"]),
     (lambda b: b.update(call={"non_call_period": 24, "call_period": 12}), ["body", "call", "call_period"]),
     (lambda b: b["reinvestment"].update(end_period=120, maturity_period=100),
-     ["body", "deal", "reinvestment", "end_period"]),
+     ["body", "reinvestment", "end_period"]),
+    (lambda b: b.update(simulation={"n_paths": 10, "recovery_std": 0.6}), ["body", "simulation", "recovery_std"]),
 ])
 async def test_bad_input_is_422_with_path(client, auth, mutate, loc) -> None:
     body = example_request(n_assets=10)

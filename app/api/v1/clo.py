@@ -42,6 +42,7 @@ async def analyze(
     """
     if body.simulation is not None and body.deal is not None:
         setup = clo.build_setup(body, settings)
+        clo_simulation.check(setup, body, settings)  # a bad simulation is refused before a job
         if body.async_ or clo_simulation.work(setup, body) > settings.clo_mc_sync_max_work:
             payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True,
                                       exclude={"async_"})
