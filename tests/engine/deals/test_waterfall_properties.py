@@ -3,6 +3,8 @@ ledgers), no balance goes negative, and the Numba kernel agrees with the readabl
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -68,14 +70,17 @@ def collateral(draw):
     prin = np.array(draw(st.lists(st.floats(0.0, 6.0), min_size=N_PERIODS, max_size=N_PERIODS)))
     loss = np.array(draw(st.lists(st.floats(0.0, 2.0), min_size=N_PERIODS, max_size=N_PERIODS)))
     intr = draw(st.lists(st.floats(0.0, 1.5), min_size=N_PERIODS, max_size=N_PERIODS))
-    return {"balance": bal, "interest": intr, "principal": prin.tolist(), "losses": loss.tolist()}
+    haircut = draw(st.lists(st.floats(0.0, 5.0), min_size=N_PERIODS, max_size=N_PERIODS))
+    return {"balance": bal, "interest": intr, "principal": prin.tolist(), "losses": loss.tolist(),
+            "haircut": haircut}
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(deals(), collateral())
 def test_cash_is_conserved_and_kernel_matches_reference(deal, coll) -> None:
     d = parse_deal(deal)
-    c = parse_collateral(coll)
+    haircut = np.array(coll.pop("haircut"))
+    c = replace(parse_collateral(coll), oc_haircut=haircut)
     fast = run_deal(d, c)  # raises ConservationError if any period leaks cash
     slow = run_deal(d, c, engine="reference")
     assert fast.max_abs_difference < 1e-9
