@@ -178,6 +178,7 @@ def warm_up() -> None:
     """Run a tiny deal and a two-path waterfall so that the deal kernels are compiled (or
     loaded from the on-disk cache) before the first request."""
     from app.engine._kernels.collateral_nb import collateral_paths_nb
+    from app.engine._kernels.copula_nb import default_months_nb
 
     deal = parse_deal({"tranches": [{"name": "A", "balance": 1.0}, {"name": "E", "role": "equity"}],
                        "waterfall": [{"source": "interest", "pay": "residual", "to": "E"}]})
@@ -190,4 +191,5 @@ def warm_up() -> None:
     one = np.ones((1, 2))
     collateral_paths_nb(one, one, one, one, one, one[0], one[0], one[0], one[0],
                         np.ones((1, 1), dtype=np.int64), np.ones((1, 1)), *(np.empty((1, 2)) for _ in range(4)))
+    default_months_nb(np.zeros((1, 1)), np.ones(1), np.ones(1), np.empty((1, 1), dtype=np.int64))
     del res

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtr
 
+from app.engine._kernels.copula_nb import default_months_nb
 from app.engine.errors import EngineError
 
 
@@ -53,6 +54,24 @@ class CopulaModel:
                               "(needs std² < mean·(1 − mean))", field="recovery_std")
 
 
+def _lam(pd: np.ndarray) -> np.ndarray:
+    """−ln(1 − p): the constant default intensity per year (inf for p = 1)."""
+    with np.errstate(divide="ignore"):
+        return -np.log1p(-np.asarray(pd, dtype=np.float64))
+
+
+def default_months_reference(x: np.ndarray, pd: np.ndarray, limit: np.ndarray) -> np.ndarray:
+    """NumPy twin of `_kernels.copula_nb.default_months_nb` (scipy's ndtr for Φ)."""
+    lam = _lam(pd)
+    u = ndtr(x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        months = np.ceil(-12.0 * np.log1p(-u) / np.where(lam > 0.0, lam, np.nan))
+    months = np.where(np.isfinite(months), np.maximum(months, 1.0), np.inf)
+    tau = np.where(months <= limit[None, :], months, 0.0).astype(np.int64)
+    tau[:, np.isinf(lam)] = 1
+    return tau
+
+
 def n_blocks(n_paths: int, block_size: int) -> int:
     return -(-n_paths // block_size)
 
@@ -77,15 +96,8 @@ def simulate_block(model: CopulaModel, seed: int, block: int, n: int
     else:
         idio = math.sqrt(1.0 - rho_g)
     x = x + idio * rng.standard_normal((n, a))
-    u = ndtr(x)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        lam = -np.log1p(-np.minimum(model.pd, 1.0 - 1e-16))  # per year
-        months = np.ceil(-12.0 * np.log1p(-u) / np.where(lam > 0.0, lam, np.nan))
-    months = np.where(np.isfinite(months), months, np.inf)
-    months = np.maximum(months, 1.0)
-    limit = np.minimum(model.maturity, model.horizon)[None, :]
-    tau = np.where(months <= limit, months, 0.0).astype(np.int64)
-    tau[:, model.pd >= 1.0] = 1
+    tau = np.empty((n, a), dtype=np.int64)
+    default_months_nb(x, _lam(model.pd), np.minimum(model.maturity, model.horizon).astype(np.float64), tau)
     if model.recovery_std > 0.0:
         m = np.broadcast_to(model.recovery_mean, (n, a))
         k = m * (1.0 - m) / model.recovery_std ** 2 - 1.0

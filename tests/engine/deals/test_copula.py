@@ -80,3 +80,18 @@ def test_collateral_kernel_matches_numpy_twin() -> None:
     ref = collateral_paths_reference(a_int, a_prin, a_loss, a_start, a_bal, *tot, tau, rec)
     for x, y in zip(outs, ref, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
+
+
+def test_default_month_kernel_matches_numpy_twin() -> None:
+    from app.engine._kernels.copula_nb import default_months_nb
+    from app.engine.deals.copula import _lam, default_months_reference
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((2000, 9)) * 2.0
+    x[0, :] = [-40, 40, 0, -8, 8, 1e-3, -1e-3, 3, -3]
+    pd = np.array([0.0, 1.0, 0.02, 0.1, 0.3, 0.5, 0.9, 0.005, 0.07])
+    limit = np.array([120, 120, 60, 12, 240, 1, 30, 120, 84], dtype=np.float64)
+    out = np.empty(x.shape, dtype=np.int64)
+    default_months_nb(x, _lam(pd), limit, out)
+    np.testing.assert_array_equal(out, default_months_reference(x, pd, limit))
+    assert (out[:, 0] == 0).all() and (out[:, 1] == 1).all()
