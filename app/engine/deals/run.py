@@ -17,14 +17,14 @@ import numpy as np
 from app.engine._kernels import waterfall_nb as wk
 from app.engine.deals.compile import DealArrays, compile_deal
 from app.engine.deals.schema import CollateralFlows, Deal, TrancheRole
-from app.engine.errors import EngineError
 
 Engine = Literal["numba", "reference"]
 CONSERVATION_RTOL = 1e-9  # relative to the period's collections; asserted every period
 
 
-class ConservationError(EngineError):
-    """The waterfall lost or created cash: a defect, never a user error."""
+class ConservationError(RuntimeError):
+    """The waterfall lost or created cash: a defect, never a user error (so not an
+    EngineError, which the service would answer as a 422)."""
 
 
 @dataclass(frozen=True)
