@@ -91,3 +91,23 @@ def test_cash_is_conserved_and_kernel_matches_reference(deal, coll) -> None:
     assert led.tranches[0].min() >= -1e-9  # balances
     assert led.accounts.min(initial=0.0) >= -1e-9
     assert led.collateral[0].min() >= -1e-9
+
+
+def test_conservation_check_sees_a_leak() -> None:
+    """The check is computed from the ledgers: a dollar paid that was never collected shows."""
+    from app.engine._kernels import waterfall_nb as wk
+    from app.engine.deals.compile import compile_deal
+    from app.engine.deals.run import conservation_difference
+
+    deal = parse_deal({"tranches": [{"name": "A", "balance": 50, "coupon": {"rate": 0.05}},
+                                    {"name": "E", "role": "equity"}],
+                       "waterfall": [{"source": "interest", "pay": "interest", "tranches": ["A"]},
+                                     {"source": "interest", "pay": "residual", "to": "E"},
+                                     {"source": "principal", "pay": "principal", "tranches": ["A"]}]})
+    coll = parse_collateral({"balance": 100, "interest": [1.0] * 4, "principal": [2.0] * 4})
+    res = run_deal(deal, coll)
+    arr = compile_deal(deal, 4)
+    assert np.abs(conservation_difference(arr, res.ledgers)).max() < 1e-12
+    res.ledgers.tranches[wk.T_RESID, 1, 2] += 1.0
+    diff = conservation_difference(arr, res.ledgers)
+    assert diff[2] == -1.0 and np.abs(diff[[0, 1, 3]]).max() < 1e-12
