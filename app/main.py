@@ -20,6 +20,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.services import deals
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
 
@@ -44,6 +45,8 @@ TAGS = [
     {"name": "forecasts", "description": "Run pool cash-flow forecasts and read them back."},
     {"name": "pools", "description": "Upload loan tapes (CSV or Parquet) to reference by id."},
     {"name": "health", "description": "Liveness and dependency status."},
+    {"name": "deals", "description": "Structured deals: waterfalls, coverage tests, ledgers."},
+    {"name": "clo-cdo", "description": "CLO/CDO: quality tests, default simulation, tranches."},
 ]
 
 
@@ -51,6 +54,7 @@ def _warm_up_engine() -> None:
     start = time.perf_counter()
     try:
         warm_up()
+        deals.warm_up()
     except Exception:  # a failed warm-up only means the first request compiles
         log.exception("engine warm-up failed")
         return

@@ -126,6 +126,25 @@ class Settings(BaseSettings):
         description="Largest Monte Carlo run answered directly: paths x months x rep-lines "
         "(x3 with effective duration); larger runs become jobs (202 + job_id).",
     )
+    deals_max_periods: int = Field(
+        1200, ge=1, description="Longest deal run in periods (collateral flows or projection)."
+    )
+    deals_max_tranches: int = Field(60, ge=1, description="Most tranches in one deal.")
+    deals_max_steps: int = Field(200, ge=1, description="Most waterfall steps in one deal.")
+    deals_max_scenarios: int = Field(20, ge=1, description="Most scenarios in one deal run.")
+    clo_max_assets: int = Field(5000, ge=1, description="Most collateral assets in a CLO request.")
+    clo_mc_max_paths: int = Field(
+        1_000_000, ge=1, description="Most copula paths in one CLO Monte Carlo."
+    )
+    clo_mc_block_size: int = Field(
+        1000, ge=1, description="Copula paths per seeded block (the unit of reproducibility)."
+    )
+    clo_mc_sync_max_work: int = Field(
+        5_000_000_000,
+        ge=1,
+        description="Largest CLO Monte Carlo answered directly: paths x assets x periods; "
+        "larger runs (or `async`) become jobs (202 + job_id).",
+    )
     loan_level_chunk_loans: int = Field(
         10_000, ge=1, description="Loans per stored chunk of loan-level results."
     )

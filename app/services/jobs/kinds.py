@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.models.tables import Job
+from app.services import clo_simulation as clo_mc
 from app.services import forecast_job
 from app.services.jobs.lifecycle import UnknownJobKind
 from app.services.montecarlo import job_kind as monte_carlo_job
@@ -63,6 +64,15 @@ KINDS: dict[str, JobKind] = {
         compute_chunk=monte_carlo_job.compute_chunk,
         merge=monte_carlo_job.merge,
         validate=monte_carlo_job.validate,
+    ),
+    "clo_monte_carlo": JobKind(
+        "clo_monte_carlo",
+        unit="paths",
+        result_path=None,
+        plan=clo_mc.mc_plan,
+        compute_chunk=clo_mc.mc_compute_chunk,
+        merge=clo_mc.mc_merge,
+        validate=clo_mc.mc_validate,
     ),
     "forecast": JobKind(
         "forecast",

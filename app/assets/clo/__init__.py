@@ -1,0 +1,1 @@
+"""CLO/CDO collateral: Moody's tables, quality tests, projection, deal analysis."""
