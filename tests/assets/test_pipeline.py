@@ -7,7 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.assets.consumer_credit.pipeline import cashflows, check_matrix, project, schedule_factors, start_vector
+from app.assets.consumer_credit.pipeline import (
+    cashflows,
+    check_matrix,
+    project,
+    schedule_factors,
+    start_vector,
+)
 from app.assets.consumer_credit.states import StateSpace
 from app.engine.errors import InvalidInput
 from app.engine.pool import LoanPool
