@@ -222,9 +222,9 @@ def check_stochastic(p: np.ndarray, field: str, tol: float = 1e-9) -> None:
         problems.append(FieldProblem(i, field, "entries must be finite probabilities in [0, 1]"))
     sums = p.sum(axis=1)
     for i in np.flatnonzero(np.abs(sums - 1.0) > tol).tolist():
-        problems.append(FieldProblem(i, field, f"row sums to {sums[i]!r}, not 1 (± {tol:g})"))
+        problems.append(FieldProblem(i, field, f"row sums to {float(sums[i])!r}, not 1 (± {tol:g})"))
     if problems:
-        raise InvalidInput(problems)
+        raise InvalidInput(sorted(problems, key=lambda p: p.row or 0))
 
 
 def matrix_powers(p: np.ndarray, ks: list[int]) -> dict[int, np.ndarray]:

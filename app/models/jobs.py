@@ -29,7 +29,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from app.models.base import Base, JSONType, new_id, utcnow
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKindName = Literal["monte_carlo", "forecast"]
+JobKindName = Literal["monte_carlo", "forecast", "consumer_credit"]
 TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running"})
 

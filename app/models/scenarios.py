@@ -17,6 +17,7 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.models.base import Base, JSONType, new_id, utcnow
+from app.models.consumer_credit import MacroPathsIn
 from app.models.forecasts import (
     AssumptionOverrides,
     AssumptionsIn,
@@ -206,6 +207,11 @@ class ScenarioFields(BaseModel):
         None,
         description="Monte Carlo block: a run also reports the Monte Carlo distributions and "
         "OAS of the pool; replaces an inherited block wholesale.",
+    )
+    macro: MacroPathsIn | None = Field(
+        None,
+        description="Macro paths (unemployment, hpi, rate per month) for the consumer-credit "
+        "macro link (POST .../consumer-credit/analyze with macro.scenarios).",
     )
 
     @model_validator(mode="after")

@@ -284,6 +284,11 @@ KINDS: dict[str, JobKind] = {
         run_whole=forecast_run_whole,
         validate=forecast_validate,
     ),
+    "consumer_credit": JobKind(
+        "consumer_credit", unit="runs", result_path=None,
+        run_whole=lambda s, j, c: importlib.import_module("app.services.consumer_credit").job_run_whole(s, j, c),
+        validate=lambda p, c: importlib.import_module("app.services.consumer_credit").job_validate(p, c),
+    ),
 }
 
 

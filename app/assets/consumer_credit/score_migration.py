@@ -20,7 +20,7 @@ from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.markov import Interval, interval, stationary
 
 
-def _band_codes(values: Any, bands: Sequence[str], field: str) -> np.ndarray:
+def band_codes(values: Any, bands: Sequence[str], field: str) -> np.ndarray:
     codes, labels = codes_of(as_array(values))
     lookup = {b: i for i, b in enumerate(bands)}
     table = np.array([lookup.get(str(lab) if lab is not None else None, -1) for lab in labels] + [-1], dtype=np.int64)
@@ -41,7 +41,7 @@ def pairs_from_panel(cols: Mapping[str, Any], bands: Sequence[str], horizon: int
             raise InvalidInput([FieldProblem(None, c, "required column is missing")])
     loan, _ = codes_of(as_array(cols["loan_id"]))
     period, missing = month_index(cols["period"])
-    band = _band_codes(cols[band_column], bands, band_column)
+    band = band_codes(cols[band_column], bands, band_column)
     bal = np.asarray(as_array(cols["balance"]).to_numpy(zero_copy_only=False), dtype=np.float64) if "balance" in cols else np.ones(len(loan))
     key = loan * (int(period.max(initial=0)) - int(period.min(initial=0)) + horizon + 1) + (period - period.min(initial=0))
     order = np.argsort(key, kind="stable")
