@@ -3,18 +3,12 @@ curves and segment loss rates equal independent pandas group-bys (and the README
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from app.assets.consumer_credit.vintages import chain_ladder, outcomes_from_columns, vintage_curves
-
-# ../shared/data beside the repository root (CI); SHARED_DATA_DIR overrides it for a local run
-DATA = Path(os.environ.get("SHARED_DATA_DIR") or Path(__file__).resolve().parents[2].parent / "shared" / "data")
-SBA = DATA / "sba_7a_sample" / "sba_7a_sample.csv.gz"
+from tests.real_data import SBA, need
 
 
 def test_chain_ladder_by_hand() -> None:
@@ -45,9 +39,7 @@ def test_curves_of_a_tiny_book_by_hand() -> None:
 
 @pytest.fixture(scope="module")
 def sba() -> pd.DataFrame:
-    if not SBA.exists():
-        pytest.skip(f"shared data folder absent: {SBA} (CI keeps shared/ beside the clone)")
-    d = pd.read_csv(SBA)
+    d = pd.read_csv(need(SBA))
     # rows without a disbursement date or a positive amount cannot enter a vintage curve
     return d[d["DisbursementDate"].notna() & (d["DisbursementGross"] > 0)].reset_index(drop=True)
 

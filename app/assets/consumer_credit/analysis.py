@@ -158,7 +158,8 @@ class _Run:
             w = self.pool.balance / self.pool.total_balance
             rate, term = float(w @ self.pool.rate), int(round(float(w @ self.pool.remaining_term_months)))
         else:
-            rate = float(cfg.get("rate") if cfg.get("rate") is not None else d["rate"])
+            given = cfg.get("rate")
+            rate = float(given if given is not None else d["rate"])
             term = int(cfg.get("term_months") or d["original_term_months"])
         if cfg.get("term_months"):
             term = int(cfg["term_months"])

@@ -23,7 +23,7 @@ from app.engine.markov import Interval, interval, stationary
 def band_codes(values: Any, bands: Sequence[str], field: str) -> np.ndarray:
     codes, labels = codes_of(as_array(values))
     lookup = {b: i for i, b in enumerate(bands)}
-    table = np.array([lookup.get(str(lab) if lab is not None else None, -1) for lab in labels] + [-1], dtype=np.int64)
+    table = np.array([(lookup.get(str(lab), -1) if lab is not None else -1) for lab in labels] + [-1], dtype=np.int64)
     out = table[codes]
     bad = np.flatnonzero(out < 0)
     if bad.size:
@@ -77,7 +77,7 @@ def migration(
     weighted = not np.all(weight == 1.0)
     n_eff = np.divide(totals**2, sq, out=np.zeros(b), where=sq > 0) if weighted else n_obs.sum(axis=1).astype(float)
     lo, hi = interval(m, n_eff[:, None], kind)
-    warnings = [f"band {bands[i]!r} has no observations: its row is null" for i in np.flatnonzero(totals == 0)]
+    warnings = [f"band {bands[i]!r} has no observations: its row is null" for i in np.flatnonzero(totals == 0).tolist()]
     complete = bool(np.all(totals > 0))
     out: dict[str, Any] = {
         "bands": list(bands),

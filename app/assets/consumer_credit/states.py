@@ -97,9 +97,9 @@ class StateSpace:
         roles = np.full(len(names), StateRole.DELINQUENT, dtype=np.int8)
         roles[0] = StateRole.PERFORMING
         absorb = np.array([nm in set(absorbing) for nm in names], dtype=bool)
-        for role, nm in ((StateRole.CHARGED_OFF, charge_off), (StateRole.PREPAID, prepay)):
-            if nm is not None and nm in seen:
-                k = names.index(nm)
+        for role, named in ((StateRole.CHARGED_OFF, charge_off), (StateRole.PREPAID, prepay)):
+            if named is not None and named in seen:
+                k = names.index(named)
                 if k == 0:
                     raise InvalidInput([FieldProblem(0, field, "the first state must be the performing one")])
                 roles[k] = role
