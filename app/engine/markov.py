@@ -77,6 +77,42 @@ def check_panel(
     return problems
 
 
+def sorted_and_checked(
+    loan: np.ndarray, period: np.ndarray, state: np.ndarray, absorbing: np.ndarray, *, engine: Engine = "numba"
+) -> tuple[np.ndarray | None, list[FieldProblem]]:
+    """(order, problems): order None when the rows are already sorted by (loan, period), else
+    the stable sorting order (apply it before counting); problems as `check_panel` (rows are
+    input rows). One fused Numba pass on sorted input; the NumPy path is `sort_order` +
+    `check_panel`."""
+    if engine == "reference" or loan.shape[0] < 2:
+        order = sort_order(loan, period)
+        rows = np.arange(loan.shape[0]) if order is None else order
+        if order is not None:
+            loan, period, state = loan[order], period[order], state[order]
+        return order, check_panel(loan, period, state, absorbing, rows)
+    from app.engine._kernels.markov_nb import panel_check_nb
+
+    loan = np.ascontiguousarray(loan, dtype=np.int64)
+    period = np.ascontiguousarray(period, dtype=np.int64)
+    state = np.ascontiguousarray(state, dtype=np.int64)
+    absorbing = np.ascontiguousarray(absorbing, dtype=np.bool_)
+    bad_row = np.zeros(40, dtype=np.int64)
+    bad_kind = np.zeros(40, dtype=np.int64)
+    ok, n_bad = panel_check_nb(loan, period, state, absorbing, bad_row, bad_kind)
+    order = None
+    if not ok:
+        order = np.lexsort((period, loan))
+        ok, n_bad = panel_check_nb(loan[order], period[order], state[order], absorbing, bad_row, bad_kind)
+    rows = np.arange(loan.shape[0]) if order is None else order
+    problems = []
+    for r, k in zip(bad_row[: min(n_bad, 40)].tolist(), bad_kind[: min(n_bad, 40)].tolist(), strict=True):
+        if k == 1:
+            problems.append(FieldProblem(int(rows[r]), "period", "duplicated (loan_id, period) row"))
+        else:
+            problems.append(FieldProblem(int(rows[r]), "state", "a transition out of an absorbing state"))
+    return order, problems
+
+
 def panel_counts(
     loan: np.ndarray,
     period: np.ndarray,

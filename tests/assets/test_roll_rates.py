@@ -152,3 +152,21 @@ def test_bad_panels_name_the_row_and_reason(cols, column, row) -> None:
         Panel.from_columns(cols, StateSpace.build())
     p = err.value.problems[0]
     assert (p.column, p.row) == (column, row) and p.reason
+
+
+def test_fused_check_agrees_with_numpy(sim) -> None:
+    from app.engine.markov import sorted_and_checked
+
+    p = _panel(sim)
+    df = sim.sample(frac=1.0, random_state=2)
+    space = StateSpace.build()
+    codes = space.codes(df["state"].to_numpy())
+    loan, period = df["loan_id"].to_numpy(), df["period"].to_numpy()
+    loan = np.concatenate([loan, loan[:3]])  # three duplicated rows
+    period = np.concatenate([period, period[:3]])
+    codes = np.concatenate([codes, codes[:3]])
+    a = sorted_and_checked(loan, period, codes, space.absorbing)
+    b = sorted_and_checked(loan, period, codes, space.absorbing, engine="reference")
+    assert np.array_equal(a[0], b[0])
+    assert [(x.row, x.column) for x in a[1]] == [(x.row, x.column) for x in b[1]][: len(a[1])]
+    assert len(p) == len(sim)

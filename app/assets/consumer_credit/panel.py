@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from app.assets.consumer_credit.states import StateSpace
 from app.engine.errors import FieldProblem, InvalidInput
-from app.engine.markov import check_panel, sort_order
+from app.engine.markov import sorted_and_checked
 
 REQUIRED = ("loan_id", "period", "state")
 
@@ -134,14 +134,13 @@ class Panel:
         if problems:
             raise InvalidInput(problems)
         loan, loan_ids = codes_of(loan_arr)
-        order = sort_order(loan, period)
+        order, problems = sorted_and_checked(loan, period, state, space.absorbing)
+        if problems:
+            raise InvalidInput(problems)
         rows = np.arange(n) if order is None else order
         if order is not None:
             loan, period, state = loan[order], period[order], state[order]
             balance = None if balance is None else balance[order]
-        problems = check_panel(loan, period, state, space.absorbing, rows)
-        if problems:
-            raise InvalidInput(problems)
         attrs = {
             k: (as_array(v) if order is None else as_array(v).take(pa.array(order)))
             for k, v in columns.items()

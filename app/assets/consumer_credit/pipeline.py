@@ -36,6 +36,7 @@ AMORTIZATION_NOTE = (
     "principal; charged-off and prepaid balances leave the pool"
 )
 MAX_MONTHS = 1200
+_SERIAL_LOANS = 64
 
 
 def schedule_factors(rate: float, term_months: int, months: int) -> np.ndarray:
@@ -157,6 +158,16 @@ def cashflows(
     smm = result.smm if smm_override is None else smm_override
     smm = np.minimum(smm, 1.0 - result.mdr)  # defaults and prepayments never exceed the balance
     shape = (n, result.months)
-    return project_with_rates(
-        pool, np.broadcast_to(smm, shape), np.broadcast_to(result.mdr, shape), assumptions
-    )
+    args = (pool, np.broadcast_to(smm, shape), np.broadcast_to(result.mdr, shape), assumptions)
+    if n > _SERIAL_LOANS:
+        return project_with_rates(*args)
+    # a rep-line or a handful of loans fills one chunk of the engine's parallel kernel: waking
+    # its thread pool costs more than the work (tens of ms on a loaded machine), so run serial
+    import numba
+
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)
+    try:
+        return project_with_rates(*args)
+    finally:
+        numba.set_num_threads(threads)

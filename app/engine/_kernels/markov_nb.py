@@ -82,3 +82,35 @@ def pipeline_nb(v0: np.ndarray, p: np.ndarray, keep: np.ndarray, out: np.ndarray
             out[t, j] = acc * keep[t, j]
         for j in range(s_n):
             prev[j] = out[t, j]
+
+
+@njit(cache=True, nogil=True)
+def panel_check_nb(
+    loan: np.ndarray,
+    period: np.ndarray,
+    state: np.ndarray,
+    absorbing: np.ndarray,
+    bad_row: np.ndarray,
+    bad_kind: np.ndarray,
+) -> tuple[int, int]:
+    """One pass over a panel: (1, n_bad) when sorted by (loan, period), with the first
+    len(bad_row) problems recorded as (row, kind) — kind 1 a duplicated (loan, period), kind 2 a
+    move out of an absorbing state; (0, 0) as soon as the rows are found not sorted."""
+    n = loan.shape[0]
+    n_bad = 0
+    for r in range(n - 1):
+        if loan[r + 1] < loan[r] or (loan[r + 1] == loan[r] and period[r + 1] < period[r]):
+            return 0, 0
+        if loan[r + 1] != loan[r]:
+            continue
+        kind = 0
+        if period[r + 1] == period[r]:
+            kind = 1
+        elif state[r] >= 0 and state[r + 1] >= 0 and absorbing[state[r]] and state[r + 1] != state[r]:
+            kind = 2
+        if kind:
+            if n_bad < bad_row.shape[0]:
+                bad_row[n_bad] = r + 1
+                bad_kind[n_bad] = kind
+            n_bad += 1
+    return 1, n_bad
