@@ -13,8 +13,8 @@ Definitions (m = 1..M months on book, v a vintage):
 - Chain ladder (balance curve): f_m = Σ_{v: a_v >= m+1} C_v(m+1) / Σ_{same v} C_v(m); a vintage
   is completed by C_v(m+1) = C_v(m) f_m beyond its age (f_m = 1, with a warning, when the
   denominator is 0).
-- Fitted curve (optional): Weibull form C(m) = A (1 - exp(-(m / λ)^k)), least squares on every
-  observed (v, m) cell weighted by the vintage's original balance.
+- Fitted curve (optional): Weibull form C(m) = A (1 - exp(-(m / λ)^k)), least squares on the
+  pooled completed curve c(m) below (A: lifetime loss rate, λ: months to 63% of it, k: shape).
 - Loss timing: c(m) the original-balance-weighted mean of the completed curves; timing(m) =
   (c(m) - c(m-1)) / c(M); default vector MDR(m) = (c(m) - c(m-1)) / (1 - c(m-1) - p(m-1)), p the
   mean cumulative prepayment curve (0 when not given): a monthly default rate on the surviving
@@ -147,31 +147,33 @@ def chain_ladder(curves: np.ndarray, ages: np.ndarray) -> tuple[np.ndarray, np.n
     return completed, factors, warnings[:5]
 
 
-def fit_weibull(curves: np.ndarray, ages: np.ndarray, weights: np.ndarray) -> dict[str, Any] | None:
-    """Least-squares fit of C(m) = A (1 - exp(-(m/λ)^k)) to every observed cell (module docstring)."""
+def fit_weibull(curve: np.ndarray) -> dict[str, Any] | None:
+    """Least-squares fit of C(m) = A (1 - exp(-(m/λ)^k)) to the pooled completed curve c(m),
+    m = 1..M (module docstring); None when the curve has no loss or the fit fails."""
     from scipy.optimize import curve_fit
 
-    m_n = curves.shape[1]
-    m = np.arange(1, m_n + 1, dtype=np.float64)
-    seen = m[None, :] <= ages[:, None]
-    x = np.broadcast_to(m, curves.shape)[seen]
-    y = curves[seen]
-    w = np.broadcast_to(weights[:, None], curves.shape)[seen]
-    if y.size < 3 or not np.any(y > 0):
+    m = np.arange(1, curve.shape[0] + 1, dtype=np.float64)
+    ok = np.isfinite(curve)
+    if ok.sum() < 3 or not np.any(curve[ok] > 0):
         return None
+    top = float(curve[ok].max())
+    half = float(m[ok][np.argmax(curve[ok] >= 0.5 * top)])
 
     def form(t: np.ndarray, a: float, lam: float, k: float) -> np.ndarray:
         return a * (1.0 - np.exp(-np.power(t / lam, k)))
 
     try:
-        p, _ = curve_fit(form, x, y, p0=(max(y.max(), 1e-6) * 1.2, float(np.median(x)), 1.5),
-                         sigma=1.0 / np.sqrt(w / w.max()), bounds=([0, 1e-6, 0.05], [1.0, 1e5, 20.0]), maxfev=5000)
+        p, _ = curve_fit(form, m[ok], curve[ok], p0=(top * 1.05, max(half, 1.0) * 1.2, 2.0),
+                         bounds=([0, 1e-6, 0.05], [1.0, 1e5, 20.0]), maxfev=10000)
     except (RuntimeError, ValueError):
         return None
+    fitted = form(m, *p)
     return {
         "form": "A * (1 - exp(-(m / lambda)^k))",
+        "fitted_to": "the original-balance-weighted mean of the completed charge-off curves",
         "parameters": {"A": float(p[0]), "lambda": float(p[1]), "k": float(p[2])},
-        "curve": form(m, *p),
+        "rmse": float(np.sqrt(np.mean((fitted[ok] - curve[ok]) ** 2))),
+        "curve": fitted,
     }
 
 
@@ -235,7 +237,7 @@ def vintage_curves(out: Outcomes, *, fit: bool = False, max_months: int | None =
         "both MOB m and m + 1",
         "loss_timing": timing,
         "default_vector": {"type": "mdr_vector", "values": mdr},
-        "fitted": fit_weibull(co_b, ages, bal) if fit else None,
+        "fitted": fit_weibull(c) if fit else None,
         "loss_rates": [loss_rates(out, nm) for nm in segment_by],
         "warnings": warnings,
     }
