@@ -92,9 +92,7 @@ def sorted_and_checked(
         return order, check_panel(loan, period, state, absorbing, rows)
     from app.engine._kernels.markov_nb import panel_check_nb
 
-    loan = np.ascontiguousarray(loan, dtype=np.int64)
-    period = np.ascontiguousarray(period, dtype=np.int64)
-    state = np.ascontiguousarray(state, dtype=np.int64)
+    loan, period, state = _ints(loan), _ints(period), _ints(state)
     absorbing = np.ascontiguousarray(absorbing, dtype=np.bool_)
     bad_row = np.zeros(40, dtype=np.int64)
     bad_kind = np.zeros(40, dtype=np.int64)
@@ -113,11 +111,17 @@ def sorted_and_checked(
     return order, problems
 
 
+def _ints(a: np.ndarray) -> np.ndarray:
+    """A contiguous integer array, its dtype kept (int8 states, int32 loan codes stream less)."""
+    a = np.ascontiguousarray(a)
+    return a if np.issubdtype(a.dtype, np.integer) else a.astype(np.int64)
+
+
 def panel_counts(
     loan: np.ndarray,
     period: np.ndarray,
     state: np.ndarray,
-    weight: np.ndarray,
+    weight: np.ndarray | None,
     seg: np.ndarray,
     absorbing: np.ndarray,
     n_states: int,
@@ -126,18 +130,28 @@ def panel_counts(
     engine: Engine = "numba",
 ) -> PanelCounts:
     """Count the monthly transitions of a panel sorted by (loan, period) (see module docstring
-    of `_kernels/markov_nb` for the gap, missing-state and exposure conventions)."""
+    of `_kernels/markov_nb` for the gap, missing-state and exposure conventions).
+    weight None: every transition weighs 1 (count weighting, an integer-only kernel)."""
     s, g = int(n_states), int(n_segments)
-    loan = np.ascontiguousarray(loan, dtype=np.int64)
-    period = np.ascontiguousarray(period, dtype=np.int64)
-    state = np.ascontiguousarray(state, dtype=np.int64)
-    weight = np.ascontiguousarray(weight, dtype=np.float64)
-    seg = np.ascontiguousarray(seg, dtype=np.int64)
+    loan, period, state, seg = (_ints(a) for a in (loan, period, state, seg))
     absorbing = np.ascontiguousarray(absorbing, dtype=np.bool_)
     if engine == "reference":
-        return _panel_counts_ref(loan, period, state, weight, seg, absorbing, s, g)
-    from app.engine._kernels.markov_nb import panel_counts_nb
+        w = np.ones(loan.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)
+        return _panel_counts_ref(loan.astype(np.int64), period.astype(np.int64), state.astype(np.int64), w,
+                                 seg.astype(np.int64), absorbing, s, g)
+    from app.engine._kernels.markov_nb import panel_counts_nb, panel_counts_unit_nb
 
+    if weight is None:  # count weighting: integer sums, no weight array streamed
+        n_obs = np.zeros(g * s * s, dtype=np.int64)
+        half = np.zeros(g * s, dtype=np.int64)
+        gaps = np.zeros(3, dtype=np.int64)
+        panel_counts_unit_nb(loan, period, state, seg, absorbing, s, n_obs, half, gaps)
+        obs = n_obs.reshape(g, s, s)
+        return PanelCounts(
+            obs.astype(np.float64), obs, obs.sum(axis=2).astype(np.float64), half.reshape(g, s) / 2.0,
+            int(gaps[0]), int(gaps[1]), int(gaps[2]),
+        )
+    weight = np.ascontiguousarray(weight, dtype=np.float64)
     counts = np.zeros(g * s * s)
     n_obs = np.zeros(g * s * s, dtype=np.int64)
     sq = np.zeros(g * s)

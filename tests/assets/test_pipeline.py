@@ -85,3 +85,17 @@ def test_bad_matrices_are_refused_with_row_and_reason() -> None:
         start_vector(SPACE, {"current": -1.0})
     with pytest.raises(InvalidInput):
         start_vector(SPACE, {"late": 1.0})
+
+
+def test_schema_literals_mirror_the_enums() -> None:
+    from typing import get_args
+
+    from app.assets.consumer_credit.loan_types import LoanType
+    from app.assets.consumer_credit.macro import Link, MacroVariable
+    from app.assets.consumer_credit.roll_rates import Method, Weight
+    from app.engine.markov import Interval
+    from app.models import consumer_credit as m
+
+    for lit, enum in ((m.MethodIn, Method), (m.WeightIn, Weight), (m.IntervalIn, Interval), (m.LinkIn, Link),
+                      (m.MacroVariableIn, MacroVariable), (m.LoanTypeIn, LoanType)):
+        assert get_args(lit) == tuple(e.value for e in enum)

@@ -104,6 +104,13 @@ def test_kernel_agrees_with_numpy_twin(sim) -> None:
     assert np.allclose(a.sq, b.sq, rtol=1e-12)
     assert (a.n_gap_pairs, a.n_missing_months, a.n_missing_state) == (b.n_gap_pairs, b.n_missing_months, b.n_missing_state)
     assert a.n_gap_pairs > 0
+    # count weighting: the integer kernel on compact dtypes equals the twin with unit weights
+    c = panel_counts(p.loan.astype(np.int32), p.period.astype(np.int16), p.state.astype(np.int8), None,
+                     seg.astype(np.int8), p.space.absorbing, 7, 3)
+    d = panel_counts(p.loan, p.period, p.state, None, seg, p.space.absorbing, 7, 3, engine="reference")
+    assert np.array_equal(c.counts, d.counts) and np.array_equal(c.n_obs, d.n_obs)
+    assert np.array_equal(c.exposure, d.exposure) and np.array_equal(c.sq, d.sq)
+    assert (c.n_gap_pairs, c.n_missing_months, c.n_missing_state) == (a.n_gap_pairs, a.n_missing_months, a.n_missing_state)
 
 
 def test_duration_generator_on_a_hand_computed_panel() -> None:

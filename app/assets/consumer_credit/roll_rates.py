@@ -141,7 +141,7 @@ def count(panel: Panel, weight: Weight, seg: np.ndarray, n_seg: int, *, engine: 
     """The transition sums of the panel (the hot path: one Numba pass)."""
     if weight == Weight.BALANCE and panel.balance is None:
         raise InvalidInput([FieldProblem(None, "balance", "weight 'balance' needs a balance column")])
-    w = panel.balance if weight == Weight.BALANCE and panel.balance is not None else np.ones(len(panel))
+    w = panel.balance if weight == Weight.BALANCE else None
     return panel_counts(
         panel.loan, panel.period, panel.state, w, seg, panel.space.absorbing,
         panel.space.n, n_seg, engine=engine,

@@ -114,3 +114,43 @@ def panel_check_nb(
                 bad_kind[n_bad] = kind
             n_bad += 1
     return 1, n_bad
+
+
+@njit(cache=True, nogil=True)
+def panel_counts_unit_nb(
+    loan: np.ndarray,
+    period: np.ndarray,
+    state: np.ndarray,
+    seg: np.ndarray,
+    absorbing: np.ndarray,
+    n_states: int,
+    n_obs: np.ndarray,
+    half_months: np.ndarray,
+    gaps: np.ndarray,
+) -> None:
+    """`panel_counts_nb` with every weight 1 (count weighting): integer transition counts and
+    exposure in half-months (so the sums are exact integers); Σw² equals the row counts."""
+    n = loan.shape[0]
+    for r in range(n - 1):
+        if loan[r + 1] != loan[r]:
+            continue
+        d = period[r + 1] - period[r]
+        if d != 1:
+            gaps[0] += 1
+            gaps[1] += d - 1
+            continue
+        i = np.int64(state[r])
+        j = np.int64(state[r + 1])
+        if i < 0 or j < 0:
+            gaps[2] += 1
+            continue
+        row = np.int64(seg[r]) * n_states + i
+        n_obs[row * n_states + j] += 1
+        if absorbing[i]:
+            continue
+        if i == j:
+            half_months[row] += 2
+        else:
+            half_months[row] += 1
+            if not absorbing[j]:
+                half_months[np.int64(seg[r]) * n_states + j] += 1
