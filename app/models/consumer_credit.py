@@ -65,11 +65,14 @@ class PipelineIn(BaseModel):
 class VintagesIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    outcomes: PerformanceIn = Field(
+    outcomes: PerformanceIn | None = Field(
+        None,
         description="Loan-level outcomes: vintage and/or origination_date, original_balance, "
         "charge_off_date or charge_off_month, charge_off_amount, prepay_date or prepay_month, "
-        "prepay_amount, and attributes for segment_by."
+        "prepay_amount, and attributes for segment_by. Default: derived from the performance "
+        "panel (its `origination_column`).",
     )
+    origination_column: str = Field("origination_date", description="Panel column of the origination month.")
     as_of: str | int | None = Field(None, description="End of observation, 'YYYY-MM'.")
     fit: bool = Field(False, description="Also fit A (1 - exp(-(m/lambda)^k)).")
     max_months: int | None = Field(None, ge=1, le=600)

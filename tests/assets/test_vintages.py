@@ -106,3 +106,31 @@ def test_fitted_curve_states_its_form() -> None:
     assert fit["form"].startswith("A * (1 - exp(")
     assert fit["parameters"]["A"] == pytest.approx(0.1, abs=0.02)
     assert fit["parameters"]["k"] == pytest.approx(1.8, abs=0.4)
+
+
+def test_vintages_from_a_delinquency_panel_equal_a_pandas_groupby() -> None:
+    from app.assets.consumer_credit.analysis import analyze
+
+    from .test_roll_rates import TRUE_P, simulate
+
+    df = simulate(TRUE_P, 3000, 12, seed=9)
+    rng = np.random.default_rng(4)
+    orig = rng.choice([0, 3], df["loan_id"].max() + 1)  # two vintages by origination month
+    df["origination_date"] = orig[df["loan_id"]]
+    df["period"] = df["period"] + df["origination_date"]
+    cols = {c: df[c].to_numpy() for c in df.columns}
+    out = analyze({"vintages": {}}, panel_columns=cols)["vintages"]
+    # independent: first charged_off row per loan, amount = balance of the row before it
+    d = df.sort_values(["loan_id", "period"])
+    d["prev_bal"] = d.groupby("loan_id")["balance"].shift(1).fillna(d["balance"])
+    first_co = d[d["state"] == "charged_off"].groupby("loan_id").head(1)
+    first_co = first_co.assign(mob=first_co["period"] - first_co["origination_date"])
+    orig_bal = d.groupby("loan_id")["balance"].first()
+    vint = d.groupby("loan_id")["origination_date"].first() // 12
+    for v in out["vintages"]:
+        ids = vint.index[vint == v["vintage"]]
+        denom = orig_bal[ids].sum()
+        sub = first_co[first_co["loan_id"].isin(ids)]
+        for m in (1, 4, 8):
+            if m <= v["observed_months"]:
+                assert v["charge_off_rate"][m - 1] == pytest.approx(sub.loc[sub["mob"] <= m, "prev_bal"].sum() / denom, rel=1e-12)

@@ -23,7 +23,11 @@ from app.assets.consumer_credit.revolving import RATES, project_trust
 from app.assets.consumer_credit.roll_rates import Method, Weight, estimate
 from app.assets.consumer_credit.score_migration import band_codes, migration, pairs_from_panel
 from app.assets.consumer_credit.states import StateSpace
-from app.assets.consumer_credit.vintages import outcomes_from_columns, vintage_curves
+from app.assets.consumer_credit.vintages import (
+    outcomes_from_columns,
+    outcomes_from_panel,
+    vintage_curves,
+)
 from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.markov import Interval
 from app.engine.pool import LoanPool
@@ -178,17 +182,24 @@ class _Run:
 
     def vintages(self) -> None:
         cfg = self.req.get("vintages")
-        if not cfg:
+        if cfg is None:
             return
-        with located("vintages.outcomes.columns"):
-            out = outcomes_from_columns(cfg["outcomes"]["columns"], as_of=cfg.get("as_of"))
+        if cfg.get("outcomes"):
+            with located("vintages.outcomes.columns"):
+                out = outcomes_from_columns(cfg["outcomes"]["columns"], as_of=cfg.get("as_of"))
+        elif self.panel is not None:
+            with located("performance.columns"):
+                out = outcomes_from_panel(self.panel, origination=cfg.get("origination_column", "origination_date"),
+                                          as_of=cfg.get("as_of"))
+        else:
+            raise InvalidInput([FieldProblem(None, "vintages.outcomes", "give outcomes or a performance panel")])
         with located("vintages"):
             self.out["vintages"] = vintage_curves(out, fit=bool(cfg.get("fit")), max_months=cfg.get("max_months"),
                                                   segment_by=cfg.get("segment_by") or ())
 
     def score_migration(self) -> None:
         cfg = self.req.get("score_migration")
-        if not cfg:
+        if cfg is None:
             return
         bands = list(cfg["bands"])
         with located("score_migration"):
@@ -210,7 +221,7 @@ class _Run:
 
     def macro(self, p: np.ndarray | None, inputs: tuple[np.ndarray, int, bool, float, int] | None) -> None:
         cfg = self.req.get("macro")
-        if not cfg:
+        if cfg is None:
             return
         link = macro_link.Link(cfg.get("link", "logit"))
         coefficients = {k: float(v) for k, v in (cfg.get("coefficients") or {}).items()}
@@ -245,7 +256,7 @@ class _Run:
 
     def revolving(self) -> None:
         cfg = self.req.get("revolving")
-        if not cfg:
+        if cfg is None:
             return
         d = LOAN_TYPES[LoanType.CREDIT_CARD].defaults
         rates = {k: (cfg.get(k) if cfg.get(k) is not None else d[k]) for k in RATES}
@@ -256,7 +267,7 @@ class _Run:
         self.progress("roll_rates")
         p = self.matrix()
         inputs = None
-        if p is not None and (self.req.get("pipeline") is not None or self.req.get("macro")):
+        if p is not None and (self.req.get("pipeline") is not None or self.req.get("macro") is not None):
             inputs = self.pipeline_inputs()
         if p is not None and self.req.get("pipeline") is not None and inputs is not None:
             self.progress("pipeline")

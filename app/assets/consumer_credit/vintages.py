@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.assets.consumer_credit.panel import as_array, codes_of, month_index
+from app.assets.consumer_credit.panel import Panel, as_array, codes_of, month_index
 from app.engine.errors import FieldProblem, InvalidInput
 
 MAX_MOB = 600
@@ -116,6 +116,57 @@ def outcomes_from_columns(cols: Mapping[str, Any], *, as_of: str | int | None = 
     attrs = {k: as_array(v) for k, v in cols.items() if k not in known}
     return Outcomes(vint, labels, orig_bal, co_mob, np.where(np.isfinite(co_mob), co_amt, 0.0),
                     pp_mob, np.where(np.isfinite(pp_mob), pp_amt, 0.0), age, attrs)
+
+
+def outcomes_from_panel(panel: Panel, *, origination: str = "origination_date",
+                        as_of: str | int | None = None) -> Outcomes:
+    """Loan-level outcomes from a delinquency panel whose rows carry the loan's origination
+    month (column `origination`, 'YYYY-MM' or a month index; vintage = its year unless a
+    `vintage` column is given): the charge-off (prepayment) MOB is the first period in the
+    charged-off (prepaid) state minus the origination month, its amount the balance of the
+    loan's last row before it; the original balance is `original_balance` if given, else the
+    balance of the loan's first row; the observation ends at `as_of` or the panel's last period."""
+    from app.assets.consumer_credit.states import StateRole
+
+    if panel.balance is None:
+        raise InvalidInput([FieldProblem(None, "balance", "vintages from a panel need a balance column")])
+    orig_m, miss = month_index(panel.attribute(origination), origination)
+    if miss.any():
+        raise InvalidInput([FieldProblem(int(panel.rows[r]), origination, "missing value") for r in np.flatnonzero(miss)[:20]])
+    first = np.flatnonzero(np.concatenate([[True], panel.loan[1:] != panel.loan[:-1]]))
+    n_l = first.size
+    loan_of_row = np.cumsum(np.concatenate([[True], panel.loan[1:] != panel.loan[:-1]])) - 1
+
+    def event(role: StateRole) -> tuple[np.ndarray, np.ndarray]:
+        k = panel.space.index(role)
+        mob, amount = np.full(n_l, np.nan), np.zeros(n_l)
+        if k is None:
+            return mob, amount
+        hit = np.flatnonzero(panel.state == k)
+        if hit.size == 0:
+            return mob, amount
+        loans, pos = np.unique(loan_of_row[hit], return_index=True)
+        rows = hit[pos]
+        mob[loans] = (panel.period[rows] - orig_m[rows]).astype(np.float64)
+        prev = np.where(rows > first[loans], rows - 1, rows)  # the loan's last row before the event
+        amount[loans] = panel.balance[prev]
+        return mob, amount
+
+    co_mob, co_amt = event(StateRole.CHARGED_OFF)
+    pp_mob, pp_amt = event(StateRole.PREPAID)
+    if "original_balance" in panel.attributes:
+        original = pc.cast(panel.attributes["original_balance"], pa.float64()).to_numpy(zero_copy_only=False)[first]
+    else:
+        original = panel.balance[first]
+    bad = np.flatnonzero(~(original > 0))
+    if bad.size:
+        raise InvalidInput([FieldProblem(int(panel.rows[first[r]]), "balance", "a loan's original balance must be > 0")
+                            for r in bad[:20]])
+    end = int(month_index([as_of], "as_of")[0][0]) if as_of is not None else int(panel.period.max())
+    vint_src = panel.attributes["vintage"].take(pa.array(first)) if "vintage" in panel.attributes else pa.array(orig_m[first] // 12)
+    vint, labels = codes_of(vint_src)
+    attrs = {k: v.take(pa.array(first)) for k, v in panel.attributes.items() if k not in (origination, "vintage")}
+    return Outcomes(vint, labels, original, co_mob, co_amt, pp_mob, pp_amt, (end - orig_m[first]).astype(np.float64), attrs)
 
 
 def _cumulative(vint: np.ndarray, mob: np.ndarray, weight: np.ndarray, n_v: int, m_max: int) -> np.ndarray:
