@@ -130,6 +130,7 @@ def outcomes_from_panel(panel: Panel, *, origination: str = "origination_date",
 
     if panel.balance is None:
         raise InvalidInput([FieldProblem(None, "balance", "vintages from a panel need a balance column")])
+    balance = panel.balance
     orig_m, miss = month_index(panel.attribute(origination), origination)
     if miss.any():
         raise InvalidInput([FieldProblem(int(panel.rows[r]), origination, "missing value") for r in np.flatnonzero(miss)[:20]])
@@ -149,7 +150,7 @@ def outcomes_from_panel(panel: Panel, *, origination: str = "origination_date",
         rows = hit[pos]
         mob[loans] = (panel.period[rows] - orig_m[rows]).astype(np.float64)
         prev = np.where(rows > first[loans], rows - 1, rows)  # the loan's last row before the event
-        amount[loans] = panel.balance[prev]
+        amount[loans] = balance[prev]
         return mob, amount
 
     co_mob, co_amt = event(StateRole.CHARGED_OFF)
@@ -157,7 +158,7 @@ def outcomes_from_panel(panel: Panel, *, origination: str = "origination_date",
     if "original_balance" in panel.attributes:
         original = pc.cast(panel.attributes["original_balance"], pa.float64()).to_numpy(zero_copy_only=False)[first]
     else:
-        original = panel.balance[first]
+        original = balance[first]
     bad = np.flatnonzero(~(original > 0))
     if bad.size:
         raise InvalidInput([FieldProblem(int(panel.rows[first[r]]), "balance", "a loan's original balance must be > 0")
