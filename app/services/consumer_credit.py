@@ -33,7 +33,7 @@ from app.models.tables import Pool
 from app.services import pools
 from app.services.repositories import PoolRepository
 
-PANEL_ORIGIN = "panel"
+PANEL_ORIGIN = pools.PANEL_ORIGIN
 
 
 def loan_types() -> list[dict[str, Any]]:

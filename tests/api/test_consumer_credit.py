@@ -160,4 +160,6 @@ async def test_panel_upload_then_analyze_by_id_and_as_a_job(tmp_path: Path) -> N
         direct = analyze({"roll_rates": {}}, panel_columns=cols)  # the same panel, in process
         assert result["roll_rates"]["counts"] == direct["roll_rates"]["counts"].tolist()
         # a panel is not a pool, and another user's panel is not found
+        fc = await c.post("/api/v1/cashflow/forecast", json={"name": "f", "pool": {"pool_id": pid}}, headers=H(user))
+        assert fc.status_code == 404, fc.text
         assert (await c.post(f"{BASE}/analyze", json={"panel_id": pid}, headers=H("someone-else"))).status_code == 404
