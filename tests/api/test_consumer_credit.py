@@ -163,3 +163,26 @@ async def test_panel_upload_then_analyze_by_id_and_as_a_job(tmp_path: Path) -> N
         fc = await c.post("/api/v1/cashflow/forecast", json={"name": "f", "pool": {"pool_id": pid}}, headers=H(user))
         assert fc.status_code == 404, fc.text
         assert (await c.post(f"{BASE}/analyze", json={"panel_id": pid}, headers=H("someone-else"))).status_code == 404
+
+
+async def test_pool_without_panel_projects_each_loan_at_its_type(client, auth) -> None:
+    from app.assets.consumer_credit.loan_types import LOAN_TYPES, LoanType
+    from app.engine.pool import LoanPool
+    from app.engine.projection import project_pool
+
+    loans = [
+        {"loan_id": "car", "balance": 20000, "rate": 0.07, "original_term_months": 60, "loan_type": "auto",
+         "credit_score": 710, "grade": "B", "origination_date": "2024-05"},
+        {"loan_id": "pl", "balance": 10000, "rate": 0.12, "original_term_months": 36, "loan_type": "personal_installment"},
+    ]
+    resp = await client.post(f"{BASE}/analyze", json={"pool": {"loans": loans}}, headers=auth("u"))
+    assert resp.status_code == 200, resp.text
+    cf = resp.json()["cashflows"]
+    n = len(cf["period"])
+    expect = np.zeros(n)
+    for row, t in ((0, LoanType.AUTO), (1, LoanType.PERSONAL_INSTALLMENT)):
+        one = {k: [v] for k, v in loans[row].items() if k in ("balance", "rate", "original_term_months")}
+        expect += project_pool(LoanPool.from_columns(one), LOAN_TYPES[t].assumptions(n_periods=n)).columns["prepayment"]
+    assert np.allclose(cf["prepayment"], expect)
+    bad = await client.post(f"{BASE}/analyze", json={"pool": {"loans": [{**loans[0], "loan_type": "boat"}]}}, headers=auth("u"))
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "pool", "loan_type", 0]

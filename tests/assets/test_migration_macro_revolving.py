@@ -115,3 +115,32 @@ def test_master_trust_against_a_hand_loop() -> None:
     assert np.isnan(out["excess_spread_3m_avg"][:2]).all() and np.allclose(out["excess_spread_3m_avg"][2:], 0.06)
     with pytest.raises(InvalidInput):
         project_trust(1e9, 6, {**rates, "payment_rate": -0.1})
+
+
+def test_macro_estimated_from_the_panel_feeds_the_scenarios() -> None:
+    from app.assets.consumer_credit.analysis import analyze
+
+    rng = np.random.default_rng(8)
+    n, t = 3000, 10
+    u = np.linspace(0.04, 0.09, t)
+    s = np.zeros(n, dtype=np.int64)
+    st = [s.copy()]
+    for k in range(t - 1):
+        move = rng.random(n) < expit(-3.0 + 10.0 * u[k])
+        s = np.where(st[-1] == 5, 5, np.where(s == 0, np.where(move, 1, 0), np.where(move, 5, 0)))
+        st.append(s.copy())
+    cols = {"loan_id": np.repeat(np.arange(n), t), "period": np.tile(np.arange(t), n),
+            "state": np.array(SPACE.names, dtype=object)[np.stack(st, 1).ravel()],
+            "balance": np.full(n * t, 1000.0), "unemployment": np.tile(u, n)}
+    # only the observed states: a live state with no transitions would give a null row
+    states = ["current", "dpd30", "charged_off", "prepaid"]
+    out = analyze({"roll_rates": {"states": states}, "pipeline": {"months": 12, "rate": 0.1, "term_months": 24},
+                   "macro": {"estimate": True, "variables": ["unemployment"],
+                             "paths": {"adverse": {"paths": {"unemployment": [0.04, 0.08]}}}}},
+                  panel_columns=cols)
+    m = out["macro"]
+    assert set(m["standard_errors"]) == {"unemployment"} and m["estimation"]["n_observations"] > 0
+    assert abs(m["coefficients"]["unemployment"] - 10.0) < 3 * m["standard_errors"]["unemployment"]
+    runs = {r["name"]: r for r in m["scenarios"]}
+    assert runs["adverse"]["cumulative_charge_off"][-1] > runs["unstressed"]["cumulative_charge_off"][-1]
+    assert np.array_equal(runs["unstressed"]["pipeline"]["mdr"], out["pipeline"]["mdr"])

@@ -180,6 +180,33 @@ class _Run:
         proj = pipe.cashflows(pool, res, self.assumptions, smm_override=smm)
         return res, proj, _measures(proj, self.req.get("discount_rate"))
 
+    def pool_by_type(self) -> Projection:
+        """No pipeline: each loan at its `loan_type`'s default assumptions (the request's type
+        where the column is absent), the groups projected by the engine and summed per period."""
+        pool = self.pool
+        assert pool is not None
+        raw = pool.extra.get("loan_type")
+        if raw is None:
+            self.warnings.append(f"cash flows at the {self.spec.loan_type.value} default assumptions (no pipeline)")
+            return project_pool(pool, self.spec.assumptions())
+        names = np.asarray(raw, dtype=object)
+        known = {t.value for t in LoanType}
+        bad = [i for i, v in enumerate(names.tolist()) if v not in known and v not in (None, "")]
+        if bad:
+            raise InvalidInput([FieldProblem(i, "pool.loan_type", f"unknown loan type {names[i]!r}") for i in bad[:20]])
+        names = np.where(np.isin(names, list(known)), names, self.spec.loan_type.value)
+        n = max(int(pool.remaining_term_months.max()) + int(self.spec.defaults.get("recovery_lag_months", 0)), 1)
+        n = max(n, *(int(pool.remaining_term_months.max()) + int(LOAN_TYPES[LoanType(t)].defaults.get("recovery_lag_months", 0))
+                     for t in set(names.tolist())))
+        total: dict[str, np.ndarray] | None = None
+        for t in sorted(set(names.tolist())):
+            part = project_pool(pool.take(np.flatnonzero(names == t)), LOAN_TYPES[LoanType(t)].assumptions(n_periods=n))
+            total = dict(part.columns) if total is None else {k: total[k] + part.columns[k] for k in total}
+        assert total is not None
+        total["period"] = np.arange(1, n + 1)
+        self.warnings.append("cash flows at each loan's loan_type default assumptions (no pipeline)")
+        return Projection(columns=total, n_periods=n)
+
     def vintages(self) -> None:
         cfg = self.req.get("vintages")
         if cfg is None:
@@ -233,7 +260,8 @@ class _Run:
                 fit = macro_link.estimate(self.panel, cfg.get("variables") or list(coefficients), link)
             coefficients = dict(fit["coefficients"])
         if p is None or inputs is None:
-            raise InvalidInput([FieldProblem(None, "macro", "needs a matrix (roll_rates.matrix or a panel)")])
+            raise InvalidInput([FieldProblem(None, "macro", "needs a complete matrix: roll_rates.matrix, or a panel in "
+                                             "which every live state is observed (name only those states)")])
         scen = list(self.scenarios) + [MacroScenario(n, s["paths"], s.get("reference")) for n, s in (cfg.get("paths") or {}).items()]
         v0, months, amortize, rate, term = inputs
         ref: dict[str, float] = dict(cfg.get("reference") or {})
@@ -275,9 +303,8 @@ class _Run:
             self.out["pipeline"] = res.as_json()
             self.out["cashflows"], self.out["analytics"] = _cash_json(proj), analytics
         elif self.pool is not None:
-            proj = project_pool(self.pool, self.spec.assumptions())
+            proj = self.pool_by_type()
             self.out["cashflows"], self.out["analytics"] = _cash_json(proj), _measures(proj, self.req.get("discount_rate"))
-            self.warnings.append(f"cash flows at the {self.spec.loan_type.value} default assumptions (no pipeline)")
         elif self.req.get("pipeline") is not None:
             self.warnings.append("pipeline needs a matrix: give roll_rates.matrix or a performance panel")
         self.progress("vintages")
