@@ -186,3 +186,18 @@ async def test_pool_without_panel_projects_each_loan_at_its_type(client, auth) -
     assert np.allclose(cf["prepayment"], expect)
     bad = await client.post(f"{BASE}/analyze", json={"pool": {"loans": [{**loans[0], "loan_type": "boat"}]}}, headers=auth("u"))
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "pool", "loan_type", 0]
+
+
+@pytest.mark.parametrize(
+    ("cols", "loc"),
+    [
+        ({"loan_id": [1, "a"], "period": [1, 2], "state": ["current", "current"]}, ["body", "performance", "columns", "loan_id"]),
+        ({"loan_id": [1, 1], "period": [1, 2], "state": ["current", "current"], "balance": ["x", 1]},
+         ["body", "performance", "columns", "balance"]),
+        ({"loan_id": [1], "period": [1], "state": ["current", "dpd30"]}, ["body", "performance", "columns", "state"]),
+    ],
+)
+async def test_malformed_columns_are_422_not_500(client, auth, cols, loc) -> None:
+    resp = await client.post(f"{BASE}/analyze", json={"performance": {"columns": cols}, "roll_rates": {}}, headers=auth("u"))
+    assert resp.status_code == 422, resp.text
+    assert resp.json()["detail"][0]["loc"] == loc

@@ -18,7 +18,7 @@ import numpy as np
 from app.assets.consumer_credit import macro as macro_link
 from app.assets.consumer_credit import pipeline as pipe
 from app.assets.consumer_credit.loan_types import LOAN_TYPES, LoanType, LoanTypeSpec
-from app.assets.consumer_credit.panel import Panel
+from app.assets.consumer_credit.panel import Panel, as_array, float_column
 from app.assets.consumer_credit.revolving import RATES, project_trust
 from app.assets.consumer_credit.roll_rates import Method, Weight, estimate
 from app.assets.consumer_credit.score_migration import band_codes, migration, pairs_from_panel
@@ -237,7 +237,10 @@ class _Run:
                         raise InvalidInput([FieldProblem(None, f"snapshots.columns.{c}", "required column is missing")])
                 frm = band_codes(cols["band_from"], bands, "snapshots.columns.band_from")
                 to = band_codes(cols["band_to"], bands, "snapshots.columns.band_to")
-                w = np.asarray(cols["balance"], dtype=np.float64) if "balance" in cols else np.ones(frm.size)
+                w = (float_column(as_array(cols["balance"]), "snapshots.columns.balance") if "balance" in cols
+                     else np.ones(frm.size))
+                if not np.all(np.isfinite(w) & (w >= 0)) or w.size != frm.size:
+                    raise InvalidInput([FieldProblem(None, "snapshots.columns.balance", "must be amounts >= 0, one per row")])
             elif self.panel_columns is not None:
                 frm, to, w = pairs_from_panel(self.panel_columns, bands, int(cfg.get("horizon", 12)),
                                               cfg.get("band_column", "score_band"))

@@ -32,6 +32,28 @@ def as_array(values: Any) -> pa.Array:
     return pa.array(values, from_pandas=True)
 
 
+def arrays(columns: Mapping[str, Any]) -> dict[str, pa.Array]:
+    """Every column as one Arrow array; a column Arrow cannot type (mixed numbers and text, nested
+    lists) is an InvalidInput naming it."""
+    out: dict[str, pa.Array] = {}
+    problems: list[FieldProblem] = []
+    for name, values in columns.items():
+        try:
+            out[name] = as_array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
+            problems.append(FieldProblem(None, name, f"values must all be numbers or all text: {exc}"))
+    if problems:
+        raise InvalidInput(problems)
+    return out
+
+
+def float_column(arr: pa.Array, name: str) -> np.ndarray:
+    try:
+        return pc.fill_null(pc.cast(arr, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError) as exc:
+        raise InvalidInput([FieldProblem(None, name, f"must be numbers: {exc}")]) from exc
+
+
 def month_index(values: Any, name: str = "period") -> tuple[np.ndarray, np.ndarray]:
     """(month index int64, missing mask): integers as given; 'YYYY-MM[-DD]' strings and dates
     as year * 12 + month - 1."""
@@ -112,6 +134,7 @@ class Panel:
         problems = [FieldProblem(None, c, "required column is missing") for c in REQUIRED if c not in columns]
         if problems:
             raise InvalidInput(problems)
+        columns = arrays(columns)
         n = len(as_array(columns["loan_id"]))
         for name, col in columns.items():
             if len(as_array(col)) != n:
@@ -127,8 +150,7 @@ class Panel:
         state = space.codes(columns["state"])
         balance = None
         if "balance" in columns and columns["balance"] is not None:
-            b_arr = as_array(columns["balance"])
-            balance = pc.fill_null(pc.cast(b_arr, pa.float64()), np.nan).to_numpy(zero_copy_only=False)
+            balance = float_column(columns["balance"], "balance")
             bad = np.flatnonzero(~(balance >= 0) | ~np.isfinite(balance))
             problems += [FieldProblem(int(r), "balance", "must be a finite number >= 0") for r in bad[:20]]
         if problems:

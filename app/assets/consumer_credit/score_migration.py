@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from app.assets.consumer_credit.panel import as_array, codes_of, month_index
+from app.assets.consumer_credit.panel import arrays, as_array, codes_of, float_column, month_index
 from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.markov import Interval, interval, stationary
 
@@ -39,10 +39,11 @@ def pairs_from_panel(cols: Mapping[str, Any], bands: Sequence[str], horizon: int
     for c in ("loan_id", "period", band_column):
         if c not in cols:
             raise InvalidInput([FieldProblem(None, c, "required column is missing")])
+    cols = arrays(cols)
     loan, _ = codes_of(as_array(cols["loan_id"]))
     period, missing = month_index(cols["period"])
     band = band_codes(cols[band_column], bands, band_column)
-    bal = np.asarray(as_array(cols["balance"]).to_numpy(zero_copy_only=False), dtype=np.float64) if "balance" in cols else np.ones(len(loan))
+    bal = float_column(cols["balance"], "balance") if "balance" in cols else np.ones(len(loan))
     key = loan * (int(period.max(initial=0)) - int(period.min(initial=0)) + horizon + 1) + (period - period.min(initial=0))
     order = np.argsort(key, kind="stable")
     ks = key[order]

@@ -31,7 +31,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from app.assets.consumer_credit.panel import Panel, as_array, codes_of, month_index
+from app.assets.consumer_credit.panel import Panel, arrays, as_array, codes_of, month_index
 from app.engine.errors import FieldProblem, InvalidInput
 
 MAX_MOB = 600
@@ -78,6 +78,7 @@ def outcomes_from_columns(cols: Mapping[str, Any], *, as_of: str | int | None = 
     `prepay_month`, `prepay_amount` (default: the original balance). `as_of` ('YYYY-MM' or a
     month index): end of observation (default: the latest event)."""
     problems: list[FieldProblem] = []
+    cols = arrays(cols)
     if "original_balance" not in cols:
         problems.append(FieldProblem(None, "original_balance", "required column is missing"))
     if "vintage" not in cols and "origination_date" not in cols:
