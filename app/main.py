@@ -47,6 +47,12 @@ TAGS = [
     {"name": "health", "description": "Liveness and dependency status."},
     {"name": "deals", "description": "Structured deals: waterfalls, coverage tests, ledgers."},
     {"name": "clo-cdo", "description": "CLO/CDO: quality tests, default simulation, tranches."},
+
+    {
+        "name": "consumer-credit",
+        "description": "Consumer credit and auto loans: roll rates, pipelines, vintages, "
+        "score migration, macro scenarios, revolving trusts.",
+    },
 ]
 
 
@@ -100,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimitMiddleware,
         default_limit=settings.max_body_bytes,
         upload_limit=settings.max_upload_bytes,
-        upload_prefixes=(f"{API_PREFIX}/pools",),
+        upload_prefixes=(f"{API_PREFIX}/pools", f"{API_PREFIX}/specialized-assets/consumer-credit/panels"),
     )
     install_platform(app, settings)  # logs, Sentry, cache, rate limits, headers, metrics
     app.add_middleware(RequestContextMiddleware)  # added last = outermost

@@ -145,6 +145,15 @@ class Settings(BaseSettings):
         description="Largest CLO Monte Carlo answered directly: paths x assets x periods; "
         "larger runs (or `async`) become jobs (202 + job_id).",
     )
+    consumer_credit_sync_max_rows: int = Field(
+        2_000_000,
+        ge=1,
+        description="Largest performance panel (rows) analysed directly by POST .../consumer-credit/"
+        "analyze; larger panels become jobs (202 + job_id).",
+    )
+    consumer_credit_max_panel_rows: int = Field(
+        20_000_000, ge=1, description="Most rows in an uploaded or inline performance panel (422 above it)."
+    )
     loan_level_chunk_loans: int = Field(
         10_000, ge=1, description="Loans per stored chunk of loan-level results."
     )

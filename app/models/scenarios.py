@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.engine.sensitivity import vocabulary
 from app.models.base import literal_of
+from app.models.consumer_credit import MacroPathsIn
 from app.models.forecasts import (
     AssumptionOverrides,
     AssumptionsIn,
@@ -139,6 +140,11 @@ class ScenarioFields(BaseModel):
         None,
         description="Monte Carlo block: a run also reports the Monte Carlo distributions and "
         "OAS of the pool; replaces an inherited block wholesale.",
+    )
+    macro: MacroPathsIn | None = Field(
+        None,
+        description="Macro paths (unemployment, hpi, rate per month) for the consumer-credit "
+        "macro link (POST .../consumer-credit/analyze with macro.scenarios).",
     )
 
     @model_validator(mode="after")

@@ -25,6 +25,7 @@ from app.services.repositories import PoolRepository
 
 TapeFormat = Literal["csv", "parquet"]
 PARQUET_MAGIC = b"PAR1"
+PANEL_ORIGIN = "panel"  # consumer-credit performance panels share the table (services/consumer_credit)
 
 
 def to_out(pool: Pool) -> PoolOut:
@@ -188,7 +189,7 @@ async def store_inline_pool(
 async def load_pool(session: AsyncSession, *, owner_id: str, pool_id: str) -> tuple[Pool, LoanPool]:
     """The stored pool of `owner_id` (NotFound for a missing or another user's pool)."""
     row = await PoolRepository(session).get_owned(owner_id, pool_id)
-    if row is None:
+    if row is None or row.origin == PANEL_ORIGIN:  # a performance panel is not a loan pool
         raise NotFound("pool not found")
     pool = await anyio.to_thread.run_sync(columnar.pool_from_parquet, row.data)
     return row, pool
@@ -196,7 +197,7 @@ async def load_pool(session: AsyncSession, *, owner_id: str, pool_id: str) -> tu
 
 async def get_pool(session: AsyncSession, *, owner_id: str, pool_id: str) -> Pool:
     row = await PoolRepository(session).get_owned(owner_id, pool_id, with_data=False)
-    if row is None:
+    if row is None or row.origin == PANEL_ORIGIN:
         raise NotFound("pool not found")
     return row
 

@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from app.api.v1 import analytics, clo, deals, forecasts, jobs, montecarlo, pools, scenarios
+from app.api.v1 import (
+    analytics,
+    clo,
+    consumer_credit,
+    deals,
+    forecasts,
+    jobs,
+    montecarlo,
+    pools,
+    scenarios,
+)
 
 api_router = APIRouter()
 api_router.include_router(forecasts.router)
@@ -13,3 +23,4 @@ api_router.include_router(montecarlo.router)
 api_router.include_router(analytics.router)
 api_router.include_router(deals.router)
 api_router.include_router(clo.router)
+api_router.include_router(consumer_credit.router)

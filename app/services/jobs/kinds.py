@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.models.tables import Job
 from app.services import clo_simulation as clo_mc
+from app.services import consumer_credit
 from app.services import forecast_job
 from app.services.jobs.lifecycle import UnknownJobKind
 from app.services.montecarlo import job_kind as monte_carlo_job
@@ -80,6 +81,13 @@ KINDS: dict[str, JobKind] = {
         result_path="/api/v1/forecasts/{id}",
         run_whole=forecast_job.run_whole,
         validate=forecast_job.validate,
+    ),
+    "consumer_credit": JobKind(
+        "consumer_credit",
+        unit="runs",
+        result_path=None,
+        run_whole=consumer_credit.job_run_whole,
+        validate=consumer_credit.job_validate,
     ),
 }
 

@@ -46,6 +46,9 @@ def definition_of(fields: ScenarioFields) -> dict[str, Any]:
         "monte_carlo": None
         if fields.monte_carlo is None
         else fields.monte_carlo.model_dump(mode="json", by_alias=True),
+        "macro": None
+        if fields.macro is None
+        else fields.macro.model_dump(mode="json", exclude_none=True),
     }
 
 
