@@ -72,4 +72,4 @@ def test_concentration_hand_figures() -> None:
     ]
     assert c["hhi_state"] == pytest.approx(0.7**2 + 0.3**2)
     assert c["by_msa"] == [{"key": "unknown", "balance": 100.0, "share": 1.0, "n_loans": 3}]
-    assert [r["key"] for r in c["top10_loans"]] == ["a", "b", "c"]
+    assert [r["loan_id"] for r in c["top10_loans"]] == ["a", "b", "c"]
