@@ -43,6 +43,11 @@ TAGS = [
     {"name": "forecasts", "description": "Run pool cash-flow forecasts and read them back."},
     {"name": "pools", "description": "Upload loan tapes (CSV or Parquet) to reference by id."},
     {"name": "health", "description": "Liveness and dependency status."},
+    {
+        "name": "commercial-loans",
+        "description": "Commercial real-estate loans: DSCR/LTV stress, refinance test, "
+        "concentration, correlated-default losses and cash flows.",
+    },
 ]
 
 

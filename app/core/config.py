@@ -126,6 +126,12 @@ class Settings(BaseSettings):
         description="Largest Monte Carlo run answered directly: paths x months x rep-lines "
         "(x3 with effective duration); larger runs become jobs (202 + job_id).",
     )
+    commercial_sync_max_draws: int = Field(
+        400_000_000,
+        ge=1,
+        description="Largest commercial-loan copula Monte Carlo answered directly: paths x "
+        "loans; larger runs become commercial_portfolio_loss jobs (202 + job_id).",
+    )
     loan_level_chunk_loans: int = Field(
         10_000, ge=1, description="Loans per stored chunk of loan-level results."
     )

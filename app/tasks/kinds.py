@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.models.jobs import Job
+from app.services import commercial
 
 ProgressFn = Callable[[int, int], None]
 
@@ -277,6 +278,7 @@ KINDS: dict[str, JobKind] = {
         merge=mc_merge,
         validate=mc_validate,
     ),
+    "commercial_portfolio_loss": JobKind("commercial_portfolio_loss", unit="paths", result_path=None, plan=commercial.job_plan, compute_chunk=commercial.job_compute_chunk, merge=commercial.job_merge, validate=commercial.job_validate),
     "forecast": JobKind(
         "forecast",
         unit="runs",

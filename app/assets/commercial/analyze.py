@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -46,11 +46,13 @@ PRINCIPAL_COLUMNS = ("scheduled_principal", "prepayment", "defaulted_amortizatio
 
 @dataclass(frozen=True)
 class NamedStress:
-    """A named stress: NOI haircut (fraction) and cap-rate shift (annual decimal)."""
+    """A named stress: NOI haircut (fraction), cap-rate shift and refinance-rate shift (annual
+    decimals); `source` says where it comes from (inline, or scenario:<id> of a saved one)."""
 
     name: str
     noi_haircut: float = 0.0
     cap_rate_shift: float = 0.0
+    refi_rate_shift: float = 0.0
     source: str = "inline"
 
 
@@ -270,7 +272,18 @@ def analyze(
     for s in o.scenarios:
         g1 = stress_grid(loans.pool.balance, m.dscr, m.ltv, loans.cap_rate, [s.noi_haircut], [s.cap_rate_shift])
         cell = grid_json(g1)["cells"][0]  # type: ignore[index]
-        named.append({"name": s.name, "source": s.source, **cell})
+        refi = replace(o.refi, rate=o.refi.rate + s.refi_rate_shift)
+        ms = maturity_test(loans, refi, noi_growth=d.noi_growth, noi_haircut=s.noi_haircut, cap_shift=s.cap_rate_shift)
+        named.append(
+            {
+                "name": s.name,
+                "source": s.source,
+                "refi_rate": refi.rate,
+                **cell,
+                "maturity_defaults": int(ms.defaults.sum()),
+                "maturity_default_balance": float(ms.balloon[ms.defaults].sum()),
+            }
+        )
 
     months = np.arange(0, int(c.maturity.term_months.max(initial=0)) + 1, 12)
     paths = monthly_paths(loans, months, noi_growth=d.noi_growth, noi_haircut=d.noi_haircut, cap_shift=d.cap_rate_shift)

@@ -35,6 +35,10 @@ CRE_FIELDS: tuple[str, ...] = (
 are the engine's own LoanPool fields)."""
 
 
+_MISSING = frozenset({"", "none", "nan", "null"})
+"""Cell texts read as missing (a stored tape writes an empty text cell as "None")."""
+
+
 @dataclass(frozen=True, eq=False)
 class CommercialLoans:
     """A pool plus its commercial fields, one array entry per loan (see module docstring).
@@ -86,7 +90,7 @@ def _floats(pool: LoanPool, name: str, problems: list[FieldProblem]) -> np.ndarr
     except (TypeError, ValueError):
         out = np.full(n, np.nan)
         for i, v in enumerate(arr.tolist()):
-            if v is None or (isinstance(v, str) and v.strip() == ""):
+            if v is None or (isinstance(v, str) and v.strip().lower() in _MISSING):
                 continue
             try:
                 out[i] = float(v)
@@ -99,7 +103,7 @@ def _texts(pool: LoanPool, name: str, default: str) -> np.ndarray:
     col = pool.extra.get(name)
     if col is None:
         return np.full(len(pool), default, dtype=object)
-    vals = [default if v is None or str(v).strip() == "" else str(v).strip() for v in np.asarray(col).tolist()]
+    vals = [default if v is None or str(v).strip().lower() in _MISSING else str(v).strip() for v in np.asarray(col).tolist()]
     return np.asarray(vals, dtype=object)
 
 
@@ -109,7 +113,7 @@ def _bools(pool: LoanPool, name: str, problems: list[FieldProblem]) -> np.ndarra
         return np.zeros(len(pool), dtype=bool)
     out = np.zeros(len(pool), dtype=bool)
     for i, v in enumerate(np.asarray(col).tolist()):
-        if v is None or v == "":
+        if v is None or (isinstance(v, str) and v.strip().lower() in _MISSING):
             continue
         if isinstance(v, bool | np.bool_) or v in (0, 1):
             out[i] = bool(v)
