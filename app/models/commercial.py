@@ -8,7 +8,7 @@ engine's (`app.engine.pool.LoanPool.from_columns`) plus the commercial ones of
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -18,8 +18,6 @@ from app.models.forecasts import LoanIn
 
 Dec = Annotated[float, Field(allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
-PropertyTypeName = Literal[tuple(p.value for p in PropertyType)]  # type: ignore[valid-type]
-SeverityModelName = Literal[tuple(m.value for m in SeverityModel)]  # type: ignore[valid-type]
 
 
 class DefaultAssumptions(BaseModel):
@@ -31,7 +29,7 @@ class DefaultAssumptions(BaseModel):
 
 
 class PropertyTypeOut(BaseModel):
-    property_type: PropertyTypeName
+    property_type: PropertyType
     description: str
     default_assumptions: DefaultAssumptions
     source: str = Field(description="Where each default comes from (a public source or house assumption).")
@@ -67,7 +65,7 @@ class CommercialLoanIn(LoanIn):
         },
     )
 
-    property_type: PropertyTypeName = Field(description="One of GET .../property-types.")
+    property_type: PropertyType = Field(description="One of GET .../property-types.")
     noi: Dec = Field(description="Net operating income, annual (currency), > 0.")
     property_value: Dec | None = Field(None, description="Value today; default NOI / cap_rate.")
     cap_rate: Dec | None = Field(None, description="Cap rate; default NOI / value or the type's.")
@@ -122,7 +120,7 @@ class RefinanceIn(BaseModel):
 
 class SeverityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    model: SeverityModelName = Field("ltv", description="ltv: from LTV at liquidation; property_type: table default.")  # type: ignore[assignment]
+    model: SeverityModel = Field(SeverityModel.LTV, description="ltv: from LTV at liquidation; property_type: table default.")
     liquidation_cost: Unit = Field(0.10, description="Fraction of the value lost to the sale.")
     carry_cost: Unit = Field(0.02, description="Annual fraction of the balance paid while liquidating.")
     liquidation_months: int | None = Field(None, ge=0, le=120, description="Default: each property type's.")

@@ -116,7 +116,7 @@ async def load_pool(session: Any, *, owner_id: str, ref: CommercialPoolRef, sett
             ["body", "pool"], f"{n} inline loans is more than the limit of {settings.max_inline_loans} (MAX_INLINE_LOANS); upload a tape to /api/v1/pools"
         )
     if ref.loans is not None:
-        rows = _LOANS.dump_python(ref.loans, exclude_none=True)
+        rows = _LOANS.dump_python(ref.loans, mode="json", exclude_none=True)
         return await anyio.to_thread.run_sync(pools.pool_from_loans, rows)
     return await anyio.to_thread.run_sync(pools.pool_from_columns, ref.columns or {})
 
