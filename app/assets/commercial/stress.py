@@ -91,12 +91,13 @@ def stress_grid(
     for b in range(s.size):
         o = np.argsort(x[:, b], kind="stable")
         xs = x[o, b]
-        cb = np.concatenate([[0.0], np.cumsum(balance[o])])
+        # balance of the loans from position k on (a suffix sum: exactly 0 past the last loan)
+        tail = np.concatenate([np.cumsum(balance[o][::-1])[::-1], [0.0]])
         l_pct[:, b, :] = np.percentile(xs, q)[None, :] / keep[:, None]
         l_mean[:, b] = float(np.dot(balance, x[:, b])) / total / keep
         for thr in LTV_THRESHOLDS:
             idx = np.searchsorted(xs, thr * keep, side="right")
-            above[thr][:, b] = total - cb[idx]
+            above[thr][:, b] = tail[idx]
     return StressGrid(
         noi_haircuts=h,
         cap_rate_shifts=s,

@@ -6,8 +6,9 @@ loan's group g, a^2 + b^2 + d^2 = 1). Given the factors, defaults are independen
 p_j = Phi((c_j - a_g Z - b_g S_k) / d_g). Loans are sorted by c within groups and cut into blocks:
 in a block every p_j is at most p_max = p at the block's largest c, so candidates are drawn at
 rate p_max by geometric skips (cost ~ the number of defaults, not of loans) and accepted with
-p_j / p_max, which makes each loan default with probability exactly p_j. Blocks with p_max >
-DIRECT_ABOVE are drawn loan by loan.
+p_j / p_max, which makes each loan default with probability exactly p_j (a candidate whose
+uniform falls below p_min / p_max, p_min the block's smallest p, is accepted without computing its
+own p). Blocks with p_max > DIRECT_ABOVE are drawn loan by loan.
 
 Every path p has its own random stream, a SplitMix64 sequence started at mix(mix(seed) ^ p):
 the losses of a path do not depend on which block, chunk or thread computes it. Only per-path
@@ -107,6 +108,9 @@ def _one_path(
                     total += loss[j]
                     count += 1
             continue
+        # p at the block's smallest c: a lower bound that accepts most candidates without
+        # computing their own p (the squeeze); only those between the bounds need it
+        pmin = norm_cdf((c[order[start]] - shift) * inv_d)
         log_q = math.log1p(-pmax)
         k = start - 1
         while True:
@@ -116,7 +120,8 @@ def _one_path(
                 break
             k = int(kf)
             j = order[k]
-            if next_uniform(state) * pmax < norm_cdf((c[j] - shift) * inv_d):
+            v = next_uniform(state) * pmax
+            if v < pmin or v < norm_cdf((c[j] - shift) * inv_d):
                 total += loss[j]
                 count += 1
     return total, count
