@@ -133,10 +133,10 @@ async def test_bad_input_is_422_naming_field_loan_reason(client, payload, loc, t
 async def test_pool_id_tape_with_commercial_columns(client) -> None:
     user = unique_user()
     csv = (
-        "loan_id,balance,rate,original_term_months,amortization,amortization_term_months,property_type,noi,state,property_value\n"
-        "A,10000000,0.06,120,balloon,360,office,1100000,NY,16000000\n"
-        "B,6000000,0.055,120,level,,retail,520000,,\n"
-    ).encode()
+        b"loan_id,balance,rate,original_term_months,amortization,amortization_term_months,property_type,noi,state,property_value\n"
+        b"A,10000000,0.06,120,balloon,360,office,1100000,NY,16000000\n"
+        b"B,6000000,0.055,120,level,,retail,520000,,\n"
+    )
     up = await client.post("/api/v1/pools", files={"file": ("t.csv", csv, "text/csv")}, headers=H(user))
     assert up.status_code == 201, up.text
     b = body(pool={"pool_id": up.json()["pool_id"]}, portfolio_loss=None)
