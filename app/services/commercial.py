@@ -143,6 +143,24 @@ async def resolve_named(session: Any, *, owner_id: str, body: CommercialAnalyzeI
     return out
 
 
+def io_balloon_warnings(ref: CommercialPoolRef) -> list[str]:
+    """Balloons sent with io_months > 0: the engine has no IO-then-balloon type (its pool
+    builder keeps io_months only for interest_only loans), so they run as plain balloons."""
+    if ref.loans is not None:
+        ids = [str(ln.loan_id if ln.loan_id is not None else k) for k, ln in enumerate(ref.loans)
+               if ln.amortization == "balloon" and (ln.io_months or 0) > 0]
+    elif ref.columns is not None and "io_months" in ref.columns and "amortization" in ref.columns:
+        idc = ref.columns.get("loan_id") or list(range(len(ref.columns["io_months"])))
+        ids = [str(i) for i, a, io_ in zip(idc, ref.columns["amortization"], ref.columns["io_months"], strict=False)
+               if str(a).lower() == "balloon" and isinstance(io_, int | float) and io_ > 0]
+    else:
+        ids = []
+    if not ids:
+        return []
+    return [f"io_months ignored on {len(ids)} balloon loan(s) (e.g. loan {ids[0]}): the engine has no "
+            "interest-only-then-balloon type; metrics and cash flows use the balloon schedule from now"]
+
+
 def draws(body: CommercialAnalyzeIn, n_loans: int) -> int:
     """Copula work of a request: paths x loans (0 without portfolio_loss)."""
     return 0 if body.portfolio_loss is None else body.portfolio_loss.n_paths * n_loans
@@ -171,7 +189,12 @@ def job_payload(body: CommercialAnalyzeIn, pool: LoanPool, named: list[NamedStre
     stresses resolved (a chunk needs no database)."""
     data = body.model_dump(mode="json", by_alias=True, exclude={"async_", "pool"})
     data["stress"]["scenarios"] = []
-    return {"body": data, "columns": _json_columns(pool), "named": [vars(s) for s in named]}
+    return {
+        "body": data,
+        "columns": _json_columns(pool),
+        "named": [vars(s) for s in named],
+        "warnings": io_balloon_warnings(body.pool),
+    }
 
 
 def _json_columns(pool: LoanPool) -> dict[str, list[Any]]:
@@ -244,4 +267,6 @@ def job_merge(payload: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     """Concatenate the chunks' losses in path order and run the analysis with them."""
     loans, o = _from_payload(payload)
     losses = np.concatenate([np.load(io.BytesIO(b), allow_pickle=False) for b in blobs])
-    return analyze(loans, o, losses=losses)
+    result = analyze(loans, o, losses=losses)
+    result["warnings"] = list(payload.get("warnings", [])) + result["warnings"]
+    return result

@@ -172,3 +172,37 @@ async def test_large_copula_run_is_a_job_equal_to_the_direct_run(tmp_path) -> No
         direct = (await c.post(f"{BASE}/analyze", json=body(), headers=H(user))).json()
     assert result == direct
     assert math.isfinite(result["portfolio_loss"]["es_99"])
+
+
+async def test_named_stress_from_a_saved_scenario(client) -> None:
+    user = unique_user()
+    saved = await client.post(
+        "/api/v1/scenarios/", json={"name": "rates +200", "rate_shocks": [{"parallel_bp": 150}, {"parallel_bp": 50}]},
+        headers=H(user),
+    )
+    assert saved.status_code == 201, saved.text
+    sid = saved.json()["scenario_id"]
+    b = body(portfolio_loss=None)
+    b["stress"]["scenarios"] = [
+        {"scenario_id": sid, "noi_haircut": 0.1},
+        {"name": "same, inline", "noi_haircut": 0.1, "refi_rate_shift": 0.02},
+    ]
+    resp = await client.post(f"{BASE}/analyze", json=b, headers=H(user))
+    assert resp.status_code == 200, resp.text
+    from_saved, inline = resp.json()["stress"]["scenarios"]
+    assert from_saved["name"] == "rates +200" and from_saved["source"] == f"scenario:{sid}"
+    assert from_saved["refi_rate"] == pytest.approx(0.07 + 0.02)
+    assert {k: v for k, v in from_saved.items() if k not in ("name", "source")} == {
+        k: v for k, v in inline.items() if k not in ("name", "source")
+    }
+    other = await client.post(f"{BASE}/analyze", json=b, headers=H(unique_user()))
+    assert other.status_code == 422
+    assert other.json()["detail"][0]["loc"] == ["body", "stress", "scenarios", 0, "scenario_id"]
+
+
+async def test_io_balloon_is_flagged(client) -> None:
+    rows = loans()
+    rows[0]["io_months"] = 24  # a balloon with an IO period: not an engine type
+    resp = await client.post(f"{BASE}/analyze", json=body(pool={"loans": rows}, portfolio_loss=None), headers=H("u"))
+    assert resp.status_code == 200
+    assert any("io_months" in w and "A" in w for w in resp.json()["warnings"])

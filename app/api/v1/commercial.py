@@ -64,4 +64,5 @@ async def analyze(
             payload=commercial.job_payload(body, pool, named),
         )
     result = await anyio.to_thread.run_sync(commercial.run, loans, options, form)
+    result["warnings"] = commercial.io_balloon_warnings(body.pool) + result["warnings"]
     return NumpyJSONResponse(result)

@@ -167,6 +167,9 @@ def _loans_json(loans: CommercialLoans, c: _Core, el: np.ndarray | None) -> list
     cols: dict[str, list[Any]] = {
         "loan_id": [str(x) for x in loans.pool.loan_id.tolist()],
         "property_type": [names[k] for k in loans.property_type.tolist()],
+        "state": loans.state.tolist(),
+        "msa": loans.msa.tolist(),
+        "sponsor": loans.sponsor.tolist(),
         "balance": loans.pool.balance.tolist(),
         "noi": loans.noi.tolist(),
         "property_value": loans.property_value.tolist(),
