@@ -124,6 +124,9 @@ class SeverityIn(BaseModel):
     liquidation_cost: Unit = Field(0.10, description="Fraction of the value lost to the sale.")
     carry_cost: Unit = Field(0.02, description="Annual fraction of the balance paid while liquidating.")
     liquidation_months: int | None = Field(None, ge=0, le=120, description="Default: each property type's.")
+    value_haircut: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.0, description="Distressed-sale discount on the value at liquidation."
+    )
 
 
 class NamedStressIn(BaseModel):
@@ -189,5 +192,8 @@ class CommercialAnalyzeIn(BaseModel):
     portfolio_loss: PortfolioLossIn | None = None
     discount_rate: Annotated[float, Field(gt=-0.5, lt=1.0)] | None = Field(
         None, description="Flat annual yield (monthly compounding) for npv/duration of the pool cash flow."
+    )
+    index_paths: dict[str, list[Dec]] = Field(
+        default_factory=dict, description="Annual index rate per month by index name, for floating-rate loans."
     )
     async_: bool = Field(False, alias="async", description="Run as a job whatever the size.")

@@ -33,6 +33,7 @@ Loc = tuple[str | int, ...]
 _LOANS = TypeAdapter(list[CommercialLoanIn])
 PROGRESS_PATHS = 2_000  # paths between progress reports inside a chunk
 KIND = "commercial_portfolio_loss"
+_BODY_FIELDS = frozenset({"index_paths"})  # engine problems that name a body field, not a loan
 
 
 def property_types() -> list[dict[str, object]]:
@@ -53,7 +54,10 @@ def engine_error(exc: EngineError, pool_form: str, prefix: Loc = ("body",)) -> V
         return ValidationFailed([{"loc": [*prefix, exc.field or "body"], "msg": exc.message, "type": type(exc).__name__}])
     items = []
     for p in exc.problems:
-        if "." in p.column:
+        if p.column in _BODY_FIELDS:
+            loc = [*prefix, p.column]
+            msg = p.reason
+        elif "." in p.column:
             loc: list[Any] = [*prefix, *p.column.split(".")]
             msg = p.reason if p.row is None else f"row {p.row}: {p.reason}"
         elif pool_form == "columns":
@@ -87,6 +91,7 @@ def options_of(body: CommercialAnalyzeIn, named: list[NamedStress]) -> AnalyzeOp
             body.severity.liquidation_cost,
             body.severity.carry_cost,
             body.severity.liquidation_months,
+            body.severity.value_haircut,
         ),
         noi_haircuts=tuple(body.stress.noi_haircuts),
         cap_rate_shifts=tuple(body.stress.cap_rate_shifts),
@@ -95,6 +100,7 @@ def options_of(body: CommercialAnalyzeIn, named: list[NamedStress]) -> AnalyzeOp
         if pl is None
         else PortfolioLossOptions(pl.correlation, pl.sector_correlation, pl.horizon_years, pl.n_paths, pl.seed, pl.histogram_bins),
         discount_rate=body.discount_rate,
+        index_paths={k: np.asarray(v, dtype=np.float64) for k, v in body.index_paths.items()},
     )
 
 

@@ -206,3 +206,20 @@ async def test_io_balloon_is_flagged(client) -> None:
     resp = await client.post(f"{BASE}/analyze", json=body(pool={"loans": rows}, portfolio_loss=None), headers=H("u"))
     assert resp.status_code == 200
     assert any("io_months" in w and "A" in w for w in resp.json()["warnings"])
+
+
+async def test_floating_rate_loans_need_index_paths(client) -> None:
+    rows = loans()
+    rows[1].update(rate_type="floating", index_name="sofr", margin=0.025, reset_months=1)
+    bad = await client.post(f"{BASE}/analyze", json=body(pool={"loans": rows}, portfolio_loss=None), headers=H("u"))
+    assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "index_paths"] and "sofr" in bad.json()["detail"][0]["msg"]
+    ok = await client.post(
+        f"{BASE}/analyze", json=body(pool={"loans": rows}, portfolio_loss=None, index_paths={"sofr": [0.05]}), headers=H("u")
+    )
+    assert ok.status_code == 200, ok.text
+    low = await client.post(
+        f"{BASE}/analyze", json=body(pool={"loans": rows}, portfolio_loss=None, index_paths={"sofr": [0.01]}), headers=H("u")
+    )
+    # a lower index path pays less interest on the floater
+    assert low.json()["analytics"]["total_interest"] < ok.json()["analytics"]["total_interest"]

@@ -81,6 +81,7 @@ class AnalyzeOptions:
     scenarios: Sequence[NamedStress] = ()
     portfolio_loss: PortfolioLossOptions | None = None
     discount_rate: float | None = None
+    index_paths: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _num(x: float) -> float | None:
@@ -268,7 +269,7 @@ def analyze(
         raise InvalidInput([FieldProblem(None, "original_term_months", f"horizon {n_periods} months exceeds {MAX_PERIODS}")])
     mdr = default_rates(loans, c.maturity, o.pd_model, d, n_periods)
     smm = prepayment_rates(loans, d, n_periods)
-    cf = project(loans, c.maturity, c.severity, c.lag, mdr, smm)
+    cf = project(loans, c.maturity, c.severity, c.lag, mdr, smm, o.index_paths)
 
     grid = stress_grid(loans.pool.balance, m.dscr, m.ltv, loans.cap_rate, o.noi_haircuts, o.cap_rate_shifts)
     named = []

@@ -14,6 +14,7 @@ flow is linear in the balance.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -90,8 +91,11 @@ def project(
     lag: np.ndarray,
     mdr: np.ndarray,
     smm: np.ndarray,
+    index_paths: Mapping[str, np.ndarray] | None = None,
 ) -> CommercialCashflows:
-    """Run the engine per lag group and severity split; sum to pool columns and loan totals."""
+    """Run the engine per lag group and severity split; sum to pool columns and loan totals.
+    index_paths: annual index rate per month by name, for floating-rate loans (as the engine's
+    `Assumptions.index_paths`)."""
     pool = maturity.pool
     n, n_periods = mdr.shape
     cols = {k: np.zeros(n_periods) for k in CASHFLOW_COLUMNS}
@@ -103,7 +107,9 @@ def project(
                 continue
             sub = pool.take(idx)
             sub = replace(sub, balance=sub.balance * share[idx])
-            a = Assumptions(severity=sev_value, recovery_lag_months=int(lg), advancing=False)
+            a = Assumptions(
+                severity=sev_value, recovery_lag_months=int(lg), advancing=False, index_paths=dict(index_paths or {})
+            )
             proj = project_with_rates(sub, smm[idx], mdr[idx], a, loan_level=True)
             for k in CASHFLOW_COLUMNS:
                 if k != "period":

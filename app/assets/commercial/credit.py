@@ -10,8 +10,8 @@
   that fails and has `extension_months` > 0 is extended once (keeps its scheduled payments) and
   retested at T + extension; if it fails again (or has no extension) it defaults at maturity.
 - Severity (model "ltv"): 1 - (1 - liquidation_cost) / LTV_liq + carry_cost x months / 12,
-  clipped to [0, 1], with LTV_liq = balance at default / value at liquidation (default month +
-  liquidation months); model "property_type" takes the type's table default; a per-loan
+  clipped to [0, 1], with LTV_liq = balance at default / (value at liquidation (default month +
+  liquidation months) x (1 - value_haircut)); model "property_type" takes the type's table default; a per-loan
   `severity` overrides either.
 """
 
@@ -69,6 +69,7 @@ class SeverityTerms:
     liquidation_cost: float = 0.10
     carry_cost: float = 0.02
     liquidation_months: int | None = None  # None: each property type's default
+    value_haircut: float = 0.0  # distressed-sale discount on the value at liquidation
 
 
 @dataclass(frozen=True, eq=False)
@@ -191,7 +192,7 @@ def severities(
     months = liquidation_months(loans, terms).astype(np.float64)
     when = np.where(maturity.defaults, maturity.default_month + months, months)
     noi = loans.noi * (1.0 - noi_haircut) * np.power(1.0 + noi_growth, when / 12.0)
-    value = stressed_value(loans, noi, cap_shift)
+    value = stressed_value(loans, noi, cap_shift) * (1.0 - terms.value_haircut)
     bal = np.where(maturity.defaults, maturity.balloon, loans.pool.balance)
     ltv_liq = bal / value
     if terms.model == SeverityModel.LTV:
