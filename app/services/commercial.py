@@ -54,11 +54,12 @@ def engine_error(exc: EngineError, pool_form: str, prefix: Loc = ("body",)) -> V
         return ValidationFailed([{"loc": [*prefix, exc.field or "body"], "msg": exc.message, "type": type(exc).__name__}])
     items = []
     for p in exc.problems:
+        loc: list[Any]
         if p.column in _BODY_FIELDS:
             loc = [*prefix, p.column]
             msg = p.reason
         elif "." in p.column:
-            loc: list[Any] = [*prefix, *p.column.split(".")]
+            loc = [*prefix, *p.column.split(".")]
             msg = p.reason if p.row is None else f"row {p.row}: {p.reason}"
         elif pool_form == "columns":
             loc = [*prefix, "pool", "columns", p.column, *([p.row] if p.row is not None else [])]
