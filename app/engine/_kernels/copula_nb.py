@@ -59,6 +59,13 @@ def next_uniform(state: np.ndarray) -> float:
 
 
 @njit(cache=True, inline="always")
+def uniform_step(s: np.uint64) -> tuple[float, np.uint64]:
+    """(uniform in (0, 1), next state): the same draw as `next_uniform`, state kept in a register."""
+    s = s + _GAMMA
+    return ((mix64(s) >> _S11) + 0.5) * _INV53, s
+
+
+@njit(cache=True, inline="always")
 def next_normal(state: np.ndarray) -> float:
     """A standard normal by Box-Muller (the cosine branch only)."""
     u1 = next_uniform(state)
@@ -110,20 +117,26 @@ def _one_path(
             continue
         # p at the block's smallest c: a lower bound that accepts most candidates without
         # computing their own p (the squeeze); only those between the bounds need it
-        pmin = norm_cdf((c[order[start]] - shift) * inv_d)
-        log_q = math.log1p(-pmax)
+        pmin = -1.0  # computed at the block's first candidate (most blocks have none)
+        inv_log_q = 1.0 / math.log1p(-pmax)
         k = start - 1
+        st = state[0]
         while True:
             # the gap as a float first: a tiny p_max gives gaps beyond any int
-            kf = k + 1.0 + math.floor(math.log(next_uniform(state)) / log_q)
+            u, st = uniform_step(st)
+            kf = k + 1.0 + math.floor(math.log(u) * inv_log_q)
             if kf >= end:
                 break
             k = int(kf)
             j = order[k]
-            v = next_uniform(state) * pmax
+            u, st = uniform_step(st)
+            v = u * pmax
+            if pmin < 0.0:
+                pmin = norm_cdf((c[order[start]] - shift) * inv_d)
             if v < pmin or v < norm_cdf((c[j] - shift) * inv_d):
                 total += loss[j]
                 count += 1
+        state[0] = st
     return total, count
 
 
