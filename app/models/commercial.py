@@ -196,4 +196,5 @@ class CommercialAnalyzeIn(BaseModel):
     index_paths: dict[str, list[Dec]] = Field(
         default_factory=dict, description="Annual index rate per month by index name, for floating-rate loans."
     )
+    loan_paths: bool = Field(False, description="Add each loan's yearly dscr/ltv/debt_yield paths to `loans`.")
     async_: bool = Field(False, alias="async", description="Run as a job whatever the size.")

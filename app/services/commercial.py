@@ -102,6 +102,7 @@ def options_of(body: CommercialAnalyzeIn, named: list[NamedStress]) -> AnalyzeOp
         else PortfolioLossOptions(pl.correlation, pl.sector_correlation, pl.horizon_years, pl.n_paths, pl.seed, pl.histogram_bins),
         discount_rate=body.discount_rate,
         index_paths={k: np.asarray(v, dtype=np.float64) for k, v in body.index_paths.items()},
+        loan_paths=body.loan_paths,
     )
 
 

@@ -223,3 +223,18 @@ async def test_floating_rate_loans_need_index_paths(client) -> None:
     )
     # a lower index path pays less interest on the floater
     assert low.json()["analytics"]["total_interest"] < ok.json()["analytics"]["total_interest"]
+
+
+async def test_loan_paths_follow_the_schedule(client) -> None:
+    resp = await client.post(f"{BASE}/analyze", json=body(portfolio_loss=None, loan_paths=True, noi_growth=0.0), headers=H("u"))
+    assert resp.status_code == 200, resp.text
+    a, b, c = resp.json()["loans"]
+    # loan A (balloon, 360-month schedule): balance after 12 payments, NOI flat
+    pay = -npf.pmt(0.06 / 12, 360, 10_000_000.0)
+    bal12 = -npf.fv(0.06 / 12, 12, -pay, 10_000_000.0)
+    assert a["ltv_path"][1] == pytest.approx(bal12 / 16_000_000.0, rel=1e-12)
+    assert a["dscr_path"][:2] == pytest.approx([1_100_000.0 / (12 * pay)] * 2, rel=1e-12)
+    # loan B: IO for 36 months, then the 84-month level payment
+    io_after = -npf.pmt(0.055 / 12, 84, 6_000_000.0) * 12
+    assert b["dscr_path"][3] == pytest.approx(520_000.0 / io_after, rel=1e-12)
+    assert len(c["dscr_path"]) == len(a["dscr_path"]) and c["dscr_path"][5] is None  # matured at 60

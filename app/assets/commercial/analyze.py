@@ -33,7 +33,13 @@ from app.assets.commercial.credit import (
     severities,
 )
 from app.assets.commercial.loans import CommercialLoans
-from app.assets.commercial.metrics import LoanMetrics, loan_metrics, monthly_paths, yearly_summary
+from app.assets.commercial.metrics import (
+    LoanMetrics,
+    MetricPaths,
+    loan_metrics,
+    monthly_paths,
+    yearly_summary,
+)
 from app.assets.commercial.property_types import PROPERTY_TYPES
 from app.assets.commercial.stress import grid_json, stress_grid
 from app.engine.credit.copula import CopulaPortfolio, loss_summary
@@ -82,6 +88,7 @@ class AnalyzeOptions:
     portfolio_loss: PortfolioLossOptions | None = None
     discount_rate: float | None = None
     index_paths: dict[str, np.ndarray] = field(default_factory=dict)
+    loan_paths: bool = False  # per-loan yearly dscr/ltv/debt_yield paths in `loans`
 
 
 def _num(x: float) -> float | None:
@@ -90,6 +97,13 @@ def _num(x: float) -> float | None:
 
 def _nums(a: np.ndarray) -> list[float | None]:
     return [v if math.isfinite(v) else None for v in np.asarray(a, dtype=np.float64).tolist()]
+
+
+def _rows_of(a: np.ndarray) -> list[list[float | None]]:
+    """A 2-D float array as one list per row, non-finite values as None."""
+    obj = a.astype(object)
+    obj[~np.isfinite(a)] = None
+    return obj.tolist()
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,7 +176,9 @@ def portfolio_loss_json(portfolio: CopulaPortfolio, losses: np.ndarray, o: Analy
     return out
 
 
-def _loans_json(loans: CommercialLoans, c: _Core, el: np.ndarray | None) -> list[dict[str, Any]]:
+def _loans_json(
+    loans: CommercialLoans, c: _Core, el: np.ndarray | None, paths: MetricPaths | None = None
+) -> list[dict[str, Any]]:
     m, mat = c.metrics, c.maturity
     names = [p.value for p in PROPERTY_TYPES]
     cols: dict[str, list[Any]] = {
@@ -189,6 +205,10 @@ def _loans_json(loans: CommercialLoans, c: _Core, el: np.ndarray | None) -> list
     }
     if el is not None:
         cols["expected_loss"] = el.tolist()
+    if paths is not None:  # yearly, months 0, 12, ...; null once the loan has matured
+        cols["dscr_path"] = _rows_of(paths.dscr)
+        cols["ltv_path"] = _rows_of(paths.ltv)
+        cols["debt_yield_path"] = _rows_of(paths.debt_yield)
     return _rows(cols)
 
 
@@ -305,7 +325,7 @@ def analyze(
     return {
         "n_loans": len(loans),
         "total_balance": total,
-        "loans": _loans_json(loans, c, cf.loan_totals["loss"]),
+        "loans": _loans_json(loans, c, cf.loan_totals["loss"], paths if o.loan_paths else None),
         "metrics_through_time": yearly_summary(paths),
         "stress": {**grid_json(grid), "scenarios": named},
         "maturity": _maturity_json(loans, c, o),
