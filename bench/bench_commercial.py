@@ -22,7 +22,6 @@ import numpy as np
 from app.assets.commercial.stress import stress_grid
 from app.engine.credit.copula import CopulaPortfolio, simulate_losses, simulate_losses_numpy
 
-
 CPU: dict[str, float] = {}
 
 
