@@ -238,3 +238,24 @@ async def test_loan_paths_follow_the_schedule(client) -> None:
     io_after = -npf.pmt(0.055 / 12, 84, 6_000_000.0) * 12
     assert b["dscr_path"][3] == pytest.approx(520_000.0 / io_after, rel=1e-12)
     assert len(c["dscr_path"]) == len(a["dscr_path"]) and c["dscr_path"][5] is None  # matured at 60
+
+
+def test_job_chunks_merge_to_the_single_run() -> None:
+    from app.models.commercial import CommercialAnalyzeIn
+    from app.services import commercial
+    from app.services.pools import pool_from_loans
+
+    b = CommercialAnalyzeIn.model_validate(body())
+    pool = pool_from_loans([ln.model_dump(mode="json", exclude_none=True) for ln in b.pool.loans or []])
+    payload = commercial.job_payload(b, pool, [])
+    blobs = {}
+    for n_chunks in (1, 3, 7):
+        seen: list[tuple[int, int]] = []
+        blobs[n_chunks] = [
+            commercial.job_compute_chunk(payload, k, n_chunks, lambda d, t: seen.append((d, t)))
+            for k in range(n_chunks)
+        ]
+        assert sum(t for d, t in seen if d == t) == 4000  # every chunk reports its last path
+    one = commercial.job_merge(payload, blobs[1])
+    assert commercial.job_merge(payload, blobs[3]) == one == commercial.job_merge(payload, blobs[7])
+    assert one["portfolio_loss"]["n_paths"] == 4000
