@@ -252,7 +252,7 @@ def test_job_chunks_merge_to_the_single_run() -> None:
     for n_chunks in (1, 3, 7):
         seen: list[tuple[int, int]] = []
         blobs[n_chunks] = [
-            commercial.job_compute_chunk(payload, k, n_chunks, lambda d, t: seen.append((d, t)))
+            commercial.job_compute_chunk(payload, k, n_chunks, lambda d, t, seen=seen: seen.append((d, t)))
             for k in range(n_chunks)
         ]
         assert sum(t for d, t in seen if d == t) == 4000  # every chunk reports its last path
