@@ -19,6 +19,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.services.commercial import warm_up as warm_up_commercial
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
 
@@ -55,6 +56,7 @@ def _warm_up_engine() -> None:
     start = time.perf_counter()
     try:
         warm_up()
+        warm_up_commercial()
     except Exception:  # a failed warm-up only means the first request compiles
         log.exception("engine warm-up failed")
         return

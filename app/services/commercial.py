@@ -41,6 +41,13 @@ def property_types() -> list[dict[str, object]]:
     return catalogue()
 
 
+def warm_up() -> None:
+    """Compile (or load from the disk cache) the copula kernel before the first request."""
+    from app.engine.credit.copula import CopulaPortfolio
+
+    simulate_losses(CopulaPortfolio.build(np.ones(2), 0.5, 0.05, 0.1), 2, seed=0)
+
+
 # ---- errors -------------------------------------------------------------------------------
 def _pool_loc(ref: dict[str, Any] | CommercialPoolRef) -> str:
     keys = ref if isinstance(ref, dict) else ref.model_dump(exclude_none=True)
