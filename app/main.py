@@ -21,6 +21,7 @@ from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.services import deals
+from app.services.commercial import warm_up as warm_up_commercial
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
 
@@ -47,11 +48,15 @@ TAGS = [
     {"name": "health", "description": "Liveness and dependency status."},
     {"name": "deals", "description": "Structured deals: waterfalls, coverage tests, ledgers."},
     {"name": "clo-cdo", "description": "CLO/CDO: quality tests, default simulation, tranches."},
-
     {
         "name": "consumer-credit",
         "description": "Consumer credit and auto loans: roll rates, pipelines, vintages, "
         "score migration, macro scenarios, revolving trusts.",
+    },
+    {
+        "name": "commercial-loans",
+        "description": "Commercial real-estate loans: DSCR/LTV stress, refinance test, "
+        "concentration, correlated-default losses and cash flows.",
     },
 ]
 
@@ -61,6 +66,7 @@ def _warm_up_engine() -> None:
     try:
         warm_up()
         deals.warm_up()
+        warm_up_commercial()
     except Exception:  # a failed warm-up only means the first request compiles
         log.exception("engine warm-up failed")
         return

@@ -154,6 +154,12 @@ class Settings(BaseSettings):
     consumer_credit_max_panel_rows: int = Field(
         20_000_000, ge=1, description="Most rows in an uploaded or inline performance panel (422 above it)."
     )
+    commercial_sync_max_draws: int = Field(
+        400_000_000,
+        ge=1,
+        description="Largest commercial-loan copula Monte Carlo answered directly: paths x "
+        "loans; larger runs become commercial_portfolio_loss jobs (202 + job_id).",
+    )
     loan_level_chunk_loans: int = Field(
         10_000, ge=1, description="Loans per stored chunk of loan-level results."
     )

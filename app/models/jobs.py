@@ -15,7 +15,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKindName = Literal["monte_carlo", "forecast", "clo_monte_carlo", "consumer_credit"]
+JobKindName = Literal["monte_carlo", "forecast", "clo_monte_carlo", "consumer_credit", "commercial_portfolio_loss"]
 TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running"})
 

@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from app.api.v1 import (
     analytics,
     clo,
+    commercial,
     consumer_credit,
     deals,
     forecasts,
@@ -24,3 +25,4 @@ api_router.include_router(analytics.router)
 api_router.include_router(deals.router)
 api_router.include_router(clo.router)
 api_router.include_router(consumer_credit.router)
+api_router.include_router(commercial.router)

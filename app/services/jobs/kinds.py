@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.models.tables import Job
 from app.services import clo_simulation as clo_mc
+from app.services import commercial
 from app.services import consumer_credit
 from app.services import forecast_job
 from app.services.jobs.lifecycle import UnknownJobKind
@@ -81,6 +82,15 @@ KINDS: dict[str, JobKind] = {
         result_path="/api/v1/forecasts/{id}",
         run_whole=forecast_job.run_whole,
         validate=forecast_job.validate,
+    ),
+    "commercial_portfolio_loss": JobKind(
+        "commercial_portfolio_loss",
+        unit="paths",
+        result_path=None,
+        plan=commercial.job_plan,
+        compute_chunk=commercial.job_compute_chunk,
+        merge=commercial.job_merge,
+        validate=commercial.job_validate,
     ),
     "consumer_credit": JobKind(
         "consumer_credit",
