@@ -113,6 +113,21 @@ class Settings(BaseSettings):
     max_pool_loans: int = Field(
         1_000_000, ge=1, description="Most loans in an uploaded pool (422 above it)."
     )
+    max_tape_decoded_bytes: int = Field(
+        1024 * MiB,
+        ge=1024,
+        description="Largest decoded size of an uploaded tape's columns (Parquet checked from "
+        "its footer before decoding; 422 above it).",
+    )
+    max_tape_string_bytes: int = Field(
+        1024, ge=16, description="Longest text cell of an uploaded tape, bytes (422 above it)."
+    )
+    max_tape_columns: int = Field(
+        256, ge=3, description="Most columns of an uploaded tape (422 above it)."
+    )
+    max_tape_parse_seconds: float = Field(
+        60.0, gt=0, description="Time budget of parsing one uploaded tape, seconds (422 above it)."
+    )
     max_periods: int = Field(720, ge=1, description="Longest projection horizon in months.")
     max_scenarios: int = Field(20, ge=1, description="Most scenarios in one forecast request.")
     max_loan_level_cells: int = Field(

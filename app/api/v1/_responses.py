@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
-from fastapi import Response
+from fastapi import Query, Response
 
 from app.core.errors import ERROR_RESPONSE_EXAMPLE
+
+MAX_OFFSET = 1_000_000_000
+"""Largest `offset` of a list route: far beyond any real page, far inside a 64-bit integer."""
+
+OffsetQuery = Annotated[
+    int, Query(ge=0, le=MAX_OFFSET, description=f"Items to skip (at most {MAX_OFFSET}).")
+]
+"""The `offset` parameter of every list route (bounded: SQLite integers are 64-bit)."""
 
 
 class NumpyJSONResponse(Response):

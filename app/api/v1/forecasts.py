@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, utc
+from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, utc
 from app.api.v1.jobs import accept_as_job
 from app.core.errors import NotFound
 from app.core.request_context import get_request_id
@@ -132,7 +132,7 @@ async def list_forecasts(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    offset: OffsetQuery = 0,
     name: Annotated[
         str | None, Query(max_length=200, description="Substring of the name (case-insensitive).")
     ] = None,
@@ -237,7 +237,7 @@ async def get_loans(
     session: SessionDep,
     user: CurrentUser,
     scenario: Annotated[str | None, Query(description="Scenario name; default the first.")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Response:
     """Per-loan totals (currency), principal, WAL (years) and, when requested at run time, the

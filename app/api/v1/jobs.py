@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 from fastapi.responses import RedirectResponse
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, error_doc
+from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, error_doc
 from app.core.errors import Conflict
 from app.core.request_context import get_request_id
 from app.models.jobs import JobAccepted, JobOut, JobPage, JobSubmit
@@ -91,7 +91,7 @@ async def list_jobs(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    offset: OffsetQuery = 0,
     state: Annotated[
         Literal["queued", "running", "succeeded", "failed", "cancelled"] | None, Query()
     ] = None,

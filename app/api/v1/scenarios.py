@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, error_doc, utc
+from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, error_doc, utc
 from app.core.request_context import get_request_id
 from app.models.scenarios import (
     BreakEvenRequest,
@@ -94,7 +94,7 @@ async def list_scenarios(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     name: Annotated[str | None, Query(max_length=100, description="Name substring.")] = None,
     tag: Annotated[str | None, Query(max_length=64, description="Exact tag.")] = None,
 ) -> Response:
@@ -247,7 +247,7 @@ async def list_runs(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> Response:
     """Newest first: forecast id, the scenario version used, and the risk block."""
     rows, total = await scenarios.list_runs(
