@@ -19,6 +19,7 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.server_errors import CompleteResponseGuard
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
 
@@ -56,6 +57,14 @@ def _warm_up_engine() -> None:
     log.info("engine kernels ready in %.1f s", time.perf_counter() - start)
 
 
+class CashflowApp(FastAPI):
+    """FastAPI with `CompleteResponseGuard` outside Starlette's error middleware (a 500 never
+    drops the keep-alive connection)."""
+
+    def build_middleware_stack(self):  # type: ignore[no-untyped-def]
+        return CompleteResponseGuard(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: the environment). Refuses an unsafe bind."""
     settings = settings or get_settings()
@@ -76,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.jobs.close()
             await database.dispose()
 
-    app = FastAPI(
+    app = CashflowApp(
         title="Credit Cashflow Engine",
         version=VERSION,
         description=DESCRIPTION,

@@ -145,7 +145,8 @@ async def test_upload_edges_over_http(tmp_path) -> None:
         png = await client.post(POOLS, files={"file": ("t.csv", CSV, "image/png")}, headers=user)
         assert png.status_code == 415, png.text
         empty = await client.post(
-            POOLS, files={"file": ("t.csv", b"balance,rate,original_term_months\n", "text/csv")},
+            POOLS,
+            files={"file": ("t.csv", b"balance,rate,original_term_months\n", "text/csv")},
             headers=user,
         )
         assert empty.status_code == 422 and empty.json()["detail"][0]["loc"][:2] == ["body", "file"]
