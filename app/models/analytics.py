@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.models.warnings import ValueWarning
+
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 FrequencyIn = Literal[1, 2, 4, 12]
 CompoundingIn = Literal["simple", "compounded", "continuous"]
@@ -166,6 +168,7 @@ class CashflowAnalyticsResponse(BaseModel):
                         "spread_frequency": 1,
                         "curve": "continuously compounded ACT/365F zero rates",
                     },
+                    "warnings": [],
                 }
             ]
         },
@@ -184,3 +187,8 @@ class CashflowAnalyticsResponse(BaseModel):
     effective_duration: float | None = Field(None, description="Years (curve ± bump).")
     effective_convexity: float | None = Field(None, description="Years squared.")
     conventions: Conventions
+    warnings: list[ValueWarning] = Field(
+        default_factory=list,
+        description="One entry per measure that was asked for (its inputs were given) but could "
+        "not be computed: it is null and `reason` says why. The other measures are unaffected.",
+    )
