@@ -373,6 +373,11 @@ async def create_forecast(
     duration_ms = (time.perf_counter() - t0) * 1e3
     finished = datetime.now(UTC)
 
+    run_id = new_id()
+    # Encode before the first write: on SQLite the write slot is then held only for the inserts.
+    scenarios, chunks = await anyio.to_thread.run_sync(
+        _encode, run_id, plan, outcomes, settings.loan_level_chunk_loans
+    )
     if pool_row is None:
         pool_row = await pools.store_inline_pool(
             session, pool, owner_id=owner_id, name=request.name, request_id=request_id
@@ -380,7 +385,7 @@ async def create_forecast(
     inputs = request.model_dump(mode="json", exclude={"pool"})
     inputs["pool"] = {"pool_id": pool_row.id}
     run = ForecastRun(
-        id=new_id(),
+        id=run_id,
         owner_id=owner_id,
         name=request.name,
         status="succeeded",
@@ -395,9 +400,6 @@ async def create_forecast(
         started_at=started,
         finished_at=finished,
         duration_ms=duration_ms,
-    )
-    scenarios, chunks = await anyio.to_thread.run_sync(
-        _encode, run.id, plan, outcomes, settings.loan_level_chunk_loans
     )
     await ForecastRepository(session).add(run, scenarios, chunks)
     return run, outcomes
