@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
 from app.api.ws import router as ws_router
-from app.core.auth import TokenVerifier, enforce_bind_policy
+from app.core.auth import LoopbackOnlyMiddleware, TokenVerifier, enforce_bind_policy
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -107,6 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_prefixes=(f"{API_PREFIX}/pools",),
     )
     install_platform(app, settings)  # logs, Sentry, cache, rate limits, headers, metrics
+    if not settings.auth_configured:  # whatever uvicorn was told to bind, serve loopback only
+        app.add_middleware(LoopbackOnlyMiddleware)
     app.add_middleware(RequestContextMiddleware)  # added last = outermost
 
     app.include_router(health_router)

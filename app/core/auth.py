@@ -130,6 +130,7 @@ class TokenVerifier:
         self.audience = settings.supabase_jwt_audience
         self.issuer = settings.supabase_jwt_issuer
         self.leeway = settings.jwt_leeway_seconds
+        self.max_bytes = settings.jwt_max_bytes
         url = settings.jwks_url
         self.jwks = JWKSCache(url, settings.jwks_cache_seconds) if url else None
 
@@ -146,6 +147,8 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Claims of a valid token as a Principal; Unauthorized for anything else."""
+        if len(token) > self.max_bytes:  # before any parsing: bounded cost per request
+            raise Unauthorized(f"token longer than {self.max_bytes} bytes (JWT_MAX_BYTES)")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -192,6 +195,39 @@ class TokenVerifier:
 
 def local_principal() -> Principal:
     return Principal(user_id=LOCAL_USER_ID, local=True)
+
+
+class LoopbackOnlyMiddleware:
+    """Without auth, serve loopback connections only, on every path (docs, health, metrics
+    and WebSockets included), whatever address the server was told to bind: `uvicorn --host
+    0.0.0.0` run directly skips `enforce_bind_policy`, this does not. 403 otherwise."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and not (
+            connection_is_loopback(scope) and client_is_loopback(scope)
+        ):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            from app.core.errors import Forbidden, render_error
+
+            response = render_error(
+                Forbidden("auth is not configured: only loopback clients are served")
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def client_is_loopback(scope: Mapping[str, Any]) -> bool:
+    """True when the peer address is loopback (or unknown: an in-process test transport)."""
+    client = scope.get("client")
+    if not client:
+        return True
+    return is_loopback(str(client[0]))
 
 
 def connection_is_loopback(scope: Mapping[str, Any]) -> bool:

@@ -75,6 +75,7 @@ async def submit_job(
     kind = get_kind(body.kind)
     if kind.validate is not None:
         await anyio.to_thread.run_sync(kind.validate, body.payload, settings)
+    await jobs_service.check_referenced_pool(session, owner_id=user.user_id, payload=body.payload)
     return await accept_as_job(
         request,
         session,
