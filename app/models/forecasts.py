@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.engine.types import CASHFLOW_COLUMNS
+from app.models.schema_rules import exactly_one_of
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -75,12 +76,15 @@ class PoolRef(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
+        json_schema_extra=exactly_one_of(
+            "loans",
+            "columns",
+            "pool_id",
+            examples=[
                 {"loans": [{"balance": 100000, "rate": 0.06, "original_term_months": 360}]},
                 {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
-            ]
-        },
+            ],
+        ),
     )
 
     loans: list[LoanIn] | None = Field(None, min_length=1)

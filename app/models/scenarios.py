@@ -27,6 +27,7 @@ from app.models.forecasts import (
 )
 from app.models.jobs import JobAccepted
 from app.models.montecarlo import MonteCarloOut, MonteCarloSettingsIn
+from app.models.schema_rules import at_most_one_of
 
 # ---- tables ---------------------------------------------------------------------------------
 
@@ -132,7 +133,10 @@ class VectorsIn(BaseModel):
     month, by index name) replace those of the assumptions name by name."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"cdr": [0.01, 0.02, 0.04, 0.03]}]}
+        extra="forbid",
+        json_schema_extra=at_most_one_of(
+            ("cpr", "smm"), ("cdr", "mdr"), examples=[{"cdr": [0.01, 0.02, 0.04, 0.03]}]
+        ),
     )
 
     cpr: list[Rate] | None = Field(None, min_length=1, max_length=1200)

@@ -167,3 +167,18 @@ async def test_upload_edges_over_http(tmp_path) -> None:
         assert ["body", "file", 1, "original_term_months"] in locs
         ok = await client.post(POOLS, files={"file": ("t.csv", CSV, "text/csv")}, headers=user)
         assert ok.status_code == 201, ok.text
+
+
+@pytest.mark.parametrize("value", ["0.5", "1700000000", "-3"])
+async def test_created_filters_take_iso_8601_only(client, value) -> None:
+    r = await client.get(
+        "/api/v1/forecasts/", params={"created_before": value}, headers=H(unique_user())
+    )
+    assert r.status_code == 422
+    assert ["query", "created_before"] in [p["loc"][:2] for p in r.json()["detail"]]
+    ok = await client.get(
+        "/api/v1/forecasts/",
+        params={"created_before": "2030-01-01T00:00:00Z"},
+        headers=H(unique_user()),
+    )
+    assert ok.status_code == 200

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import Query, Response
+from pydantic import BeforeValidator
 
 from app.core.errors import ERROR_RESPONSE_EXAMPLE
 
@@ -17,6 +18,19 @@ OffsetQuery = Annotated[
     int, Query(ge=0, le=MAX_OFFSET, description=f"Items to skip (at most {MAX_OFFSET}).")
 ]
 """The `offset` parameter of every list route (bounded: SQLite integers are 64-bit)."""
+
+
+def _iso_8601_only(value: Any) -> Any:
+    """Refuse bare numbers, which pydantic would read as Unix timestamps (`0.5` = 1970)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text or text.lstrip("+-").replace(".", "", 1).isdigit():
+            raise ValueError("expected an ISO 8601 date-time such as 2026-01-31T00:00:00Z")
+    return value
+
+
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_8601_only)]
+"""A date-time query parameter in ISO 8601 only."""
 
 
 class NumpyJSONResponse(Response):
@@ -43,6 +57,7 @@ def error_doc(description: str) -> dict[str, Any]:
 
 
 ERRORS: dict[int | str, dict[str, Any]] = {
+    400: error_doc("Malformed request body (not parseable as JSON or form data)."),
     401: error_doc("Missing, expired or invalid bearer token."),
     404: error_doc("Not found, or owned by another user."),
     413: error_doc("Request body over the configured limit."),

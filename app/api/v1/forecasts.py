@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, utc
+from app.api.v1._responses import ERRORS, IsoDateTime, NumpyJSONResponse, OffsetQuery, utc
 from app.api.v1.jobs import accept_as_job
 from app.core.errors import NotFound
 from app.core.request_context import get_request_id
@@ -137,8 +137,8 @@ async def list_forecasts(
         str | None, Query(max_length=200, description="Substring of the name (case-insensitive).")
     ] = None,
     status: Annotated[Literal["queued", "running", "succeeded", "failed"] | None, Query()] = None,
-    created_after: Annotated[datetime | None, Query(description="ISO 8601; inclusive.")] = None,
-    created_before: Annotated[datetime | None, Query(description="ISO 8601; exclusive.")] = None,
+    created_after: Annotated[IsoDateTime | None, Query(description="ISO 8601; inclusive.")] = None,
+    created_before: Annotated[IsoDateTime | None, Query(description="ISO 8601; exclusive.")] = None,
 ) -> Response:
     """The caller's forecasts, newest first, filtered by name, status and creation time."""
     filters = ForecastFilters(
