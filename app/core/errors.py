@@ -179,7 +179,32 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return render_error(err, _rid(request))
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """A lost or refused database connection (restart, failover, network), not a bad query."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
+    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection in time
+        return True
+    return isinstance(exc, ConnectionError | TimeoutError) or (
+        type(exc).__module__.startswith("asyncpg") and "connection" in type(exc).__name__.lower()
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_outage(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return render_error(
+            ServiceUnavailable("the database is unavailable; nothing was stored, retry"),
+            _rid(request),
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return render_error(AppError(), _rid(request))
 

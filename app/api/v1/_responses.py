@@ -63,4 +63,5 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     413: error_doc("Request body over the configured limit."),
     422: error_doc("Invalid input; `detail` lists each problem with its field path `loc`."),
     429: error_doc("Rate limit exceeded (see Retry-After)."),
+    503: error_doc("A dependency (the database) is unavailable; nothing was stored; retry."),
 }
