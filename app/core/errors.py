@@ -182,19 +182,35 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 DATABASE_RETRY_AFTER_SECONDS = 5
 
 
+_OUTAGE_SQLSTATES = ("08", "57P")  # connection exception; admin/crash shutdown, starting up
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in out and len(out) < 10:
+        out.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
 def is_database_outage(exc: BaseException) -> bool:
-    """A lost or refused database connection (restart, failover, network), not a bad query."""
+    """A lost or refused database connection (restart, failover, network), not a bad query:
+    an invalidated connection, an OperationalError/InterfaceError, a connection-class SQLSTATE
+    (08xxx, 57P0x) anywhere in the cause chain, or a refused/reset socket."""
     from sqlalchemy import exc as sa_exc
 
-    if isinstance(exc, sa_exc.DBAPIError):
-        if exc.connection_invalidated:
-            return True
-        return isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError)
-    if isinstance(exc, sa_exc.TimeoutError):  # no pooled connection in time
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
         return True
-    return isinstance(exc, ConnectionError | TimeoutError) or (
-        type(exc).__module__.startswith("asyncpg") and "connection" in type(exc).__name__.lower()
-    )
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    for link in _chain(exc):
+        state = str(getattr(link, "sqlstate", "") or "")
+        if state.startswith(_OUTAGE_SQLSTATES):
+            return True
+        if isinstance(link, ConnectionError | TimeoutError):
+            return True
+    return False
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
