@@ -150,42 +150,46 @@ async def run_load(base: str, clients: int, seconds: float) -> dict:
     return summary
 
 
+def run(clients: int, seconds: float, postgres: str | None = None) -> dict:
+    """Serve, load, stop; returns the summary (a fresh SQLite DATA_DIR or PostgreSQL schema)."""
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"DATA_DIR": tmp, "DATABASE_URL": ""}
+        schema = None
+        plain = (postgres or "").replace("postgresql+asyncpg://", "postgresql://")
+
+        async def ddl(sql: str) -> None:
+            import asyncpg
+
+            conn = await asyncpg.connect(plain)
+            await conn.execute(sql)
+            await conn.close()
+
+        if postgres:
+            schema = f"load_{uuid.uuid4().hex[:8]}"
+            asyncio.run(ddl(f'CREATE SCHEMA "{schema}"'))
+            env = {"DATABASE_URL": postgres, "DATABASE_SCHEMA": schema,
+                   "MIGRATE_ON_START": "true", "DATABASE_POOL_SIZE": "20"}
+        proc = start_server(env, port)
+        try:
+            summary = asyncio.run(run_load(f"http://127.0.0.1:{port}", clients, seconds))
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            if schema:
+                asyncio.run(ddl(f'DROP SCHEMA "{schema}" CASCADE'))
+    summary["database"] = "postgresql" if postgres else "embedded sqlite"
+    summary["load_average"] = [round(x, 2) for x in os.getloadavg()]
+    return summary
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--clients", type=int, default=50)
     ap.add_argument("--seconds", type=float, default=60.0)
     ap.add_argument("--postgres", default=None, help="PostgreSQL URL; default: embedded SQLite")
     args = ap.parse_args()
-    port = _free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = {"DATA_DIR": tmp, "DATABASE_URL": ""}
-        schema = None
-        if args.postgres:
-            import asyncpg
-
-            schema = f"load_{uuid.uuid4().hex[:8]}"
-            plain = args.postgres.replace("postgresql+asyncpg://", "postgresql://")
-
-            async def ddl(sql: str) -> None:
-                conn = await asyncpg.connect(plain)
-                await conn.execute(sql)
-                await conn.close()
-
-            asyncio.run(ddl(f'CREATE SCHEMA "{schema}"'))
-            env = {"DATABASE_URL": args.postgres, "DATABASE_SCHEMA": schema,
-                   "MIGRATE_ON_START": "true", "DATABASE_POOL_SIZE": "20"}
-        proc = start_server(env, port)
-        try:
-            summary = asyncio.run(run_load(f"http://127.0.0.1:{port}", args.clients,
-                                           args.seconds))
-        finally:
-            proc.terminate()
-            proc.wait(30)
-            if schema:
-                asyncio.run(ddl(f'DROP SCHEMA "{schema}" CASCADE'))
-    summary["database"] = "postgresql" if args.postgres else "embedded sqlite"
-    summary["load_average"] = os.getloadavg()
-    print(json.dumps(summary, indent=2))
+    print(json.dumps(run(args.clients, args.seconds, args.postgres), indent=2))
 
 
 if __name__ == "__main__":
