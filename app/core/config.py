@@ -117,13 +117,13 @@ class Settings(BaseSettings):
         1_000_000, ge=1, description="Most loans in an uploaded pool (422 above it)."
     )
     max_tape_decoded_bytes: int = Field(
-        1024 * MiB,
+        512 * MiB,
         ge=1024,
         description="Largest decoded size of an uploaded tape's columns (Parquet checked from "
         "its footer before decoding; 422 above it).",
     )
     max_tape_string_bytes: int = Field(
-        1024, ge=16, description="Longest text cell of an uploaded tape, bytes (422 above it)."
+        256, ge=16, description="Longest text cell of an uploaded tape, bytes (422 above it)."
     )
     max_tape_columns: int = Field(
         256, ge=3, description="Most columns of an uploaded tape (422 above it)."

@@ -171,9 +171,30 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return render_error(ValidationFailed(problems), _rid(request))
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route that matched the path, e.g. POST for /jobs/ although GET /jobs/ exists too)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    return sorted(methods)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    err = AppError(exc.detail, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    err = AppError(exc.detail, headers=headers)
     err.status_code = exc.status_code
     err.code = _HTTP_CODES.get(exc.status_code, "http_error")
     return render_error(err, _rid(request))

@@ -50,8 +50,8 @@ class TapeLimits:
     """
 
     max_rows: int = 1_000_000
-    max_decoded_bytes: int = 1 << 30
-    max_string_bytes: int = 1024
+    max_decoded_bytes: int = 512 << 20
+    max_string_bytes: int = 256
     max_columns: int = 256
     max_seconds: float = 60.0
     rows_limit_name: str = "max_rows"

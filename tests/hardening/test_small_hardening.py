@@ -112,3 +112,19 @@ async def test_job_naming_another_users_pool_is_404_at_submission(client) -> Non
         "/api/v1/jobs/", json={"kind": "forecast", "payload": payload}, headers=H(alice)
     )
     assert mine.status_code == 202, mine.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("PATCH", "/api/v1/jobs/", "GET, POST"),  # two routes share the path
+        ("DELETE", "/api/v1/pools/", "GET"),
+        ("OPTIONS", "/health", "GET"),
+    ],
+)
+async def test_405_allow_lists_every_method_of_the_path(client, method, path, allow) -> None:
+    r = await client.request(method, path, headers=H("allow-user"))
+    assert r.status_code == 405
+    assert r.headers["allow"] == allow
+    for m in allow.split(", "):  # and each listed method is really served there
+        assert (await client.request(m, path, headers=H("allow-user"))).status_code != 405
