@@ -199,7 +199,7 @@ def _to_arrow(values: Any) -> pa.Array:
         return pa.array(arr)
     try:
         return pa.array(arr.tolist() if arr.dtype.kind == "O" else arr, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # OverflowError: ints > 64 bit
         # Mixed Python types: compare their text; unparseable cells are reported per row.
         obj = arr.astype(object)
         cells = [None if v is None else str(v) for v in obj.tolist()]

@@ -173,6 +173,10 @@ def pool_from_loans(rows: list[dict[str, Any]]) -> LoanPool:
         # pa.array infers one struct type from ALL rows (the union of keys, ints widened to
         # floats); Table.from_pylist would take the keys of the first row only.
         table = pa.Table.from_struct_array(pa.array(rows))
+    except OverflowError as exc:
+        raise ValidationFailed.single(
+            ["body", "pool", "loans"], "a number is too large (beyond a 64-bit integer)"
+        ) from exc
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise ValidationFailed.single(
             ["body", "pool", "loans"], f"a field has values of different types across loans: {exc}"

@@ -182,3 +182,26 @@ async def test_created_filters_take_iso_8601_only(client, value) -> None:
         headers=H(unique_user()),
     )
     assert ok.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("pool", "loc"),
+    [
+        ({"loans": [{"balance": 1000, "rate": 0.05, "original_term_months": 10**30}]},
+         ["body", "pool", "loans", 0, "original_term_months"]),
+        ({"loans": [{"balance": 1000, "rate": 0.05, "original_term_months": 360,
+                     "age_months": 2**63}]},
+         ["body", "pool", "loans", 0, "age_months"]),
+        ({"loans": [{"balance": 1000, "rate": 0.05, "original_term_months": 360,
+                     "extra_field": 10**40}]},
+         ["body", "pool", "loans"]),
+        ({"columns": {"balance": [1000], "rate": [0.05], "original_term_months": [10**30]}},
+         ["body", "pool", "columns", "original_term_months"]),
+    ],
+)
+async def test_huge_json_integers_in_a_forecast_are_422(client, pool, loc) -> None:
+    r = await client.post(
+        "/api/v1/cashflow/forecast", json={"name": "big", "pool": pool}, headers=H(unique_user())
+    )
+    assert r.status_code == 422, r.text
+    assert loc in [p["loc"][: len(loc)] for p in r.json()["detail"]]
