@@ -128,3 +128,14 @@ async def test_405_allow_lists_every_method_of_the_path(client, method, path, al
     assert r.headers["allow"] == allow
     for m in allow.split(", "):  # and each listed method is really served there
         assert (await client.request(m, path, headers=H("allow-user"))).status_code != 405
+
+
+async def test_async_forecast_naming_another_users_pool_is_404(client) -> None:
+    alice, bob = unique_user("alice"), unique_user("bob")
+    up = await client.post(
+        "/api/v1/pools", files={"file": ("t.csv", CSV, "text/csv")}, headers=H(alice)
+    )
+    body = {"name": "x", "pool": {"pool_id": up.json()["pool_id"]}, "async": True}
+    r = await client.post("/api/v1/cashflow/forecast", json=body, headers=H(bob))
+    assert r.status_code == 404, r.text
+    assert (await client.get("/api/v1/jobs/", headers=H(bob))).json()["total"] == 0

@@ -36,7 +36,9 @@ async def accept_as_job(
     name: str | None = None,
 ) -> Response:
     """Record a queued job and answer 202; the job is enqueued after the commit (a background
-    task runs after the response, and the session dependency commits before the response)."""
+    task runs after the response, and the session dependency commits before the response).
+    A `pool.pool_id` in the payload must be the caller's (404 now, not a failed job later)."""
+    await jobs_service.check_referenced_pool(session, owner_id=owner_id, payload=payload)
     job = await jobs_service.submit_job(
         session,
         owner_id=owner_id,
@@ -75,7 +77,6 @@ async def submit_job(
     kind = get_kind(body.kind)
     if kind.validate is not None:
         await anyio.to_thread.run_sync(kind.validate, body.payload, settings)
-    await jobs_service.check_referenced_pool(session, owner_id=user.user_id, payload=body.payload)
     return await accept_as_job(
         request,
         session,
