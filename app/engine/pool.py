@@ -215,7 +215,9 @@ def _numeric(
         problems.append(FieldProblem(None, name, "expected numbers, got booleans"))
         return np.zeros(n), np.zeros(n, dtype=bool)
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_null(arr.type):
-        out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        # unsafe: integers beyond 2^53 become the nearest float (and then fail the field's
+        # bounds with a located problem) instead of raising from inside Arrow
+        out = pc.cast(arr, pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(np.float64)
         missing = np.isnan(out)
         return out, missing
     if pa.types.is_dictionary(arr.type):
@@ -265,7 +267,7 @@ def _enum(
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-        num = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        num = pc.cast(arr, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         codes = np.full(n, -1, dtype=np.int64)
         for key, val in mapping.items():
             if key.isdigit():

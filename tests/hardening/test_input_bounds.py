@@ -205,3 +205,13 @@ async def test_huge_json_integers_in_a_forecast_are_422(client, pool, loc) -> No
     )
     assert r.status_code == 422, r.text
     assert loc in [p["loc"][: len(loc)] for p in r.json()["detail"]]
+
+
+def test_integers_beyond_2_53_are_located_problems_not_arrow_errors() -> None:
+    with pytest.raises(InvalidInput) as info:
+        LoanPool.from_columns(
+            {"balance": [2**60], "rate": [0.05], "original_term_months": [360],
+             "payment_frequency": [2**62]}
+        )
+    columns = {p.column for p in info.value.problems}
+    assert {"balance", "payment_frequency"} <= columns
