@@ -132,3 +132,21 @@ def test_parquet_of_hostile_columns(balances, text, repeat) -> None:
     buf = io.BytesIO()
     pq.write_table(table, buf, compression="zstd")
     _check(buf.getvalue(), "parquet")
+
+
+@FUZZ
+@given(
+    terms=st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=20),
+    balances=st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1,
+                      max_size=20),
+)
+def test_parquet_of_extreme_integers(terms, balances) -> None:
+    n = min(len(terms), len(balances))
+    table = pa.table({
+        "balance": pa.array(balances[:n], type=pa.int64()),
+        "rate": pa.array([0.05] * n, type=pa.float64()),
+        "original_term_months": pa.array(terms[:n], type=pa.int64()),
+    })
+    buf = io.BytesIO()
+    pq.write_table(table, buf)
+    _check(buf.getvalue(), "parquet")
