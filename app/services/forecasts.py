@@ -141,6 +141,15 @@ def scenario_inputs(
     return out
 
 
+async def inline_pool(request: ForecastRequest) -> LoanPool:
+    """The request's inline pool (`loans` or `columns`), validated (422 naming each problem)."""
+    if request.pool.loans is not None:
+        # one call into pydantic's serializer; Arrow then builds the columns
+        rows = _LOANS.dump_python(request.pool.loans, exclude_none=True)
+        return await anyio.to_thread.run_sync(pools.pool_from_loans, rows)
+    return await anyio.to_thread.run_sync(pools.pool_from_columns, request.pool.columns or {})
+
+
 def check_limits(req: ForecastRequest, settings: Settings) -> None:
     """Request-size limits that do not need the pool (422 naming the field and the limit)."""
     n_sc = max(1, len(req.scenarios))
@@ -356,14 +365,7 @@ async def create_forecast(
             session, owner_id=owner_id, pool_id=request.pool.pool_id
         )
     else:
-        if request.pool.loans is not None:
-            # one call into pydantic's serializer; Arrow then builds the columns
-            rows = _LOANS.dump_python(request.pool.loans, exclude_none=True)
-            pool = await anyio.to_thread.run_sync(pools.pool_from_loans, rows)
-        else:
-            pool = await anyio.to_thread.run_sync(
-                pools.pool_from_columns, request.pool.columns or {}
-            )
+        pool = await inline_pool(request)
         pool_row = None
     plan = plan_forecast(pool, request, settings)
 

@@ -24,7 +24,7 @@ from schemathesis.checks import negative_data_rejection, positive_data_acceptanc
 from app.main import create_app
 from tests.conftest import make_settings, sign_token
 
-MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "12"))
+MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "25"))
 AUTH = {"Authorization": f"Bearer {sign_token('schemathesis-user')}"}
 FUZZ_SETTINGS = settings(
     max_examples=MAX_EXAMPLES,

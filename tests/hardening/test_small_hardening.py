@@ -139,3 +139,12 @@ async def test_async_forecast_naming_another_users_pool_is_404(client) -> None:
     r = await client.post("/api/v1/cashflow/forecast", json=body, headers=H(bob))
     assert r.status_code == 404, r.text
     assert (await client.get("/api/v1/jobs/", headers=H(bob))).json()["total"] == 0
+
+
+async def test_async_forecast_with_a_bad_inline_pool_is_422_at_submission(client) -> None:
+    body = {"name": "x", "pool": {"columns": {"balance": [1000.0]}}, "async": True}
+    r = await client.post("/api/v1/cashflow/forecast", json=body, headers=H("async-user"))
+    assert r.status_code == 422, r.text
+    locs = [p["loc"] for p in r.json()["detail"]]
+    assert ["body", "pool", "columns", "rate"] in locs
+    assert (await client.get("/api/v1/jobs/", headers=H("async-user"))).json()["total"] == 0

@@ -102,6 +102,8 @@ async def run_forecast(
         settings.jobs_forecast_async_loans
     ):
         forecasts.check_limits(body, settings)
+        if body.pool.pool_id is None:  # inline pools are small (MAX_INLINE_LOANS): check now
+            await forecasts.inline_pool(body)
         payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"async_"})
         return await accept_as_job(
             request, session, background, owner_id=user.user_id, kind="forecast",
