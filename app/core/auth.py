@@ -15,6 +15,7 @@ the address the connection actually arrived on.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections.abc import Mapping, MutableMapping
@@ -223,11 +224,17 @@ class LoopbackOnlyMiddleware:
 
 
 def client_is_loopback(scope: Mapping[str, Any]) -> bool:
-    """True when the peer address is loopback (or unknown: an in-process test transport)."""
+    """True when the peer address is loopback, or is not an IP address at all: a socket peer
+    always is one, so a name such as Starlette's `testclient` is an in-process transport."""
     client = scope.get("client")
     if not client:
         return True
-    return is_loopback(str(client[0]))
+    host = str(client[0]).strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return is_loopback(host)
 
 
 def connection_is_loopback(scope: Mapping[str, Any]) -> bool:
