@@ -102,3 +102,27 @@ def test_every_operation_conforms_to_the_openapi(api_schema, mode) -> None:
           f"{len(failures)} operations failing")
     assert calls > 0
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
+
+
+def test_stateful_links_create_then_read(api_schema) -> None:
+    """Follow the spec's links (a created pool / scenario / forecast to its reads): every
+    created resource is found, with conformant responses, and no step answers 5xx."""
+    from hypothesis import stateful
+
+    Machine = api_schema.as_state_machine()
+
+    class WithAuth(Machine):  # type: ignore[misc, valid-type]
+        def get_call_kwargs(self, case):
+            return {"headers": AUTH}
+
+        def validate_response(self, response, case, **kwargs):
+            excluded = [positive_data_acceptance, negative_data_rejection]
+            case.validate_response(response, excluded_checks=excluded)
+
+    stateful.run_state_machine_as_test(
+        WithAuth,
+        settings=settings(
+            max_examples=max(5, MAX_EXAMPLES // 3), stateful_step_count=6, derandomize=True,
+            deadline=None, database=None, suppress_health_check=list(HealthCheck),
+        ),
+    )

@@ -65,3 +65,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     429: error_doc("Rate limit exceeded (see Retry-After)."),
     503: error_doc("A dependency (the database) is unavailable; nothing was stored; retry."),
 }
+
+
+def links(status: int, description: str, **targets: tuple[str, str, str]) -> dict[int | str, Any]:
+    """OpenAPI response links: name -> (operationId, path parameter, JSON pointer in the body),
+    so clients and stateful fuzzers can follow a created resource to its reads."""
+    return {
+        status: {
+            "description": description,
+            "links": {
+                name: {
+                    "operationId": op,
+                    "parameters": {param: f"$response.body#/{pointer}"},
+                }
+                for name, (op, param, pointer) in targets.items()
+            },
+        }
+    }

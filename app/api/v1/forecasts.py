@@ -10,7 +10,7 @@ from fastapi import APIRouter, BackgroundTasks, Header, Query, Request, Response
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
-from app.api.v1._responses import ERRORS, IsoDateTime, NumpyJSONResponse, OffsetQuery, utc
+from app.api.v1._responses import ERRORS, IsoDateTime, NumpyJSONResponse, OffsetQuery, links, utc
 from app.api.v1.jobs import accept_as_job
 from app.core.errors import NotFound
 from app.core.request_context import get_request_id
@@ -77,7 +77,16 @@ async def _loan_scenarios(session: Any, owner_id: str, body: ForecastRequest) ->
     response_model=ForecastResponse,
     status_code=201,
     summary="Run a pool cash-flow forecast",
-    responses={202: {"model": JobAccepted, "description": "A large (or `async`) run: a job."}},
+    responses={
+        202: {"model": JobAccepted, "description": "A large (or `async`) run: a job."},
+        **links(
+            201,
+            "The stored forecast's id and, per scenario, its cash-flow columns and analytics.",
+            GetForecast=(
+                "get_forecast_api_v1_forecasts__forecast_id__get", "forecast_id", "forecast_id"
+            ),
+        ),
+    },
     response_description="The stored forecast's id and, per scenario, its cash-flow columns "
     "and analytics.",
 )

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, error_doc, utc
+from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, error_doc, links, utc
 from app.core.errors import ValidationFailed
 from app.core.request_context import get_request_id
 from app.models.pools import PoolOut, PoolPage
@@ -47,7 +47,13 @@ def _parse_map(text: str | None) -> dict[str, str] | None:
     response_model=PoolOut,
     status_code=201,
     summary="Upload a loan tape",
-    responses=UPLOAD_ERRORS,
+    responses={
+        **UPLOAD_ERRORS,
+        **links(
+            201, "The stored pool.",
+            GetPool=("get_pool_api_v1_pools__pool_id__get", "pool_id", "pool_id"),
+        ),
+    },
 )
 async def upload_pool(
     session: SessionDep,
