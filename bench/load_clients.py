@@ -38,13 +38,21 @@ FORECAST_BODY = {
     "pool": {
         "loans": [
             {"loan_id": "A1", "balance": 300000, "rate": 0.065, "original_term_months": 360},
-            {"loan_id": "A2", "balance": 150000, "rate": 0.055, "original_term_months": 180,
-             "age_months": 24},
+            {
+                "loan_id": "A2",
+                "balance": 150000,
+                "rate": 0.055,
+                "original_term_months": 180,
+                "age_months": 24,
+            },
             {"loan_id": "A3", "balance": 80000, "rate": 0.07, "original_term_months": 120},
         ]
     },
-    "assumptions": {"prepayment": {"type": "psa", "speed": 150},
-                    "default": {"type": "cdr", "rate": 0.02}, "severity": 0.35},
+    "assumptions": {
+        "prepayment": {"type": "psa", "speed": 150},
+        "default": {"type": "cdr", "rate": 0.02},
+        "severity": 0.35,
+    },
 }
 TAPE = b"balance,rate,original_term_months\n" + b"".join(
     f"{1000 + i},0.05,{120 + 12 * (i % 20)}\n".encode() for i in range(200)
@@ -53,8 +61,17 @@ TAPE = b"balance,rate,original_term_months\n" + b"".join(
 
 def _token(sub: str) -> str:
     now = int(time.time())
-    return jwt.encode({"sub": sub, "aud": "authenticated", "iat": now, "exp": now + 7200,
-                       "role": "authenticated"}, SECRET, algorithm="HS256")
+    return jwt.encode(
+        {
+            "sub": sub,
+            "aud": "authenticated",
+            "iat": now,
+            "exp": now + 7200,
+            "role": "authenticated",
+        },
+        SECRET,
+        algorithm="HS256",
+    )
 
 
 def _free_port() -> int:
@@ -64,14 +81,35 @@ def _free_port() -> int:
 
 
 def start_server(env_extra: dict[str, str], port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "ENV": "development", "HOST": "127.0.0.1",
-           "SUPABASE_JWT_SECRET": SECRET, "RATE_LIMIT_ENABLED": "false",
-           "CACHE_ENABLED": "false", "LOG_LEVEL": "WARNING", "REDIS_URL": "",
-           "CELERY_BROKER_URL": "", **env_extra}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ENV": "development",
+        "HOST": "127.0.0.1",
+        "SUPABASE_JWT_SECRET": SECRET,
+        "RATE_LIMIT_ENABLED": "false",
+        "CACHE_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        **env_extra,
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log", "--log-level", "warning"],
-        cwd=str(ROOT), env=env,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=str(ROOT),
+        env=env,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -84,8 +122,9 @@ def start_server(env_extra: dict[str, str], port: int) -> subprocess.Popen:
     raise RuntimeError("server did not start")
 
 
-async def client_loop(base: str, seconds: float, results: dict, errors: Counter,
-                      index: int) -> None:
+async def client_loop(
+    base: str, seconds: float, results: dict, errors: Counter, index: int
+) -> None:
     user = f"load-{index}-{uuid.uuid4().hex[:6]}"
     headers = {"Authorization": f"Bearer {_token(user)}"}
     forecast_ids: list[str] = []
@@ -102,8 +141,9 @@ async def client_loop(base: str, seconds: float, results: dict, errors: Counter,
                     if r.status_code == 201 or r.status_code == 200:
                         forecast_ids.append(r.json()["forecast_id"])
                 elif kind == "upload":
-                    r = await http.post("/api/v1/pools",
-                                        files={"file": ("t.csv", TAPE, "text/csv")})
+                    r = await http.post(
+                        "/api/v1/pools", files={"file": ("t.csv", TAPE, "text/csv")}
+                    )
                 elif kind == "list":
                     r = await http.get("/api/v1/pools/", params={"limit": 5})
                 else:
@@ -131,21 +171,31 @@ async def run_load(base: str, clients: int, seconds: float) -> dict:
     results: dict[str, list[float]] = defaultdict(list)
     errors: Counter = Counter()
     t0 = time.perf_counter()
-    await asyncio.gather(*(client_loop(base, seconds, results, errors, i)
-                           for i in range(clients)))
+    await asyncio.gather(*(client_loop(base, seconds, results, errors, i) for i in range(clients)))
     wall = time.perf_counter() - t0
     every = [x for v in results.values() for x in v]
     writes = results["forecast"] + results["upload"]
     summary = {
-        "clients": clients, "seconds": round(wall, 1), "requests": len(every),
-        "errors": dict(errors), "error_count": sum(errors.values()),
+        "clients": clients,
+        "seconds": round(wall, 1),
+        "requests": len(every),
+        "errors": dict(errors),
+        "error_count": sum(errors.values()),
         "throughput_rps": round(len(every) / wall, 1),
-        "p50_ms": round(1000 * pct(every, 0.5), 1), "p95_ms": round(1000 * pct(every, 0.95), 1),
+        "p50_ms": round(1000 * pct(every, 0.5), 1),
+        "p95_ms": round(1000 * pct(every, 0.95), 1),
         "writes_p50_ms": round(1000 * pct(writes, 0.5), 1),
         "writes_p95_ms": round(1000 * pct(writes, 0.95), 1),
-        "per_kind": {k: {"n": len(v), "p50_ms": round(1000 * statistics.median(v), 1),
-                         "p95_ms": round(1000 * pct(v, 0.95), 1),
-                         "max_ms": round(1000 * max(v), 1)} for k, v in results.items() if v},
+        "per_kind": {
+            k: {
+                "n": len(v),
+                "p50_ms": round(1000 * statistics.median(v), 1),
+                "p95_ms": round(1000 * pct(v, 0.95), 1),
+                "max_ms": round(1000 * max(v), 1),
+            }
+            for k, v in results.items()
+            if v
+        },
     }
     return summary
 
@@ -168,8 +218,12 @@ def run(clients: int, seconds: float, postgres: str | None = None) -> dict:
         if postgres:
             schema = f"load_{uuid.uuid4().hex[:8]}"
             asyncio.run(ddl(f'CREATE SCHEMA "{schema}"'))
-            env = {"DATABASE_URL": postgres, "DATABASE_SCHEMA": schema,
-                   "MIGRATE_ON_START": "true", "DATABASE_POOL_SIZE": "20"}
+            env = {
+                "DATABASE_URL": postgres,
+                "DATABASE_SCHEMA": schema,
+                "MIGRATE_ON_START": "true",
+                "DATABASE_POOL_SIZE": "20",
+            }
         proc = start_server(env, port)
         try:
             summary = asyncio.run(run_load(f"http://127.0.0.1:{port}", clients, seconds))

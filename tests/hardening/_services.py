@@ -43,9 +43,21 @@ class PrivateRedis:
 
     def start(self) -> None:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(self.dir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.dir),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         _wait_port(self.port)
 
@@ -74,10 +86,20 @@ class PrivatePostgres:
             self.prefix = ["runuser", "-u", "postgres", "--"]
             tmp.chmod(0o777)
         env = {**os.environ, "LC_ALL": "C"}
-        cmd = [*self.prefix, "initdb", "-D", str(self.data), "-U", self.user, "-A", "trust",
-               "--no-sync"]
-        subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+        cmd = [
+            *self.prefix,
+            "initdb",
+            "-D",
+            str(self.data),
+            "-U",
+            self.user,
+            "-A",
+            "trust",
+            "--no-sync",
+        ]
+        subprocess.run(
+            cmd, check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
 
     @property
     def url(self) -> str:
@@ -86,12 +108,17 @@ class PrivatePostgres:
     def _ctl(self, *args: str) -> None:
         subprocess.run(
             [*self.prefix, "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", *args],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
 
     def start(self) -> None:
-        self._ctl("-o", f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 "
-                  "-c fsync=off", "start")
+        self._ctl(
+            "-o",
+            f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        )
         _wait_port(self.port)
 
     def restart_immediately(self) -> None:

@@ -36,14 +36,21 @@ from tests.tasks.conftest import mc_payload, reference_result
 ROOT = Path(__file__).resolve().parents[2]
 FORECAST = {
     "name": "chaos",
-    "pool": {"loans": [
-        {"loan_id": "A1", "balance": 300000, "rate": 0.065, "original_term_months": 360},
-        {"loan_id": "A2", "balance": 150000, "rate": 0.055, "original_term_months": 180},
-    ]},
-    "assumptions": {"prepayment": {"type": "psa", "speed": 150},
-                    "default": {"type": "cdr", "rate": 0.02}, "severity": 0.35},
-    "scenarios": [{"name": "base", "assumptions": {}},
-                  {"name": "fast", "assumptions": {"prepayment": {"type": "cpr", "rate": 0.2}}}],
+    "pool": {
+        "loans": [
+            {"loan_id": "A1", "balance": 300000, "rate": 0.065, "original_term_months": 360},
+            {"loan_id": "A2", "balance": 150000, "rate": 0.055, "original_term_months": 180},
+        ]
+    },
+    "assumptions": {
+        "prepayment": {"type": "psa", "speed": 150},
+        "default": {"type": "cdr", "rate": 0.02},
+        "severity": 0.35,
+    },
+    "scenarios": [
+        {"name": "base", "assumptions": {}},
+        {"name": "fast", "assumptions": {"prepayment": {"type": "cpr", "rate": 0.2}}},
+    ],
 }
 
 
@@ -75,7 +82,9 @@ async def test_redis_killed_and_restarted_under_load(tmp_path) -> None:
     redis = PrivateRedis(tmp_path)
     redis.start()
     settings = make_settings(
-        tmp_path, redis_url=redis.url, rate_limit_run="100000/minute",
+        tmp_path,
+        redis_url=redis.url,
+        rate_limit_run="100000/minute",
         cache_breaker_reset_seconds=0.5,
     )
     app = create_app(settings)
@@ -104,7 +113,10 @@ async def test_postgres_restarted_mid_write_gives_503_and_no_half_writes(tmp_pat
     pg = PrivatePostgres()
     pg.start()
     settings = make_settings(
-        tmp_path, database_url=pg.url, migrate_on_start=True, rate_limit_enabled=False,
+        tmp_path,
+        database_url=pg.url,
+        migrate_on_start=True,
+        rate_limit_enabled=False,
         cache_enabled=False,
     )
     app = create_app(settings)
@@ -130,15 +142,27 @@ async def test_postgres_restarted_mid_write_gives_503_and_no_half_writes(tmp_pat
         db = Database(settings)
         try:
             async with db.engine.connect() as conn:
-                runs = {r[0]: r[1] for r in await conn.execute(
-                    text("SELECT id, n_scenarios FROM forecast_runs"))}
-                per_run = dict((await conn.execute(text(
-                    "SELECT forecast_id, count(*) FROM forecast_scenarios GROUP BY forecast_id"
-                ))).all())
-                orphans = (await conn.execute(text(
-                    "SELECT count(*) FROM pools p WHERE NOT EXISTS "
-                    "(SELECT 1 FROM forecast_runs r WHERE r.pool_id = p.id)"
-                ))).scalar_one()
+                runs = {
+                    r[0]: r[1]
+                    for r in await conn.execute(text("SELECT id, n_scenarios FROM forecast_runs"))
+                }
+                per_run = dict(
+                    (
+                        await conn.execute(
+                            text(
+                                "SELECT forecast_id, count(*) FROM forecast_scenarios GROUP BY forecast_id"
+                            )
+                        )
+                    ).all()
+                )
+                orphans = (
+                    await conn.execute(
+                        text(
+                            "SELECT count(*) FROM pools p WHERE NOT EXISTS "
+                            "(SELECT 1 FROM forecast_runs r WHERE r.pool_id = p.id)"
+                        )
+                    )
+                ).scalar_one()
         finally:
             await db.dispose()
         assert set(runs) == created  # every 201 is stored, nothing else is
@@ -149,15 +173,38 @@ async def test_postgres_restarted_mid_write_gives_503_and_no_half_writes(tmp_pat
 
 
 def _serve(data_dir: Path, port: int) -> subprocess.Popen:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "DATA_DIR": str(data_dir), "DATABASE_URL": "",
-           "SUPABASE_JWT_SECRET": TEST_JWT_SECRET, "RATE_LIMIT_ENABLED": "false",
-           "REDIS_URL": "", "CELERY_BROKER_URL": "", "JOBS_EMBEDDED_WORKERS": "1",
-           "ENGINE_WARMUP": "false", "LOG_LEVEL": "WARNING", "ENV": "test"}
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": "",
+        "SUPABASE_JWT_SECRET": TEST_JWT_SECRET,
+        "RATE_LIMIT_ENABLED": "false",
+        "REDIS_URL": "",
+        "CELERY_BROKER_URL": "",
+        "JOBS_EMBEDDED_WORKERS": "1",
+        "ENGINE_WARMUP": "false",
+        "LOG_LEVEL": "WARNING",
+        "ENV": "test",
+    }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
-         str(port), "--log-level", "warning"],
-        cwd=str(ROOT), env=env, start_new_session=True,
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=str(ROOT),
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

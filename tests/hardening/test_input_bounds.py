@@ -187,16 +187,40 @@ async def test_created_filters_take_iso_8601_only(client, value) -> None:
 @pytest.mark.parametrize(
     ("pool", "loc"),
     [
-        ({"loans": [{"balance": 1000, "rate": 0.05, "original_term_months": 10**30}]},
-         ["body", "pool", "loans", 0, "original_term_months"]),
-        ({"loans": [{"balance": 1000, "rate": 0.05, "original_term_months": 360,
-                     "age_months": 2**63}]},
-         ["body", "pool", "loans", 0, "age_months"]),
-        ({"loans": [{"balance": 1000, "rate": 0.05, "original_term_months": 360,
-                     "extra_field": 10**40}]},
-         ["body", "pool", "loans"]),
-        ({"columns": {"balance": [1000], "rate": [0.05], "original_term_months": [10**30]}},
-         ["body", "pool", "columns", "original_term_months"]),
+        (
+            {"loans": [{"balance": 1000, "rate": 0.05, "original_term_months": 10**30}]},
+            ["body", "pool", "loans", 0, "original_term_months"],
+        ),
+        (
+            {
+                "loans": [
+                    {
+                        "balance": 1000,
+                        "rate": 0.05,
+                        "original_term_months": 360,
+                        "age_months": 2**63,
+                    }
+                ]
+            },
+            ["body", "pool", "loans", 0, "age_months"],
+        ),
+        (
+            {
+                "loans": [
+                    {
+                        "balance": 1000,
+                        "rate": 0.05,
+                        "original_term_months": 360,
+                        "extra_field": 10**40,
+                    }
+                ]
+            },
+            ["body", "pool", "loans"],
+        ),
+        (
+            {"columns": {"balance": [1000], "rate": [0.05], "original_term_months": [10**30]}},
+            ["body", "pool", "columns", "original_term_months"],
+        ),
     ],
 )
 async def test_huge_json_integers_in_a_forecast_are_422(client, pool, loc) -> None:
@@ -210,8 +234,12 @@ async def test_huge_json_integers_in_a_forecast_are_422(client, pool, loc) -> No
 def test_integers_beyond_2_53_are_located_problems_not_arrow_errors() -> None:
     with pytest.raises(InvalidInput) as info:
         LoanPool.from_columns(
-            {"balance": [2**60], "rate": [0.05], "original_term_months": [360],
-             "payment_frequency": [2**62]}
+            {
+                "balance": [2**60],
+                "rate": [0.05],
+                "original_term_months": [360],
+                "payment_frequency": [2**62],
+            }
         )
     columns = {p.column for p in info.value.problems}
     assert {"balance", "payment_frequency"} <= columns

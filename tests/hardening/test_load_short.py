@@ -13,7 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("load_clients", ROOT / "bench" / "load_clients.py")
+    spec = importlib.util.spec_from_file_location(
+        "load_clients", ROOT / "bench" / "load_clients.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

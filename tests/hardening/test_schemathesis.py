@@ -98,8 +98,10 @@ def test_every_operation_conforms_to_the_openapi(api_schema, mode) -> None:
         except BaseException as exc:  # noqa: BLE001 - collected, reported together below
             failures[operation.label] = f"{type(exc).__name__}: {str(exc)[:1500]}"
     elapsed = time.perf_counter() - start
-    print(f"schemathesis {mode.value}: {calls} generated requests in {elapsed:.1f} s, "
-          f"{len(failures)} operations failing")
+    print(
+        f"schemathesis {mode.value}: {calls} generated requests in {elapsed:.1f} s, "
+        f"{len(failures)} operations failing"
+    )
     assert calls > 0
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
 
@@ -122,7 +124,11 @@ def test_stateful_links_create_then_read(api_schema) -> None:
     stateful.run_state_machine_as_test(
         WithAuth,
         settings=settings(
-            max_examples=max(5, MAX_EXAMPLES // 3), stateful_step_count=6, derandomize=True,
-            deadline=None, database=None, suppress_health_check=list(HealthCheck),
+            max_examples=max(5, MAX_EXAMPLES // 3),
+            stateful_step_count=6,
+            derandomize=True,
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
         ),
     )

@@ -154,8 +154,9 @@ async def test_async_forecast_with_a_bad_inline_pool_is_422_at_submission(client
 async def test_without_auth_only_loopback_or_in_process_peers(tmp_path, peer, status) -> None:
     app = create_app(make_settings(tmp_path, supabase_jwt_secret=None))
     transport = httpx.ASGITransport(app=app, client=(peer, 5555))
-    async with app.router.lifespan_context(app), httpx.AsyncClient(
-        transport=transport, base_url="http://127.0.0.1"
-    ) as c:
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c,
+    ):
         assert (await c.get("/health")).status_code == status
         assert (await c.get("/openapi.json")).status_code == status

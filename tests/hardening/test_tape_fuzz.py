@@ -21,11 +21,19 @@ from app.engine.pool import MAX_PROBLEMS_PER_CHECK, LoanPool
 from app.engine.tape import TapeLimits, read_tape
 
 LIMITS = TapeLimits(
-    max_rows=5_000, max_decoded_bytes=4 << 20, max_string_bytes=256, max_columns=40,
+    max_rows=5_000,
+    max_decoded_bytes=4 << 20,
+    max_string_bytes=256,
+    max_columns=40,
     max_seconds=5.0,
 )
-FUZZ = settings(max_examples=60, derandomize=True, deadline=None, database=None,
-                suppress_health_check=list(HealthCheck))
+FUZZ = settings(
+    max_examples=60,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 HEADER = "balance,rate,original_term_months"
 
 cells = st.one_of(
@@ -47,8 +55,9 @@ def _check(data: bytes, fmt: str) -> None:
             assert p.row is None or p.row >= 0
         per_check = {}
         for p in exc.problems:
-            per_check[(p.column, p.reason.split(":")[0])] = per_check.get(
-                (p.column, p.reason.split(":")[0]), 0) + 1
+            per_check[(p.column, p.reason.split(":")[0])] = (
+                per_check.get((p.column, p.reason.split(":")[0]), 0) + 1
+            )
         assert max(per_check.values()) <= MAX_PROBLEMS_PER_CHECK
     else:
         assert isinstance(pool, LoanPool) and len(pool) >= 1
@@ -112,8 +121,13 @@ def test_huge_fields_many_columns_deep_rows(width, n_cols, n_rows) -> None:
     _check(body.encode(), "csv")
 
 
-@settings(max_examples=20, derandomize=True, deadline=None, database=None,
-          suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=20,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 @given(
     balances=st.lists(st.floats(allow_nan=True, allow_infinity=True), min_size=0, max_size=30),
     text=st.text(max_size=600),
@@ -121,12 +135,14 @@ def test_huge_fields_many_columns_deep_rows(width, n_cols, n_rows) -> None:
 )
 def test_parquet_of_hostile_columns(balances, text, repeat) -> None:
     n = len(balances)
-    table = pa.table({
-        "balance": pa.array(balances, type=pa.float64()),
-        "rate": pa.array([0.05] * n, type=pa.float64()),
-        "original_term_months": pa.array([360] * n, type=pa.int64()),
-        "note": pa.array([text] * n, type=pa.string()),
-    })
+    table = pa.table(
+        {
+            "balance": pa.array(balances, type=pa.float64()),
+            "rate": pa.array([0.05] * n, type=pa.float64()),
+            "original_term_months": pa.array([360] * n, type=pa.int64()),
+            "note": pa.array([text] * n, type=pa.string()),
+        }
+    )
     if n:
         table = table.take([i % n for i in range(min(repeat, 8_000))])
     buf = io.BytesIO()
@@ -137,16 +153,19 @@ def test_parquet_of_hostile_columns(balances, text, repeat) -> None:
 @FUZZ
 @given(
     terms=st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=20),
-    balances=st.lists(st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1,
-                      max_size=20),
+    balances=st.lists(
+        st.integers(min_value=-(2**63), max_value=2**63 - 1), min_size=1, max_size=20
+    ),
 )
 def test_parquet_of_extreme_integers(terms, balances) -> None:
     n = min(len(terms), len(balances))
-    table = pa.table({
-        "balance": pa.array(balances[:n], type=pa.int64()),
-        "rate": pa.array([0.05] * n, type=pa.float64()),
-        "original_term_months": pa.array(terms[:n], type=pa.int64()),
-    })
+    table = pa.table(
+        {
+            "balance": pa.array(balances[:n], type=pa.int64()),
+            "rate": pa.array([0.05] * n, type=pa.float64()),
+            "original_term_months": pa.array(terms[:n], type=pa.int64()),
+        }
+    )
     buf = io.BytesIO()
     pq.write_table(table, buf)
     _check(buf.getvalue(), "parquet")
