@@ -14,7 +14,7 @@ from app.api.metrics import router as metrics_router
 from app.api.v1 import api_router
 from app.api.v1.health import router as health_router
 from app.api.ws import router as ws_router
-from app.core.auth import TokenVerifier, enforce_bind_policy
+from app.core.auth import LoopbackOnlyMiddleware, TokenVerifier, enforce_bind_policy
 from app.core.config import Settings, get_settings
 from app.core.db import Database
 from app.core.errors import install_error_handlers
@@ -22,6 +22,7 @@ from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.services import deals
 from app.services.commercial import warm_up as warm_up_commercial
+from app.core.server_errors import CompleteResponseGuard
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
 
@@ -73,6 +74,14 @@ def _warm_up_engine() -> None:
     log.info("engine kernels ready in %.1f s", time.perf_counter() - start)
 
 
+class CashflowApp(FastAPI):
+    """FastAPI with `CompleteResponseGuard` outside Starlette's error middleware (a 500 never
+    drops the keep-alive connection)."""
+
+    def build_middleware_stack(self):  # type: ignore[no-untyped-def]
+        return CompleteResponseGuard(super().build_middleware_stack())
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for `settings` (default: the environment). Refuses an unsafe bind."""
     settings = settings or get_settings()
@@ -93,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await app.state.jobs.close()
             await database.dispose()
 
-    app = FastAPI(
+    app = CashflowApp(
         title="Credit Cashflow Engine",
         version=VERSION,
         description=DESCRIPTION,
@@ -115,6 +124,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         upload_prefixes=(f"{API_PREFIX}/pools", f"{API_PREFIX}/specialized-assets/consumer-credit/panels"),
     )
     install_platform(app, settings)  # logs, Sentry, cache, rate limits, headers, metrics
+    if not settings.auth_configured:  # whatever uvicorn was told to bind, serve loopback only
+        app.add_middleware(LoopbackOnlyMiddleware)
     app.add_middleware(RequestContextMiddleware)  # added last = outermost
 
     if settings.metrics_enabled:

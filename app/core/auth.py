@@ -15,6 +15,7 @@ the address the connection actually arrived on.
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import logging
 import time
 from collections.abc import Mapping, MutableMapping
@@ -130,6 +131,7 @@ class TokenVerifier:
         self.audience = settings.supabase_jwt_audience
         self.issuer = settings.supabase_jwt_issuer
         self.leeway = settings.jwt_leeway_seconds
+        self.max_bytes = settings.jwt_max_bytes
         url = settings.jwks_url
         self.jwks = JWKSCache(url, settings.jwks_cache_seconds) if url else None
 
@@ -146,6 +148,8 @@ class TokenVerifier:
 
     async def verify(self, token: str) -> Principal:
         """Claims of a valid token as a Principal; Unauthorized for anything else."""
+        if len(token) > self.max_bytes:  # before any parsing: bounded cost per request
+            raise Unauthorized(f"token longer than {self.max_bytes} bytes (JWT_MAX_BYTES)")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -192,6 +196,45 @@ class TokenVerifier:
 
 def local_principal() -> Principal:
     return Principal(user_id=LOCAL_USER_ID, local=True)
+
+
+class LoopbackOnlyMiddleware:
+    """Without auth, serve loopback connections only, on every path (docs, health, metrics
+    and WebSockets included), whatever address the server was told to bind: `uvicorn --host
+    0.0.0.0` run directly skips `enforce_bind_policy`, this does not. 403 otherwise."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: MutableMapping[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] in ("http", "websocket") and not (
+            connection_is_loopback(scope) and client_is_loopback(scope)
+        ):
+            if scope["type"] == "websocket":
+                await send({"type": "websocket.close", "code": 1008})
+                return
+            from app.core.errors import Forbidden, render_error
+
+            response = render_error(
+                Forbidden("auth is not configured: only loopback clients are served")
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+
+def client_is_loopback(scope: Mapping[str, Any]) -> bool:
+    """True when the peer address is loopback, or is not an IP address at all: a socket peer
+    always is one, so a name such as Starlette's `testclient` is an in-process transport."""
+    client = scope.get("client")
+    if not client:
+        return True
+    host = str(client[0]).strip("[]")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return True
+    return is_loopback(host)
 
 
 def connection_is_loopback(scope: Mapping[str, Any]) -> bool:

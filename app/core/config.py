@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     )
     jwks_cache_seconds: int = Field(600, ge=0, description="How long fetched JWKS keys are kept.")
     jwt_leeway_seconds: int = Field(30, ge=0, le=600, description="Clock skew allowed on exp/nbf.")
+    jwt_max_bytes: int = Field(
+        16_384, ge=1024, le=1_048_576, description="Longest bearer token accepted (401 above it)."
+    )
 
     # --- optional dependencies -----------------------------------------------------------
     redis_url: str | None = Field(None, description="redis://... or rediss://... (TLS).")
@@ -112,6 +115,21 @@ class Settings(BaseSettings):
     )
     max_pool_loans: int = Field(
         1_000_000, ge=1, description="Most loans in an uploaded pool (422 above it)."
+    )
+    max_tape_decoded_bytes: int = Field(
+        512 * MiB,
+        ge=1024,
+        description="Largest decoded size of an uploaded tape's columns (Parquet checked from "
+        "its footer before decoding; 422 above it).",
+    )
+    max_tape_string_bytes: int = Field(
+        256, ge=16, description="Longest text cell of an uploaded tape, bytes (422 above it)."
+    )
+    max_tape_columns: int = Field(
+        256, ge=3, description="Most columns of an uploaded tape (422 above it)."
+    )
+    max_tape_parse_seconds: float = Field(
+        60.0, gt=0, description="Time budget of parsing one uploaded tape, seconds (422 above it)."
     )
     max_periods: int = Field(720, ge=1, description="Longest projection horizon in months.")
     max_scenarios: int = Field(20, ge=1, description="Most scenarios in one forecast request.")
@@ -222,6 +240,16 @@ class Settings(BaseSettings):
         "auto", description="auto: console in development, one JSON object per line otherwise."
     )
     metrics_enabled: bool = Field(True, description="Serve Prometheus metrics at /metrics.")
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token that opens /metrics to any client (Authorization: Bearer ...); "
+        "unset: only clients in METRICS_ALLOW.",
+    )
+    metrics_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.0/8", "::1/128"],
+        description="Client networks (CIDR, comma-separated) that may read /metrics without "
+        "the token; * = any (public metrics).",
+    )
     sentry_environment: str | None = Field(None, description="Sentry environment; default ENV.")
     sentry_traces_sample_rate: float = Field(
         0.0, ge=0, le=1, description="Share of requests traced to Sentry."
@@ -273,7 +301,23 @@ class Settings(BaseSettings):
         10.0, gt=0, description="A socket must authenticate within this many seconds."
     )
 
-    @field_validator("cors_origins", "allowed_hosts", mode="before")
+    @field_validator("env", mode="before")
+    @classmethod
+    def _env_aliases(cls, value: object) -> object:
+        """`testing` (what many tools and our README use) is the test environment."""
+        if isinstance(value, str) and value.strip().lower() in {"testing", "tests"}:
+            return "test"
+        return value
+
+    @field_validator("metrics_allow")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for item in value:
+            if item != "*":
+                ipaddress.ip_network(item, strict=False)  # ValueError names the bad entry
+        return value
+
+    @field_validator("cors_origins", "allowed_hosts", "metrics_allow", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         """`a.com, b.com` or a JSON list."""
@@ -300,6 +344,7 @@ class Settings(BaseSettings):
         "upstash_redis_password",
         "supabase_key",
         "database_schema",
+        "metrics_token",
         mode="before",
     )
     @classmethod
@@ -321,6 +366,8 @@ class Settings(BaseSettings):
                 raise ValueError(
                     "ENV=production needs SUPABASE_JWT_SECRET or SUPABASE_URL (token verification)"
                 )
+            if self.metrics_token is not None and len(self.metrics_token) < 16:
+                raise ValueError("METRICS_TOKEN is too short for production (< 16 chars)")
             if self.supabase_jwt_secret and len(self.supabase_jwt_secret) < 32:
                 raise ValueError("SUPABASE_JWT_SECRET is too short for production (< 32 chars)")
         return self

@@ -9,6 +9,7 @@ back; code outside requests uses `Database.session()`, which does the same.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,6 +26,8 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+from sqlalchemy.util import await_only
 
 from app.core.config import Settings
 
@@ -96,12 +99,108 @@ def _postgres_target(url: URL, settings: Settings) -> DatabaseTarget:
     return DatabaseTarget(url, connect_args)
 
 
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+WRITE_LOCK_TIMEOUT_SECONDS = 30.0
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoints, no fsync per commit
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cur.close()
+
+
+_READ_SQL = ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES")
+
+
+def _is_write(state: Any) -> bool:
+    """An ORM execution that writes: insert/update/delete constructs, or text that is not a read."""
+    if state.is_insert or state.is_update or state.is_delete:
+        return True
+    if state.is_select:
+        return False
+    sql = str(state.statement).lstrip().upper()
+    return not sql.startswith(_READ_SQL)
+
+
+class SqliteWriteQueue:
+    """One writer at a time in this process, served first come first served.
+
+    SQLite admits one write transaction; waiting writers otherwise poll the file lock with
+    growing sleeps (busy_timeout), so under many clients some wait long and some fail with
+    `database is locked`. Here a session takes an asyncio lock before its first write (a
+    flush, or an INSERT/UPDATE/DELETE statement) and gives it back when its transaction ends,
+    so writers queue in order and SQLite never sees two at once from this process. Reads never
+    wait (WAL). A writer that waits longer than WRITE_LOCK_TIMEOUT_SECONDS gets a 503.
+    """
+
+    KEY = "_sqlite_write_lock"
+
+    def __init__(self, timeout: float = WRITE_LOCK_TIMEOUT_SECONDS) -> None:
+        self.timeout = timeout
+        self._locks: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+    def _lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        lock = self._locks.get(loop)
+        if lock is None:
+            lock = self._locks[loop] = asyncio.Lock()
+        return lock
+
+    def acquire(self, session: Session) -> None:
+        """Called in SQLAlchemy's greenlet: waits (asynchronously) for the write lock."""
+        if session.info.get(self.KEY) is not None:
+            return
+        try:
+            lock = self._lock()
+        except RuntimeError:  # no running loop: a synchronous session, nothing to queue
+            return
+        try:
+            await_only(asyncio.wait_for(lock.acquire(), self.timeout))
+        except TimeoutError:
+            from app.core.errors import ServiceUnavailable
+
+            raise ServiceUnavailable(
+                f"the database is busy (no write slot within {self.timeout:g} s); retry"
+            ) from None
+        session.info[self.KEY] = lock
+        try:  # make sure a transaction is open, so that its end gives the lock back
+            session.connection()
+        except BaseException:
+            self.release(session)
+            raise
+
+    def release(self, session: Session) -> None:
+        lock = session.info.pop(self.KEY, None)
+        if lock is not None and lock.locked():
+            lock.release()
+
+    def install(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+        sync_cls = sessionmaker.kw.get("sync_session_class") or Session
+
+        class QueuedSession(sync_cls):  # type: ignore[misc, valid-type]
+            pass
+
+        queue = self
+
+        @event.listens_for(QueuedSession, "before_flush")
+        def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
+            if session.new or session.dirty or session.deleted:
+                queue.acquire(session)
+
+        @event.listens_for(QueuedSession, "do_orm_execute")
+        def _before_execute(state: Any) -> None:
+            if _is_write(state):
+                queue.acquire(state.session)
+
+        @event.listens_for(QueuedSession, "after_transaction_end")
+        def _after_end(session: Session, transaction: Any) -> None:
+            if transaction.parent is None:
+                queue.release(session)
+
+        sessionmaker.configure(sync_session_class=QueuedSession)
 
 
 class Database:
@@ -115,9 +214,12 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             self.target.url, connect_args=self.target.connect_args, **kwargs
         )
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.write_queue: SqliteWriteQueue | None = None
         if self.target.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+            self.write_queue = SqliteWriteQueue()
+            self.write_queue.install(self.sessionmaker)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

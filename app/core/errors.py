@@ -171,15 +171,77 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return render_error(ValidationFailed(problems), _rid(request))
 
 
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette's 405 names only the first
+    route that matched the path, e.g. POST for /jobs/ although GET /jobs/ exists too)."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for method in _METHODS:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            methods.add(method)
+    return sorted(methods)
+
+
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
-    err = AppError(exc.detail, headers=dict(exc.headers or {}))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        allowed = allowed_methods(request)
+        if allowed:
+            headers["Allow"] = ", ".join(allowed)
+    err = AppError(exc.detail, headers=headers)
     err.status_code = exc.status_code
     err.code = _HTTP_CODES.get(exc.status_code, "http_error")
     return render_error(err, _rid(request))
 
 
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+_OUTAGE_SQLSTATES = ("08", "57P")  # connection exception; admin/crash shutdown, starting up
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    seen: BaseException | None = exc
+    while seen is not None and seen not in out and len(out) < 10:
+        out.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    return out
+
+
+def is_database_outage(exc: BaseException) -> bool:
+    """A lost or refused database connection (restart, failover, network), not a bad query:
+    an invalidated connection, an OperationalError/InterfaceError, a connection-class SQLSTATE
+    (08xxx, 57P0x) anywhere in the cause chain, or a refused/reset socket."""
+    from sqlalchemy import exc as sa_exc
+
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if isinstance(exc, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError):
+        return True
+    for link in _chain(exc):
+        state = str(getattr(link, "sqlstate", "") or "")
+        if state.startswith(_OUTAGE_SQLSTATES):
+            return True
+        if isinstance(link, ConnectionError | TimeoutError):
+            return True
+    return False
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    if is_database_outage(exc):
+        log.warning("database unavailable on %s %s: %s", request.method, request.url.path, exc)
+        return render_error(
+            ServiceUnavailable("the database is unavailable; nothing was stored, retry"),
+            _rid(request),
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return render_error(AppError(), _rid(request))
 

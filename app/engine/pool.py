@@ -75,6 +75,15 @@ none); `life_cap` and `life_floor` are absolute coupon bounds (default: none abo
 
 REQUIRED: tuple[str, ...] = ("balance", "rate", "original_term_months")
 
+MAX_TERM_MONTHS = 1200
+"""Longest term, age, IO or amortisation term a loan may state (100 years, in months)."""
+MAX_BALANCE = 1e15
+"""Largest loan balance (currency): far above any real loan, far below float overflow in sums."""
+MAX_ABS_MARGIN = 1.0
+"""Largest |margin| of a floating-rate loan (decimal per year)."""
+MAX_PROBLEMS_PER_CHECK = 100
+"""Rows listed per failed rule; the rest are counted in one summary problem (bounded cost)."""
+
 _NUMBER_RE = r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$"
 
 
@@ -190,7 +199,7 @@ def _to_arrow(values: Any) -> pa.Array:
         return pa.array(arr)
     try:
         return pa.array(arr.tolist() if arr.dtype.kind == "O" else arr, from_pandas=True)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
+    except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):  # OverflowError: ints > 64 bit
         # Mixed Python types: compare their text; unparseable cells are reported per row.
         obj = arr.astype(object)
         cells = [None if v is None else str(v) for v in obj.tolist()]
@@ -206,7 +215,9 @@ def _numeric(
         problems.append(FieldProblem(None, name, "expected numbers, got booleans"))
         return np.zeros(n), np.zeros(n, dtype=bool)
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_null(arr.type):
-        out = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
+        # unsafe: integers beyond 2^53 become the nearest float (and then fail the field's
+        # bounds with a located problem) instead of raising from inside Arrow
+        out = pc.cast(arr, pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(np.float64)
         missing = np.isnan(out)
         return out, missing
     if pa.types.is_dictionary(arr.type):
@@ -218,9 +229,10 @@ def _numeric(
     ok = pc.fill_null(pc.match_substring_regex(arr, _NUMBER_RE), False).to_numpy(
         zero_copy_only=False
     )
-    bad = ~ok & ~missing
-    for row in np.flatnonzero(bad).tolist():
-        problems.append(FieldProblem(row, name, f"not a number: {arr[row].as_py()!r}"))
+    bad = np.flatnonzero(~ok & ~missing)
+    for row in bad[:MAX_PROBLEMS_PER_CHECK].tolist():
+        problems.append(FieldProblem(row, name, f"not a number: {str(arr[row].as_py())[:40]!r}"))
+    _summarise(name, bad.size, "not a number", problems)
     text = pc.if_else(pa.array(ok), stripped, pa.scalar("nan"))
     out = pc.cast(text, pa.float64()).to_numpy(zero_copy_only=False).astype(np.float64)
     out[~ok] = np.nan
@@ -255,7 +267,7 @@ def _enum(
     if pa.types.is_dictionary(arr.type):
         arr = arr.dictionary_decode()
     if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type):
-        num = pc.cast(arr, pa.float64()).to_numpy(zero_copy_only=False)
+        num = pc.cast(arr, pa.float64(), safe=False).to_numpy(zero_copy_only=False)
         codes = np.full(n, -1, dtype=np.int64)
         for key, val in mapping.items():
             if key.isdigit():
@@ -271,22 +283,34 @@ def _enum(
         codes = codes_u[idx]
         codes[codes == -2] = mapping[default]
         bad_text = text
-    for row in np.flatnonzero(codes < 0).tolist():
-        shown = num[row] if bad_text is None else bad_text[row].as_py()
-        problems.append(
-            FieldProblem(row, name, f"unknown value {shown!r}; expected one of {sorted(set(mapping))}")
-        )
+    expected = f"expected one of {sorted(set(mapping))}"
+    bad = np.flatnonzero(codes < 0)
+    for row in bad[:MAX_PROBLEMS_PER_CHECK].tolist():
+        shown = num[row] if bad_text is None else str(bad_text[row].as_py())[:40]
+        problems.append(FieldProblem(row, name, f"unknown value {shown!r}; {expected}"))
+    _summarise(name, bad.size, f"unknown value; {expected}", problems)
     return codes
 
 
 def _flag(name: str, mask: np.ndarray, reason: str, problems: list[FieldProblem]) -> None:
-    for row in np.flatnonzero(mask).tolist():
+    rows = np.flatnonzero(mask)
+    for row in rows[:MAX_PROBLEMS_PER_CHECK].tolist():
         problems.append(FieldProblem(row, name, reason))
+    _summarise(name, rows.size, reason, problems)
+
+
+def _summarise(name: str, n_bad: int, reason: str, problems: list[FieldProblem]) -> None:
+    """One column-level problem counting the rows beyond the listed ones."""
+    if n_bad > MAX_PROBLEMS_PER_CHECK:
+        more = n_bad - MAX_PROBLEMS_PER_CHECK
+        problems.append(FieldProblem(None, name, f"{reason} (and {more} more rows)"))
 
 
 def _build(columns: Mapping[str, Any]) -> LoanPool:
     cols: dict[str, Any] = {FIELD_ALIASES.get(k, k): v for k, v in columns.items()}
     n = _n_rows(cols)
+    if n == 0:
+        raise InvalidInput([FieldProblem(None, "balance", "the pool has no loans (0 rows)")])
     problems: list[FieldProblem] = []
     for req in REQUIRED:
         if req not in cols:
@@ -329,6 +353,12 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
     lfloor = num("life_floor", DEFAULTS["life_floor"])
 
     _flag("balance", ~(balance > 0) & np.isfinite(balance) | np.isinf(balance), "must be > 0 and finite", problems)
+    _flag("balance", np.isfinite(balance) & (balance > MAX_BALANCE), f"must be <= {MAX_BALANCE:g}", problems)
+    for name, vals in (("original_term_months", term_f), ("age_months", age_f), ("io_months", io_f),
+                       ("amortization_term_months", amt_f), ("reset_months", reset_f)):
+        _flag(name, np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS), f"must be <= {MAX_TERM_MONTHS} months", problems)
+        vals[np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS)] = np.nan  # int casts stay defined
+    _flag("margin", np.isfinite(margin) & (np.abs(margin) > MAX_ABS_MARGIN), f"must satisfy |margin| <= {MAX_ABS_MARGIN:g}", problems)
     _flag("rate", ~((rate >= 0) & (rate < 1)) & ~np.isnan(rate), "must satisfy 0 <= rate < 1", problems)
     _flag(
         "net_rate",

@@ -7,6 +7,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.models.schema_rules import exactly_one_of
+from app.models.warnings import ValueWarning
+
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 FrequencyIn = Literal[1, 2, 4, 12]
 CompoundingIn = Literal["simple", "compounded", "continuous"]
@@ -17,7 +20,7 @@ class CashflowIn(BaseModel):
     """One cash flow: an amount (currency) on a `date`, or at a `period` index (t = period /
     frequency years); `principal` is the part of the amount that repays principal (for WAL)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra=exactly_one_of("date", "period"))
 
     amount: FiniteFloat = Field(description="Cash flow, currency (received > 0, paid < 0).")
     date: dt.date | None = Field(None, description="Payment date (with settlement_date).")
@@ -36,7 +39,9 @@ class CashflowIn(BaseModel):
 class CurveNodeIn(BaseModel):
     """A zero-curve node: continuously compounded ACT/365F zero rate at a date or a tenor."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra=exactly_one_of("date", "tenor_years")
+    )
 
     date: dt.date | None = Field(None, description="Node date (ACT/365F from settlement).")
     tenor_years: Annotated[float, Field(ge=0, allow_inf_nan=False)] | None = None
@@ -166,6 +171,7 @@ class CashflowAnalyticsResponse(BaseModel):
                         "spread_frequency": 1,
                         "curve": "continuously compounded ACT/365F zero rates",
                     },
+                    "warnings": [],
                 }
             ]
         },
@@ -184,3 +190,8 @@ class CashflowAnalyticsResponse(BaseModel):
     effective_duration: float | None = Field(None, description="Years (curve ± bump).")
     effective_convexity: float | None = Field(None, description="Years squared.")
     conventions: Conventions
+    warnings: list[ValueWarning] = Field(
+        default_factory=list,
+        description="One entry per measure that was asked for (its inputs were given) but could "
+        "not be computed: it is null and `reason` says why. The other measures are unaffected.",
+    )

@@ -14,10 +14,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.engine.pool import MAX_TERM_MONTHS
 from app.engine.types import CASHFLOW_COLUMNS
+from app.models.schema_rules import exactly_one_of
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
+Months = Annotated[int, Field(ge=0, le=MAX_TERM_MONTHS)]
+"""A count of months: bounded at the edge so no huge integer reaches the engine's arrays."""
 
 
 # --- pool -------------------------------------------------------------------------------
@@ -43,17 +47,17 @@ class LoanIn(BaseModel):
     loan_id: str | None = Field(None, description="Identifier; default: the row number.")
     balance: FiniteFloat = Field(description="Current balance (currency), > 0.")
     rate: FiniteFloat = Field(description="Gross coupon, annual decimal (0.065 = 6.5%).")
-    original_term_months: int = Field(description="Original term in months.")
+    original_term_months: Months = Field(description="Original term in months.")
     net_rate: FiniteFloat | None = Field(
         None, description="Net coupon; default rate - servicing_fee."
     )
     servicing_fee: FiniteFloat | None = Field(None, description="Annual decimal strip; default 0.")
-    age_months: int | None = Field(None, description="Months since origination; default 0.")
+    age_months: Months | None = Field(None, description="Months since origination; default 0.")
     amortization: Literal["level", "interest_only", "balloon", "bullet", "linear"] | None = Field(
         None, description="Repayment type; default level (annuity)."
     )
-    io_months: int | None = Field(None, description="Interest-only months (interest_only).")
-    amortization_term_months: int | None = Field(
+    io_months: Months | None = Field(None, description="Interest-only months (interest_only).")
+    amortization_term_months: Months | None = Field(
         None, description="Amortisation schedule of a balloon; default original_term_months."
     )
     payment_frequency: Literal[1, 3, "monthly", "quarterly"] | None = Field(
@@ -62,7 +66,9 @@ class LoanIn(BaseModel):
     rate_type: Literal["fixed", "floating"] | None = Field(None, description="Default fixed.")
     index_name: str | None = Field(None, description="Index of a floater (see index_paths).")
     margin: FiniteFloat | None = Field(None, description="Floater margin over the index, decimal.")
-    reset_months: int | None = Field(None, description="Months between coupon resets; default 12.")
+    reset_months: Months | None = Field(
+        None, description="Months between coupon resets; default 12."
+    )
     periodic_cap: float | None = Field(None, description="Largest rise at one reset, decimal.")
     periodic_floor: float | None = Field(None, description="Largest fall at one reset, decimal.")
     life_cap: float | None = Field(None, description="Highest coupon, decimal.")
@@ -75,12 +81,15 @@ class PoolRef(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "examples": [
+        json_schema_extra=exactly_one_of(
+            "loans",
+            "columns",
+            "pool_id",
+            examples=[
                 {"loans": [{"balance": 100000, "rate": 0.06, "original_term_months": 360}]},
                 {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
-            ]
-        },
+            ],
+        ),
     )
 
     loans: list[LoanIn] | None = Field(None, min_length=1)

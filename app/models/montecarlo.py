@@ -27,7 +27,9 @@ class RepLinesIn(BaseModel):
         default=None,
         description="Rate paid to investors (after servicing), annual decimal; default note_rate.",
     )
-    remaining_term: list[int] = Field(min_length=1, description="Months left to maturity.")
+    remaining_term: list[Annotated[int, Field(ge=1, le=600)]] = Field(
+        min_length=1, description="Months left to maturity (1..600)."
+    )
     age: list[int] | None = Field(
         default=None, description="Loan age in months (seasoning); default 0."
     )

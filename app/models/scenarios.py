@@ -12,7 +12,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SerializerFunctionWrapHandler,
+    model_serializer,
+    model_validator,
+)
 
 from app.engine.sensitivity import vocabulary
 from app.models.base import literal_of
@@ -27,6 +34,7 @@ from app.models.forecasts import (
 )
 from app.models.jobs import JobAccepted
 from app.models.montecarlo import MonteCarloOut, MonteCarloSettingsIn
+from app.models.schema_rules import at_most_one_of
 
 # ---- scenario definitions -------------------------------------------------------------------
 Rate = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -66,7 +74,10 @@ class VectorsIn(BaseModel):
     month, by index name) replace those of the assumptions name by name."""
 
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"cdr": [0.01, 0.02, 0.04, 0.03]}]}
+        extra="forbid",
+        json_schema_extra=at_most_one_of(
+            ("cpr", "smm"), ("cdr", "mdr"), examples=[{"cdr": [0.01, 0.02, 0.04, 0.03]}]
+        ),
     )
 
     cpr: list[Rate] | None = Field(None, min_length=1, max_length=1200)
@@ -74,6 +85,12 @@ class VectorsIn(BaseModel):
     cdr: list[Rate] | None = Field(None, min_length=1, max_length=1200)
     mdr: list[Rate] | None = Field(None, min_length=1, max_length=1200)
     index_paths: dict[str, list[Annotated[float, Field(allow_inf_nan=False)]]] | None = None
+
+    @model_serializer(mode="wrap")
+    def _given_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """The vectors given, without the others as nulls: the schema says a vector is given
+        or left out, never null (schema_rules.at_most_one_of)."""
+        return {k: v for k, v in handler(self).items() if v is not None}
 
     @model_validator(mode="after")
     def _one_each(self) -> VectorsIn:

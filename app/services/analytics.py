@@ -6,7 +6,6 @@ calls the engine, and maps engine errors to 422 problems at the request's field 
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from app.engine.analytics.measures import _has_sign_change, xirr
 from app.engine.analytics.summary import cashflow_measures
 from app.engine.errors import EngineError
 from app.models.analytics import CashflowAnalyticsRequest, CashflowAnalyticsResponse, Conventions
+from app.services.value_warnings import Warnings
 
 _FIELD_LOC = {
     "cashflows.amount": ("cashflows",),
@@ -36,10 +36,6 @@ def _engine_422(exc: EngineError) -> ValidationFailed:
     field = exc.field or ""
     loc = _FIELD_LOC.get(field, tuple(p for p in field.split(".") if p))
     return ValidationFailed([{"loc": ["body", *loc], "msg": exc.message, "type": type(exc).__name__}])
-
-
-def _finite_or_none(v: float | None) -> float | None:
-    return None if v is None or not math.isfinite(v) else float(v)
 
 
 def _times(req: CashflowAnalyticsRequest, dc: DayCount, f: Frequency) -> np.ndarray:
@@ -79,6 +75,17 @@ def _curve(req: CashflowAnalyticsRequest) -> ZeroCurve | None:
     return ZeroCurve(t, z, Interpolation.parse(req.curve.interpolation))
 
 
+def _xirr(req: CashflowAnalyticsRequest, amounts: np.ndarray) -> float | None:
+    """Excel XIRR of dated flows; of (−price at settlement, flows) for positive flows."""
+    days = np.array([c.date.toordinal() for c in req.cashflows], dtype=np.float64)  # type: ignore[union-attr]
+    if _has_sign_change(amounts):
+        return xirr(amounts, days)
+    if req.price is not None and np.all(amounts >= 0.0):
+        settle = float(req.settlement_date.toordinal())  # type: ignore[union-attr]
+        return xirr(np.concatenate(([-req.price], amounts)), np.concatenate(([settle], days)))
+    return None
+
+
 def compute_cashflow_analytics(req: CashflowAnalyticsRequest) -> CashflowAnalyticsResponse:
     """All measures of the request's cash flows (see cashflow_measures for their conventions)."""
     dc = DayCount.parse(req.day_count)
@@ -87,6 +94,8 @@ def compute_cashflow_analytics(req: CashflowAnalyticsRequest) -> CashflowAnalyti
     s_comp = Compounding.parse(req.spread_compounding)
     s_freq = Frequency.parse(req.spread_frequency, field="spread_frequency")
     dated = req.cashflows[0].date is not None
+    warnings = Warnings()
+    reasons: dict[str, str] = {}
     try:
         times = _times(req, dc, f)
         amounts = np.array([c.amount for c in req.cashflows], dtype=np.float64)
@@ -106,20 +115,21 @@ def compute_cashflow_analytics(req: CashflowAnalyticsRequest) -> CashflowAnalyti
             spread_compounding=s_comp,
             spread_frequency=s_freq,
             bump=req.bump,
+            reasons=reasons,
         )
-        out["xirr"] = None
-        if dated:
-            days = np.array([c.date.toordinal() for c in req.cashflows], dtype=np.float64)  # type: ignore[union-attr]
-            if _has_sign_change(amounts):
-                out["xirr"] = xirr(amounts, days)
-            elif req.price is not None and np.all(amounts >= 0.0):
-                settle = float(req.settlement_date.toordinal())  # type: ignore[union-attr]
-                out["xirr"] = xirr(np.concatenate(([-req.price], amounts)), np.concatenate(([settle], days)))
-    except EngineError as exc:
+    except EngineError as exc:  # invalid input (empty, non-finite, before settlement)
         raise _engine_422(exc) from None
+    out["xirr"] = None
+    if dated:
+        try:
+            out["xirr"] = _xirr(req, amounts)
+        except EngineError as exc:
+            reasons["xirr"] = exc.message
+    warnings.add_all(reasons)
     basis = f"{dc.value} year fraction from settlement_date" if dated else "period / frequency"
     return CashflowAnalyticsResponse(
-        **{("yield_" if k == "yield" else k): _finite_or_none(v) for k, v in out.items()},
+        **{("yield_" if k == "yield" else k): warnings.finite(k, v) for k, v in out.items()},
+        warnings=warnings.items(),
         conventions=Conventions(
             time_basis=basis,
             compounding=comp.value,

@@ -141,6 +141,15 @@ def scenario_inputs(
     return out
 
 
+async def inline_pool(request: ForecastRequest) -> LoanPool:
+    """The request's inline pool (`loans` or `columns`), validated (422 naming each problem)."""
+    if request.pool.loans is not None:
+        # one call into pydantic's serializer; Arrow then builds the columns
+        rows = _LOANS.dump_python(request.pool.loans, exclude_none=True)
+        return await anyio.to_thread.run_sync(pools.pool_from_loans, rows)
+    return await anyio.to_thread.run_sync(pools.pool_from_columns, request.pool.columns or {})
+
+
 def check_limits(req: ForecastRequest, settings: Settings) -> None:
     """Request-size limits that do not need the pool (422 naming the field and the limit)."""
     n_sc = max(1, len(req.scenarios))
@@ -356,14 +365,7 @@ async def create_forecast(
             session, owner_id=owner_id, pool_id=request.pool.pool_id
         )
     else:
-        if request.pool.loans is not None:
-            # one call into pydantic's serializer; Arrow then builds the columns
-            rows = _LOANS.dump_python(request.pool.loans, exclude_none=True)
-            pool = await anyio.to_thread.run_sync(pools.pool_from_loans, rows)
-        else:
-            pool = await anyio.to_thread.run_sync(
-                pools.pool_from_columns, request.pool.columns or {}
-            )
+        pool = await inline_pool(request)
         pool_row = None
     plan = plan_forecast(pool, request, settings)
 
@@ -373,6 +375,11 @@ async def create_forecast(
     duration_ms = (time.perf_counter() - t0) * 1e3
     finished = datetime.now(UTC)
 
+    run_id = new_id()
+    # Encode before the first write: on SQLite the write slot is then held only for the inserts.
+    scenarios, chunks = await anyio.to_thread.run_sync(
+        _encode, run_id, plan, outcomes, settings.loan_level_chunk_loans
+    )
     if pool_row is None:
         pool_row = await pools.store_inline_pool(
             session, pool, owner_id=owner_id, name=request.name, request_id=request_id
@@ -380,7 +387,7 @@ async def create_forecast(
     inputs = request.model_dump(mode="json", exclude={"pool"})
     inputs["pool"] = {"pool_id": pool_row.id}
     run = ForecastRun(
-        id=new_id(),
+        id=run_id,
         owner_id=owner_id,
         name=request.name,
         status="succeeded",
@@ -395,9 +402,6 @@ async def create_forecast(
         started_at=started,
         finished_at=finished,
         duration_ms=duration_ms,
-    )
-    scenarios, chunks = await anyio.to_thread.run_sync(
-        _encode, run.id, plan, outcomes, settings.loan_level_chunk_loans
     )
     await ForecastRepository(session).add(run, scenarios, chunks)
     return run, outcomes
@@ -525,6 +529,8 @@ async def run_or_submit(
     )
     if as_job:
         check_limits(body, settings)
+        if body.pool.pool_id is None:  # inline pools are small (MAX_INLINE_LOANS): check now
+            await inline_pool(body)
     return await jobs.run_or_submit(
         session,
         as_job=as_job,

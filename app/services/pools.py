@@ -15,9 +15,10 @@ import pyarrow as pa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
-from app.core.errors import NotFound, ValidationFailed
+from app.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from app.engine.errors import EngineError, InvalidInput
 from app.engine.pool import LoanPool
+from app.engine.tape import TapeLimits, read_tape
 from app.models.pools import PoolOut
 from app.models.tables import Pool
 from app.services import columnar
@@ -26,6 +27,32 @@ from app.services.repositories import PoolRepository
 TapeFormat = Literal["csv", "parquet"]
 PARQUET_MAGIC = b"PAR1"
 PANEL_ORIGIN = "panel"  # consumer-credit performance panels share the table (services/consumer_credit)
+
+TAPE_CONTENT_TYPES = frozenset(
+    {
+        "text/csv",
+        "text/plain",
+        "application/csv",
+        "application/vnd.ms-excel",  # what browsers on Windows send for .csv
+        "application/octet-stream",
+        "application/vnd.apache.parquet",
+        "application/parquet",
+        "application/x-parquet",
+    }
+)
+"""Content types a tape upload may declare (none declared is accepted too)."""
+
+
+def check_content_type(content_type: str | None) -> None:
+    """415 for an upload declared as something other than a CSV or Parquet tape."""
+    if not content_type:
+        return
+    kind = content_type.split(";", 1)[0].strip().lower()
+    if kind not in TAPE_CONTENT_TYPES:
+        raise UnsupportedMediaType(
+            f"the file is declared as {kind!r}; a tape is text/csv, application/octet-stream "
+            "or application/vnd.apache.parquet"
+        )
 
 
 def to_out(pool: Pool) -> PoolOut:
@@ -83,10 +110,22 @@ def _pool_row(
     )
 
 
-def _read_tape(data: bytes, fmt: TapeFormat, column_map: Mapping[str, str] | None) -> LoanPool:
-    from app.engine.tape import read_tape
+def tape_limits(settings: Settings) -> TapeLimits:
+    """The cost bounds of reading one uploaded tape (MAX_POOL_LOANS, MAX_TAPE_*)."""
+    return TapeLimits(
+        max_rows=settings.max_pool_loans,
+        max_decoded_bytes=settings.max_tape_decoded_bytes,
+        max_string_bytes=settings.max_tape_string_bytes,
+        max_columns=settings.max_tape_columns,
+        max_seconds=settings.max_tape_parse_seconds,
+        rows_limit_name="MAX_POOL_LOANS",
+    )
 
-    return read_tape(io.BytesIO(data), format=fmt, column_map=column_map)
+
+def _read_tape(
+    data: bytes, fmt: TapeFormat, column_map: Mapping[str, str] | None, limits: TapeLimits
+) -> LoanPool:
+    return read_tape(io.BytesIO(data), format=fmt, column_map=column_map, limits=limits)
 
 
 async def upload_pool(
@@ -106,7 +145,9 @@ async def upload_pool(
         raise ValidationFailed.single(["body", "file"], "the uploaded file is empty")
     fmt = detect_format(data, filename, declared_format)
     try:
-        pool = await anyio.to_thread.run_sync(_read_tape, data, fmt, column_map)
+        pool = await anyio.to_thread.run_sync(
+            _read_tape, data, fmt, column_map, tape_limits(settings)
+        )
     except EngineError as exc:
         raise ValidationFailed.from_engine(exc, prefix=("body", "file")) from exc
     if len(pool) > settings.max_pool_loans:
@@ -134,6 +175,10 @@ def pool_from_loans(rows: list[dict[str, Any]]) -> LoanPool:
         # pa.array infers one struct type from ALL rows (the union of keys, ints widened to
         # floats); Table.from_pylist would take the keys of the first row only.
         table = pa.Table.from_struct_array(pa.array(rows))
+    except OverflowError as exc:
+        raise ValidationFailed.single(
+            ["body", "pool", "loans"], "a number is too large (beyond a 64-bit integer)"
+        ) from exc
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise ValidationFailed.single(
             ["body", "pool", "loans"], f"a field has values of different types across loans: {exc}"

@@ -119,8 +119,14 @@ async def start_job(ctx: JobContext, job_id: str) -> list[int]:
         _bind_log_context(job)
         kind = get_kind(job.kind)
         first = job.state == "queued"
-        if not await repo.mark_running(job_id, utcnow()):
+        restarts_exhausted = not first and job.attempts >= ctx.settings.jobs_max_attempts
+        if not restarts_exhausted and not await repo.mark_running(job_id, utcnow()):
             return []
+    if restarts_exhausted:  # every start died with its process (a worker or the server)
+        await fail_job(ctx, job_id, RuntimeError(
+            f"the job was started {job.attempts} times and its process died each time "
+            "(JOBS_MAX_ATTEMPTS)"))
+        return []
     if first:
         metrics.job_state("running")
     log.info("job started", extra={"job_id": job_id, "kind": job.kind})

@@ -100,8 +100,6 @@ async def test_dated_curve_nodes_and_price_give_xirr_of_purchase(client, auth) -
         ({"cashflows": [{"amount": 1.0, "period": 1}], "frequency": 3}, ["body", "frequency"]),
         ({"cashflows": [{"amount": 1.0, "period": 1}], "day_count": "ACT/364"}, ["body", "day_count"]),
         ({"cashflows": [{"amount": 1.0, "period": 1}], "price": -1}, ["body", "price"]),
-        ({"cashflows": [{"amount": -1.0, "period": 1}, {"amount": -2.0, "period": 2}], "price": 5.0},
-         ["body", "price"]),
         ({"cashflows": [{"amount": 1.0, "period": 1}],
           "curve": {"nodes": [{"tenor_years": 1, "rate": 0.02}, {"tenor_years": 1, "rate": 0.03}]}},
          ["body", "curve", "nodes"]),
@@ -118,6 +116,19 @@ async def test_bad_input_is_422_naming_the_field(client, auth, body, loc) -> Non
     assert out["error"] == "invalid_input"
     locs = [d["loc"][: len(loc)] for d in out["detail"]]
     assert loc in locs, out["detail"]
+
+
+async def test_unreachable_price_is_a_warning_not_a_422(client, auth) -> None:
+    """Issue 12: a measure that cannot be computed is null with a reason; the request stands."""
+    body = {"cashflows": [{"amount": -1.0, "period": 1}, {"amount": -2.0, "period": 2}],
+            "price": 5.0, "discount_rate": 0.05}
+    resp = await _post(client, auth, body)
+    assert resp.status_code == 200, resp.text
+    out = resp.json()
+    m = 1 + 0.05 / 12  # monthly compounding, t = period / 12
+    assert out["npv"] == pytest.approx(-1 / m - 2 / m**2, rel=1e-12)
+    assert out["yield"] is None
+    assert "yield" in {w["field"] for w in out["warnings"]}
 
 
 async def test_measures_that_do_not_apply_are_null_not_nan(client, auth) -> None:

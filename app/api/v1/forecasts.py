@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.api.deps import CurrentUser, DatabaseDep, SessionDep, SettingsDep
 from app.api.v1._jobs import accepted
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, utc
+from app.api.v1._responses import ERRORS, IsoDateTime, NumpyJSONResponse, OffsetQuery, links, utc
 from app.core.errors import NotFound
 from app.core.request_context import get_request_id
 from app.models.forecasts import (
@@ -68,7 +68,16 @@ def _scenario_json(
     response_model=ForecastResponse,
     status_code=201,
     summary="Run a pool cash-flow forecast",
-    responses={202: {"model": JobAccepted, "description": "A large (or `async`) run: a job."}},
+    responses={
+        202: {"model": JobAccepted, "description": "A large (or `async`) run: a job."},
+        **links(
+            201,
+            "The stored forecast's id and, per scenario, its cash-flow columns and analytics.",
+            GetForecast=(
+                "get_forecast_api_v1_forecasts__forecast_id__get", "forecast_id", "forecast_id"
+            ),
+        ),
+    },
     response_description="The stored forecast's id and, per scenario, its cash-flow columns "
     "and analytics.",
 )
@@ -117,13 +126,13 @@ async def list_forecasts(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    offset: OffsetQuery = 0,
     name: Annotated[
         str | None, Query(max_length=200, description="Substring of the name (case-insensitive).")
     ] = None,
     status: Annotated[Literal["queued", "running", "succeeded", "failed"] | None, Query()] = None,
-    created_after: Annotated[datetime | None, Query(description="ISO 8601; inclusive.")] = None,
-    created_before: Annotated[datetime | None, Query(description="ISO 8601; exclusive.")] = None,
+    created_after: Annotated[IsoDateTime | None, Query(description="ISO 8601; inclusive.")] = None,
+    created_before: Annotated[IsoDateTime | None, Query(description="ISO 8601; exclusive.")] = None,
 ) -> Response:
     """The caller's forecasts, newest first, filtered by name, status and creation time."""
     filters = ForecastFilters(
@@ -222,7 +231,7 @@ async def get_loans(
     session: SessionDep,
     user: CurrentUser,
     scenario: Annotated[str | None, Query(description="Scenario name; default the first.")] = None,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> Response:
     """Per-loan totals (currency), principal, WAL (years) and, when requested at run time, the

@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
 from app.api.v1._jobs import accept_as_job
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, error_doc
+from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, error_doc
 from app.core.errors import Conflict
 from app.models.jobs import JobAccepted, JobOut, JobPage, JobSubmit
 from app.services import jobs as jobs_service
@@ -56,7 +56,7 @@ async def list_jobs(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200, description="Page size.")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    offset: OffsetQuery = 0,
     state: Annotated[
         Literal["queued", "running", "succeeded", "failed", "cancelled"] | None, Query()
     ] = None,

@@ -8,13 +8,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, utc
+from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, error_doc, links, utc
 from app.core.errors import ValidationFailed
 from app.core.request_context import get_request_id
 from app.models.pools import PoolOut, PoolPage
 from app.services import pools
 
 router = APIRouter(tags=["pools"], responses=ERRORS)
+UPLOAD_ERRORS: dict[int | str, dict] = {
+    415: error_doc("The file is declared with a content type that is not a CSV or Parquet tape.")
+}
 
 
 def _out(row) -> dict:
@@ -39,7 +42,19 @@ def _parse_map(text: str | None) -> dict[str, str] | None:
     return value
 
 
-@router.post("/pools", response_model=PoolOut, status_code=201, summary="Upload a loan tape")
+@router.post(
+    "/pools",
+    response_model=PoolOut,
+    status_code=201,
+    summary="Upload a loan tape",
+    responses={
+        **UPLOAD_ERRORS,
+        **links(
+            201, "The stored pool.",
+            GetPool=("get_pool_api_v1_pools__pool_id__get", "pool_id", "pool_id"),
+        ),
+    },
+)
 async def upload_pool(
     session: SessionDep,
     user: CurrentUser,
@@ -62,6 +77,7 @@ async def upload_pool(
     located as `["body", "file", row, field]`) and store it compactly. Use the returned
     `pool_id` as `{"pool": {"pool_id": ...}}` in POST /api/v1/cashflow/forecast."""
     mapping = _parse_map(column_map)
+    pools.check_content_type(file.content_type)
     data = await file.read()
     row = await pools.upload_pool(
         session,
@@ -84,7 +100,7 @@ async def list_pools(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> Response:
     """Uploaded tapes, newest first (inline pools of forecasts are not listed)."""
     items, total = await pools.list_pools(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, BackgroundTasks, Query, Request, Response
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
 from app.api.v1._jobs import enqueue_after_commit
-from app.api.v1._responses import ERRORS, NumpyJSONResponse, error_doc, utc
+from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, error_doc, links, utc
 from app.core.request_context import get_request_id
 from app.models.scenarios import (
     BreakEvenRequest,
@@ -80,7 +80,18 @@ async def list_templates(user: CurrentUser) -> Response:
     return NumpyJSONResponse([t.model_dump(mode="json") for t in TEMPLATES.values()])
 
 
-@router.post("/", response_model=ScenarioOut, status_code=201, summary="Create a scenario")
+@router.post(
+    "/",
+    response_model=ScenarioOut,
+    status_code=201,
+    summary="Create a scenario",
+    responses=links(
+        201,
+        "The stored scenario (version 1).",
+        GetScenario=("get_scenario_api_v1_scenarios__scenario_id__get", "scenario_id", "scenario_id"),
+        ListRuns=("list_runs_api_v1_scenarios__scenario_id__runs_get", "scenario_id", "scenario_id"),
+    ),
+)
 async def create_scenario(body: ScenarioCreate, session: SessionDep, user: CurrentUser) -> Response:
     """Store a scenario: its own assumption fields, rate shocks and vectors, optionally on top
     of a built-in `template` or one of your scenarios (`extends`). Version starts at 1."""
@@ -95,7 +106,7 @@ async def list_scenarios(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
     name: Annotated[str | None, Query(max_length=100, description="Name substring.")] = None,
     tag: Annotated[str | None, Query(max_length=64, description="Exact tag.")] = None,
 ) -> Response:
@@ -248,7 +259,7 @@ async def list_runs(
     session: SessionDep,
     user: CurrentUser,
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: OffsetQuery = 0,
 ) -> Response:
     """Newest first: forecast id, the scenario version used, and the risk block."""
     rows, total = await scenarios.list_runs(

@@ -17,6 +17,7 @@ from app.engine.errors import ConvergenceError, UnreachablePrice
 XTOL = 1e-15
 RTOL = 4.0 * 2.220446049250313e-16
 MAXITER = 200
+SCAN_POINTS = 2048  # grid of the fallback scan (f is evaluated this many times at most)
 
 
 def find_bracket(
@@ -67,6 +68,39 @@ def find_bracket(
     )
 
 
+def scan_grid(lower: float, upper: float, guess: float, n: int = SCAN_POINTS) -> np.ndarray:
+    """Sorted probe points over [lower, upper]: uniform over the whole range, plus geometric
+    clusters around `guess` and against both limits, where roots of rate equations crowd."""
+    span = upper - lower
+    uniform = np.linspace(lower, upper, n // 2)
+    offsets = np.geomspace(1e-9, 1.0, n // 8) * span
+    points = np.concatenate(
+        (uniform, lower + offsets, upper - offsets, guess + offsets, guess - offsets)
+    )
+    return np.unique(np.clip(points, lower, upper))
+
+
+def scan_bracket(
+    f: Callable[[float], float], guess: float, lower: float, upper: float
+) -> tuple[float, float] | None:
+    """The sign change of f on `scan_grid` nearest `guess`, or None when f never changes sign
+    between two finite probes (the fallback when walking out from the guess finds nothing:
+    a non-monotonic f can change sign twice between two of the walk's probes)."""
+    x = scan_grid(lower, upper, guess)
+    y = np.array([f(float(v)) for v in x])
+    ok = np.isfinite(y)
+    x, y = x[ok], y[ok]
+    if x.size == 0:
+        return None
+    zero = np.flatnonzero(y == 0.0)
+    change = np.flatnonzero(np.signbit(y[:-1]) != np.signbit(y[1:]))
+    candidates = [(float(x[i]), float(x[i])) for i in zero]
+    candidates += [(float(x[i]), float(x[i + 1])) for i in change]
+    if not candidates:
+        return None
+    return min(candidates, key=lambda ab: abs(0.5 * (ab[0] + ab[1]) - guess))
+
+
 def _opposite(a: float, b: float) -> bool:
     return math.isfinite(a) and math.isfinite(b) and (a == 0.0 or b == 0.0 or (a < 0) != (b < 0))
 
@@ -83,10 +117,19 @@ def solve(
 ) -> float:
     """Root of f in [lower, upper]: bracket from `guess`, then Brent to ~machine precision.
 
-    Overflow while probing extreme values is expected (it reads as "not finite") and silenced.
+    When the walk out from the guess finds no sign change, a grid scan of the whole range
+    (`scan_bracket`) looks again, so a root is found wherever f changes sign between two of
+    its probes, whatever the shape of f. Overflow while probing extreme values is expected
+    (it reads as "not finite") and silenced.
     """
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        a, b = find_bracket(f, guess, lower, upper, step=step, what=what, field=field)
+        try:
+            a, b = find_bracket(f, guess, lower, upper, step=step, what=what, field=field)
+        except UnreachablePrice:
+            found = scan_bracket(f, guess, lower, upper)
+            if found is None:
+                raise
+            a, b = found
         if a == b:
             return a
         root, info = brentq(

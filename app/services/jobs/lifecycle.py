@@ -44,6 +44,21 @@ def _utc(value: datetime | None) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+async def check_referenced_pool(
+    session: AsyncSession, *, owner_id: str, payload: dict[str, Any]
+) -> None:
+    """404 at submission when the payload names a `pool.pool_id` the caller does not own
+    (otherwise the job would only fail when a worker runs it)."""
+    from app.services.repositories import PoolRepository
+
+    pool = payload.get("pool")
+    pool_id = pool.get("pool_id") if isinstance(pool, dict) else None
+    if isinstance(pool_id, str):
+        found = await PoolRepository(session).get_owned(owner_id, pool_id, with_data=False)
+        if found is None:
+            raise NotFound("pool not found")
+
+
 async def submit_job(
     session: AsyncSession,
     *,

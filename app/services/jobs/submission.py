@@ -63,7 +63,9 @@ async def submit(
     name: str | None = None,
     request_id: str | None = None,
 ) -> Submitted:
-    """Record a queued job of `kind` with its JSON `payload` (already validated)."""
+    """Record a queued job of `kind` with its JSON `payload` (already validated). A
+    `pool.pool_id` in the payload must be the caller's: 404 now, not a failed job later."""
+    await lifecycle.check_referenced_pool(session, owner_id=owner_id, payload=payload)
     job = await lifecycle.submit_job(
         session, owner_id=owner_id, kind=kind, payload=payload, name=name, request_id=request_id
     )
