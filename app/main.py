@@ -20,9 +20,9 @@ from app.core.db import Database
 from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
+from app.core.server_errors import CompleteResponseGuard
 from app.services import deals
 from app.services.commercial import warm_up as warm_up_commercial
-from app.core.server_errors import CompleteResponseGuard
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
 

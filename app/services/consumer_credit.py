@@ -28,8 +28,7 @@ from app.core.errors import NotFound, ValidationFailed
 from app.engine.errors import EngineError, InvalidInput
 from app.engine.pool import LoanPool
 from app.models.consumer_credit import AnalyzeRequest, PanelOut
-from app.models.tables import Job
-from app.models.tables import Pool
+from app.models.tables import Job, Pool
 from app.services import pools
 from app.services.repositories import PoolRepository
 

@@ -19,9 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.models.tables import Job
 from app.services import clo_simulation as clo_mc
-from app.services import commercial
-from app.services import consumer_credit
-from app.services import forecast_job
+from app.services import commercial, consumer_credit, forecast_job
 from app.services.jobs.lifecycle import UnknownJobKind
 from app.services.montecarlo import job_kind as monte_carlo_job
 
