@@ -10,6 +10,7 @@ import numpy as np
 
 from app.core.config import Settings
 from app.core.errors import ValidationFailed
+from app.core.metrics import observe_monte_carlo_paths
 from app.engine.analytics.curves import ZeroCurve
 from app.engine.errors import EngineError, InvalidInput
 from app.engine.montecarlo import (
@@ -166,6 +167,12 @@ def _run(req: MonteCarloRequest) -> MonteCarloResult:
     return run_monte_carlo(req)
 
 
+def _counted(result: dict[str, Any]) -> dict[str, Any]:
+    """Count a fresh direct run's paths (cache hits simulate none)."""
+    observe_monte_carlo_paths(int(result.get("n_paths") or 0), "direct")
+    return result
+
+
 async def run_direct(*, body: MonteCarloIn, settings: Settings) -> dict[str, Any]:
     """Run a small Monte Carlo request in a worker thread and return its JSON result.
 
@@ -186,7 +193,7 @@ async def run_direct(*, body: MonteCarloIn, settings: Settings) -> dict[str, Any
         )
     try:  # seeded, hence deterministic: cached by the full request body
         return await cached_result(
-            "montecarlo", body, lambda: result_json(req, _run(req)), work_cells=cells
+            "montecarlo", body, lambda: _counted(result_json(req, _run(req))), work_cells=cells
         )
     except EngineError as exc:
         raise engine_error(exc) from exc
