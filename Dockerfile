@@ -1,4 +1,3 @@
-# syntax=docker/dockerfile:1
 # One image for the API and the Celery worker (the command differs: `api`, `api-dev`, `worker`,
 # `migrate`, or any command). Multi-stage: the build stage installs the exact pins of
 # constraints.txt into /opt/venv; the runtime stage copies that venv and the source, runs as an
