@@ -124,8 +124,9 @@ def test_provisioning_points_at_the_dashboard_and_datasource() -> None:
 
 @pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed "
                     "(Debian: apt-get install prometheus)")
-def test_promtool_checks_rules_and_config() -> None:
-    for args in (["check", "rules", "alerts.yml"], ["check", "config", "prometheus.yml"]):
+def test_promtool_checks_rules_config_and_alert_unit_tests() -> None:
+    for args in (["check", "rules", "alerts.yml"], ["check", "config", "prometheus.yml"],
+                 ["test", "rules", "alerts_test.yml"]):  # the alerts fire on synthetic series
         out = subprocess.run(["promtool", *args], cwd=MON, capture_output=True, text=True, timeout=60)
         assert out.returncode == 0, out.stdout + out.stderr
 
