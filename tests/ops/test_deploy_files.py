@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -105,7 +106,7 @@ def test_dockerfile_promises() -> None:
 
 
 def test_workflow_validates_against_the_schema() -> None:
-    exe = shutil.which("check-jsonschema") or str(Path(os.sys.executable).parent / "check-jsonschema")
+    exe = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
     if not Path(exe).exists():
         pytest.skip("check-jsonschema is not installed (requirements-dev.txt)")
     out = subprocess.run([exe, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
