@@ -131,6 +131,22 @@ def test_promtool_checks_rules_config_and_alert_unit_tests() -> None:
         assert out.returncode == 0, out.stdout + out.stderr
 
 
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed "
+                    "(Debian: apt-get install prometheus)")
+def test_every_dashboard_query_is_valid_promql(tmp_path: Path) -> None:
+    """promtool parses each panel query (as a recording rule): a syntax error fails here, not
+    in front of someone reading the dashboard during an incident."""
+    dash = json.loads(DASHBOARD.read_text())
+    rules = [{"record": f"cfe:dashboard_query_{i}", "expr": t["expr"].replace("$__rate_interval", "1m")}
+             for i, t in enumerate(t for p in panels(dash) for t in p["targets"])]
+    path = tmp_path / "dashboard_rules.yml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    out = subprocess.run(["promtool", "check", "rules", str(path)], capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"{len(rules)} rules found" in out.stdout
+
+
 async def test_engine_and_job_metrics_move(scrape) -> None:
     app, client, get = scrape
     before = samples(await get())
