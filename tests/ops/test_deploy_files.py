@@ -136,3 +136,13 @@ def test_workflow_has_every_stage() -> None:
     assert set(jobs["image"]["needs"]) == {"lint", "audit", "test"}
     for script in re.findall(r"bash (scripts/\S+\.sh)", "\n".join(runs.values())):
         assert (ROOT / script).is_file(), script
+
+
+@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy not installed (Debian: "
+                    "apt-get install caddy)")
+def test_caddyfile_validates() -> None:
+    env = {**os.environ, "DOMAIN": "cfe.example.com", "ACME_EMAIL": "ops@example.com"}
+    out = subprocess.run(["caddy", "validate", "--adapter", "caddyfile", "--config",
+                          str(ROOT / "deploy" / "Caddyfile")], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert out.returncode == 0, out.stdout + out.stderr
