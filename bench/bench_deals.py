@@ -66,9 +66,9 @@ def main() -> None:
     w, c, out = timed(lambda: clo_simulation.simulate(setup, req, settings), 3)
     inp = clo_simulation.mc_inputs(setup, req)
     t0 = time.perf_counter()
+    from app.engine._kernels.collateral_nb import collateral_paths_reference
     from app.engine.deals.copula import simulate_block
     from app.engine.deals.schema import CollateralFlows
-    from app.engine._kernels.collateral_nb import collateral_paths_reference
 
     tau, rec = simulate_block(inp.model, 1, 0, REF_PATHS)
     pi, pp, pl, pb = collateral_paths_reference(

@@ -294,6 +294,10 @@ class Settings(BaseSettings):
     jobs_worker_metrics_port: int | None = Field(
         None, description="Serve a Celery worker's Prometheus metrics on this port."
     )
+    jobs_worker_metrics_host: str = Field(
+        "127.0.0.1", description="Address of that metrics server (0.0.0.0 in a container, "
+        "for Prometheus on another host)."
+    )
     ws_ping_interval_seconds: float = Field(
         20.0, gt=0, description="Keep-alive: the server sends {\"type\": \"ping\"} this often."
     )

@@ -30,6 +30,7 @@ __all__ = [
     "CACHE_REQUESTS",
     "CACHE_VALUE_BYTES",
     "CACHE_BREAKER_STATE",
+    "ENGINE_LOANS",
     "ENGINE_LOAN_PERIODS",
     "ENGINE_RUN_SECONDS",
     "ENGINE_THROUGHPUT",
@@ -37,13 +38,21 @@ __all__ = [
     "HTTP_REQUESTS",
     "HTTP_REQUEST_SECONDS",
     "JOBS",
+    "JOBS_QUEUE_DEPTH",
+    "JOBS_QUEUE_OLDEST_AGE",
+    "JOBS_WORKERS",
+    "MONTE_CARLO_PATHS",
     "RATE_LIMIT_REJECTIONS",
     "mark_process_dead",
+    "exposition_registry",
     "multiprocess_dir",
     "observe_engine_run",
     "observe_http_request",
+    "observe_monte_carlo_paths",
     "record_job_state",
     "render_metrics",
+    "set_job_queue",
+    "set_job_workers",
 ]
 
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
@@ -82,6 +91,16 @@ ENGINE_LOAN_PERIODS = Counter(
     "engine_loan_periods_total",
     "Loan-periods projected (loans x periods, summed over scenarios).",
     ["kind"],
+)
+ENGINE_LOANS = Counter(
+    "engine_loans_total",
+    "Loans projected by forecasts (loans x scenarios), fresh runs only (cache hits excluded).",
+    ["kind"],
+)
+MONTE_CARLO_PATHS = Counter(
+    "montecarlo_paths_total",
+    "Monte Carlo rate paths simulated, by where they ran (direct: in the request; job).",
+    ["mode"],
 )
 ENGINE_THROUGHPUT = Histogram(
     "engine_loan_periods_per_second",
@@ -130,6 +149,27 @@ JOBS = Counter(
     "Jobs that entered each state (queued, running, succeeded, failed, cancelled).",
     ["state"],
 )
+# Job queue gauges are set from the jobs table when /metrics is scraped (the database is the
+# queue's source of truth, whichever broker carries the messages): every API worker that
+# answers a scrape writes the same numbers, the most recent one is reported.
+JOBS_QUEUE_DEPTH = Gauge(
+    "jobs_queue_depth",
+    "Jobs waiting or running right now, by state (queued, running), read from the database.",
+    ["state"],
+    multiprocess_mode="mostrecent",
+)
+JOBS_QUEUE_OLDEST_AGE = Gauge(
+    "jobs_queue_oldest_age_seconds",
+    "Age of the oldest queued job (0 when none is queued), seconds.",
+    multiprocess_mode="mostrecent",
+)
+JOBS_WORKERS = Gauge(
+    "jobs_workers",
+    "Job worker processes available: the embedded pool's size, or each Celery worker's "
+    "concurrency (sum over the scraped targets).",
+    ["pool"],
+    multiprocess_mode="livesum",
+)
 
 
 def multiprocess_dir() -> str | None:
@@ -137,13 +177,19 @@ def multiprocess_dir() -> str | None:
     return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
 
 
-def render_metrics() -> bytes:
-    """Exposition text of all metrics; merges every worker's samples in multiprocess mode."""
+def exposition_registry() -> CollectorRegistry:
+    """The registry to expose: one merging every process's samples in multiprocess mode, else
+    this process's default registry (also used by the Celery worker's metrics server)."""
     if multiprocess_dir():
         registry = CollectorRegistry()
         _multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry)
-    return generate_latest(REGISTRY)
+        return registry
+    return REGISTRY
+
+
+def render_metrics() -> bytes:
+    """Exposition text of all metrics; merges every worker's samples in multiprocess mode."""
+    return generate_latest(exposition_registry())
 
 
 def mark_process_dead(pid: int) -> None:
@@ -160,13 +206,23 @@ def observe_http_request(method: str, route: str, status: int, seconds: float) -
 
 
 def observe_engine_run(
-    n_loans: int, n_periods: int, seconds: float, *, kind: str = "forecast", n_scenarios: int = 1
+    n_loans: int,
+    n_periods: int,
+    seconds: float,
+    *,
+    kind: str = "forecast",
+    n_scenarios: int = 1,
+    count_loans: bool = True,
 ) -> float:
     """Record one engine run and return its throughput in loan-periods per second.
 
-    ``n_loans * n_periods * n_scenarios`` loan-periods were projected in ``seconds`` of wall time.
+    ``n_loans * n_periods * n_scenarios`` loan-periods were projected in ``seconds`` of wall time;
+    ``n_loans * n_scenarios`` loans are counted in ``engine_loans_total`` unless ``count_loans``
+    is False (callers whose ``n_loans`` is a cell count, not loans).
     """
     loan_periods = float(n_loans) * float(n_periods) * float(n_scenarios)
+    if count_loans:
+        ENGINE_LOANS.labels(kind).inc(float(n_loans) * float(n_scenarios))
     ENGINE_RUN_SECONDS.labels(kind).observe(seconds)
     ENGINE_LOAN_PERIODS.labels(kind).inc(loan_periods)
     rate = loan_periods / seconds if seconds > 0 else 0.0
@@ -178,3 +234,21 @@ def observe_engine_run(
 def record_job_state(state: str) -> None:
     """Count a job entering ``state`` (queued, running, succeeded, failed, cancelled)."""
     JOBS.labels(state).inc()
+
+
+def observe_monte_carlo_paths(n_paths: int, mode: str) -> None:
+    """Count ``n_paths`` simulated rate paths (``mode``: direct or job)."""
+    if n_paths > 0:
+        MONTE_CARLO_PATHS.labels(mode).inc(n_paths)
+
+
+def set_job_queue(depth: dict[str, int], oldest_queued_age_seconds: float) -> None:
+    """Publish the jobs table's queue: jobs per active state and the oldest queued job's age."""
+    for state in ("queued", "running"):
+        JOBS_QUEUE_DEPTH.labels(state).set(depth.get(state, 0))
+    JOBS_QUEUE_OLDEST_AGE.set(max(oldest_queued_age_seconds, 0.0))
+
+
+def set_job_workers(pool: str, n: int) -> None:
+    """Publish this process's job worker count under ``pool`` (embedded or celery)."""
+    JOBS_WORKERS.labels(pool).set(n)

@@ -104,7 +104,8 @@ async def cached_result(namespace: str, key_input: Any, compute: Callable[[], T]
         start = time.perf_counter()
         value = await anyio.to_thread.run_sync(compute)
         if work_cells is not None:
-            observe_engine_run(int(work_cells), 1, time.perf_counter() - start, kind=namespace)
+            observe_engine_run(int(work_cells), 1, time.perf_counter() - start, kind=namespace,
+                               count_loans=False)
         return value
 
     payload = {"engine": engine_fingerprint(), "input": key_input}

@@ -69,7 +69,7 @@ def _setup_logging(**_: object) -> None:
 
 
 @signals.worker_ready.connect
-def _on_ready(**_: object) -> None:
+def _on_ready(sender: object = None, **_: object) -> None:
     """A worker that starts re-enqueues jobs whose messages were lost or whose worker died."""
     from app.tasks import tasks
 
@@ -77,7 +77,15 @@ def _on_ready(**_: object) -> None:
     if settings.jobs_worker_metrics_port:
         from prometheus_client import start_http_server
 
-        start_http_server(settings.jobs_worker_metrics_port, addr="127.0.0.1")
+        from app.core import metrics
+
+        concurrency = getattr(getattr(sender, "controller", None), "concurrency", None)
+        metrics.set_job_workers("celery", int(concurrency or 1))
+        start_http_server(
+            settings.jobs_worker_metrics_port,
+            addr=settings.jobs_worker_metrics_host,
+            registry=metrics.exposition_registry(),
+        )
     try:
         n = tasks.recover_stale()
         if n:

@@ -173,7 +173,10 @@ class EmbeddedDispatcher:
                 seconds = _seconds_since(started, finished.replace(tzinfo=UTC)
                                          if finished.tzinfo is None else finished)
             error = (job.error or {}).get("type")
-            metrics.job_finished(job.kind, job.state, seconds, error)
+            from app.services.jobs.kinds import get_kind
+
+            paths = job.progress_total if get_kind(job.kind).unit == "paths" else 0
+            metrics.job_finished(job.kind, job.state, seconds, error, paths=paths)
 
     async def _drive(self, job_id: str, takeover: bool = False) -> None:
         try:

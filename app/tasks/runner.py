@@ -309,7 +309,8 @@ async def finalize(ctx: JobContext, job_id: str) -> None:
         await fail_job(ctx, job_id, exc)
         return
     log.info("job succeeded", extra={"job_id": job_id, "kind": job.kind})
-    metrics.job_finished(job.kind, "succeeded", _seconds_since(job.started_at, now))
+    metrics.job_finished(job.kind, "succeeded", _seconds_since(job.started_at, now),
+                         paths=total if kind.unit == "paths" else 0)
     await _publish(ctx, job, "succeeded", total, total, "done")
 
 

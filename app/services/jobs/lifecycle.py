@@ -130,6 +130,14 @@ async def cancel_job(session: AsyncSession, *, owner_id: str, job_id: str) -> tu
     return refreshed, moved
 
 
+async def queue_snapshot(session: AsyncSession) -> tuple[dict[str, int], float]:
+    """(active jobs per state, age in seconds of the oldest queued job or 0) for the metrics."""
+    counts, oldest = await JobRepository(session).queue_summary()
+    first = _utc(oldest)
+    age = 0.0 if first is None else max((utcnow() - first).total_seconds(), 0.0)
+    return counts, age
+
+
 def result_url(job: Job) -> str | None:
     """Where the result is read once the job succeeded."""
     if job.state != "succeeded":

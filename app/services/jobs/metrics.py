@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Histogram
 
-from app.core.metrics import record_job_state
+from app.core.metrics import observe_monte_carlo_paths, record_job_state
 
 JOB_SECONDS = Histogram(
     "job_duration_seconds",
@@ -28,11 +28,16 @@ def job_state(state: str) -> None:
         record_job_state(state)
 
 
-def job_finished(kind: str, state: str, seconds: float | None, error: str | None = None) -> None:
-    """Count a job reaching a final state, with its duration and (if failed) error type."""
+def job_finished(
+    kind: str, state: str, seconds: float | None, error: str | None = None, *, paths: int = 0
+) -> None:
+    """Count a job reaching a final state, with its duration and (if failed) error type;
+    ``paths``: Monte Carlo paths a succeeded job simulated (``montecarlo_paths_total``)."""
     if not ENABLED:
         return
     record_job_state(state)
+    if state == "succeeded":
+        observe_monte_carlo_paths(paths, "job")
     if seconds is not None:
         JOB_SECONDS.labels(kind, state).observe(max(seconds, 0.0))
     if state == "failed":

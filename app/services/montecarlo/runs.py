@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.config import Settings
 from app.core.errors import ValidationFailed
+from app.core.metrics import observe_monte_carlo_paths
 from app.engine.errors import EngineError
 from app.engine.montecarlo import MonteCarloRequest, MonteCarloResult, run_monte_carlo
 from app.models.montecarlo import MonteCarloIn
@@ -20,6 +21,12 @@ from app.services.result_cache import cached_result
 
 def _run(req: MonteCarloRequest) -> MonteCarloResult:
     return run_monte_carlo(req)
+
+
+def _counted(result: dict[str, Any]) -> dict[str, Any]:
+    """Count a fresh direct run's paths (cache hits simulate none)."""
+    observe_monte_carlo_paths(int(result.get("n_paths") or 0), "direct")
+    return result
 
 
 async def run_direct(*, body: MonteCarloIn, settings: Settings) -> dict[str, Any]:
@@ -42,7 +49,7 @@ async def run_direct(*, body: MonteCarloIn, settings: Settings) -> dict[str, Any
         )
     try:  # seeded, hence deterministic: cached by the full request body
         return await cached_result(
-            "montecarlo", body, lambda: result_json(req, _run(req)), work_cells=cells
+            "montecarlo", body, lambda: _counted(result_json(req, _run(req))), work_cells=cells
         )
     except EngineError as exc:
         raise engine_error(exc) from exc

@@ -131,6 +131,21 @@ class JobRepository:
         )
         return list((await self.session.execute(stmt)).scalars())
 
+    async def queue_summary(self) -> tuple[dict[str, int], datetime | None]:
+        """Active jobs per state (queued, running) and the oldest queued job's created_at."""
+        stmt = (
+            select(Job.state, func.count(), func.min(Job.created_at))
+            .where(Job.state.in_(list(ACTIVE_STATES)))
+            .group_by(Job.state)
+        )
+        counts: dict[str, int] = {}
+        oldest: datetime | None = None
+        for state, n, first in (await self.session.execute(stmt)).all():
+            counts[str(state)] = int(n)
+            if state == "queued":
+                oldest = first
+        return counts, oldest
+
     # --- chunks ----------------------------------------------------------------------------
     async def ensure_chunks(self, job_id: str, totals: Sequence[int]) -> None:
         """Create the chunk rows that do not exist yet (insert ... on conflict do nothing)."""
