@@ -21,6 +21,7 @@ from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
+from app.ui import mount_ui
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ TAGS = [
     {"name": "forecasts", "description": "Run pool cash-flow forecasts and read them back."},
     {"name": "pools", "description": "Upload loan tapes (CSV or Parquet) to reference by id."},
     {"name": "health", "description": "Liveness and dependency status."},
+    {"name": "session", "description": "Who the caller is (local user or verified token)."},
 ]
 
 
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(ws_router)
+    mount_ui(app)  # the dashboard at /ui (static files built from ui/)
     return app
 
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from app.api.v1 import analytics, forecasts, jobs, montecarlo, pools, scenarios
+from app.api.v1 import analytics, forecasts, jobs, montecarlo, pools, scenarios, session
 
 api_router = APIRouter()
 api_router.include_router(forecasts.router)
@@ -11,3 +11,4 @@ api_router.include_router(jobs.router)
 api_router.include_router(scenarios.router)
 api_router.include_router(montecarlo.router)
 api_router.include_router(analytics.router)
+api_router.include_router(session.router)

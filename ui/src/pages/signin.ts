@@ -1,0 +1,42 @@
+// Sign-in: the local single user when no auth is configured, otherwise a pasted JWT (a
+// Supabase access token, `Authorization: Bearer` for every call and the WebSocket).
+import { h, field, formError, showErrors, busy } from "../dom";
+import { session, signInWithToken } from "../session";
+import { resetSocket } from "../ws";
+import { go } from "../nav";
+
+export function renderSignIn(main: HTMLElement): void {
+  main.append(h("h1", {}, "Sign in"));
+  if (session.me) {
+    main.append(
+      h("section", { class: "card" },
+        h("p", {}, session.me.auth === "local"
+          ? "No auth is configured on this service: you are the single local user (loopback only)."
+          : `Signed in as ${session.me.user_id} with a token.`),
+        h("p", {}, h("a", { href: "#/pools" }, "Go to pools"), " · ", h("a", { href: "#/forecasts" }, "Go to forecasts"))),
+    );
+    if (session.me.auth === "local") return;
+  }
+  const token = h("textarea", { rows: 4, cols: 60, name: "token", autocomplete: "off", spellcheck: "false", "data-testid": "token" });
+  const submit = h("button", { type: "submit" }, "Sign in");
+  const form = h("form", { class: "card", novalidate: true },
+    h("p", {}, "This service checks Supabase JWTs. Paste an access token (for example from your Supabase session: ",
+      h("code", {}, "supabase.auth.getSession()"), ")."),
+    field("Access token (JWT)", token, { loc: "token", hint: "Kept in this tab only (sessionStorage)." }),
+    formError(), submit);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    busy(submit, true);
+    try {
+      if (!token.value.trim()) throw new Error("paste a token first");
+      await signInWithToken(token.value);
+      resetSocket();
+      go("#/pools");
+    } catch (e) {
+      showErrors(form, e);
+    } finally {
+      busy(submit, false);
+    }
+  });
+  main.append(form);
+}
