@@ -79,7 +79,7 @@ export function lines(
   label: string,
   x: number[] | string[],
   series: { name: string; data: (number | null)[]; area?: boolean; stack?: string }[],
-  opts: { xName?: string; yName?: string; height?: number } = {},
+  opts: { xName?: string; yName?: string; height?: number; scale?: boolean } = {},
 ): HTMLElement {
   return chart({
     name,
@@ -91,7 +91,7 @@ export function lines(
       legend: { top: 0 },
       grid: { left: 64, right: 24, top: 36, bottom: 40 },
       xAxis: { type: "category", data: x, name: opts.xName, nameLocation: "middle", nameGap: 26, boundaryGap: false },
-      yAxis: { ...axisNum, name: opts.yName },
+      yAxis: { ...axisNum, scale: !!opts.scale, name: opts.yName },
       series: series.map((s) => ({
         type: "line",
         name: s.name,
@@ -119,8 +119,11 @@ export function bars(
     option: {
       tooltip: { trigger: "axis" },
       legend: { top: 0 },
-      grid: { left: 64, right: 24, top: 36, bottom: 48 },
-      xAxis: { type: "category", data: x, name: opts.xName, nameLocation: "middle", nameGap: 30 },
+      grid: { left: 64, right: 24, top: 36, bottom: typeof x[0] === "string" && x.length <= 30 ? 110 : 48, containLabel: false },
+      xAxis: {
+        type: "category", data: x, name: opts.xName, nameLocation: "middle", nameGap: 30,
+        axisLabel: typeof x[0] === "string" && x.length <= 30 ? { interval: 0, rotate: 35, width: 120, overflow: "truncate" } : undefined,
+      },
       yAxis: { ...axisNum, name: opts.yName },
       series: series.map((s, i) => ({
         type: "bar",

@@ -146,14 +146,23 @@ export function fmt(v: unknown, digits = 4): string {
   return String(v);
 }
 
-export function table(headers: string[], rows: Child[][], caption?: string, attrs: Attrs = {}): HTMLTableElement {
-  return h(
+const NUMERIC = /^[-+−]?[\d,.]+(e[-+]?\d+)?%?$|^—$/i;
+
+/** A table (first column as row headers) in a horizontally scrollable region. */
+export function table(headers: string[], rows: Child[][], caption?: string, attrs: Attrs = {}): HTMLElement {
+  const cell = (c: Child, i: number) => {
+    const cls = typeof c === "string" && NUMERIC.test(c.trim()) ? "num" : undefined;
+    return i === 0 ? h("th", { scope: "row" }, c) : h("td", { class: cls }, c);
+  };
+  const t = h(
     "table",
     attrs,
     caption ? h("caption", {}, caption) : null,
     h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
-    h("tbody", {}, rows.map((r) => h("tr", {}, r.map((c, i) => (i === 0 ? h("th", { scope: "row" }, c) : h("td", {}, c)))))),
+    h("tbody", {}, rows.map((r) => h("tr", {}, r.map(cell)))),
   );
+  const wrap = h("div", { class: "table-wrap" }, t);
+  return wrap;
 }
 
 export function section(title: string, ...children: (Child | Child[])[]): HTMLElement {

@@ -28,8 +28,10 @@ export async function renderForecasts(main: HTMLElement, rest: string[], params:
     return;
   }
   const resultBox = h("div", { "data-testid": "forecast-result", "aria-live": "polite" });
-  main.append(await runForm(resultBox, params.get("pool")), resultBox);
-  main.append(await recentList());
+  const recent = h("div");
+  const refresh = async () => recent.replaceChildren(await recentList());
+  main.append(await runForm(resultBox, params.get("pool"), refresh), resultBox, recent);
+  await refresh();
 }
 
 interface ScenarioRow {
@@ -38,7 +40,7 @@ interface ScenarioRow {
   ed: AssumptionsEditor;
 }
 
-async function runForm(resultBox: HTMLElement, preselect: string | null): Promise<HTMLElement> {
+async function runForm(resultBox: HTMLElement, preselect: string | null, refresh: () => Promise<void>): Promise<HTMLElement> {
   const name = input({ name: "name", value: "dashboard forecast", "data-testid": "forecast-name" });
   const pool = await poolPicker("pool", preselect);
   const base = assumptionsEditor("assumptions");
@@ -91,7 +93,7 @@ async function runForm(resultBox: HTMLElement, preselect: string | null): Promis
     scenBox.append(el);
   }
   addScenario("base");
-  addScenario("stress", { default: { type: "sda", speed: 300 } });
+  addScenario("stress", { default: { type: "cdr", rate: 0.06 }, severity: 0.45 });
 
   const tplSel = select([["", "Add from a template…"], ...templates.map((t) => [t.key, t.name] as [string, string])], "", { "aria-label": "Add a scenario from a built-in template" });
   tplSel.addEventListener("change", () => {
@@ -142,6 +144,7 @@ async function runForm(resultBox: HTMLElement, preselect: string | null): Promis
         return;
       }
       await renderResult(resultBox, out.forecast_id, out.scenarios, { name: out.name, loan_level: loanLevel.checked, duration_ms: out.duration_ms, n_loans: out.n_loans });
+      await refresh();
     } catch (e) {
       showErrors(form, e);
     } finally {

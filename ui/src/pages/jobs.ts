@@ -33,7 +33,8 @@ export async function renderJobs(main: HTMLElement, rest: string[]): Promise<voi
     if (job.job_id === focus) li.classList.add("focus");
     rows.set(job.job_id, update);
     ul.append(li);
-    if (ACTIVE.has(job.state)) follow(job.job_id);
+    // active jobs, and the job this page was opened for (its final state comes at once)
+    if (ACTIVE.has(job.state) || job.job_id === focus) follow(job.job_id);
   }
   listBox.append(ul);
   const off = onUpdate((u) => rows.get(u.job_id)?.(u));
@@ -61,6 +62,7 @@ function jobRow(job: Json): { li: HTMLElement; update: (u: JobUpdate) => void } 
     h("div", { class: "job-head" }, h("strong", {}, job.name ?? job.kind), " ", h("code", {}, job.kind), " ", state),
     progress, h("div", { class: "job-foot" }, msg, cancel, open), err);
   let updates = 0;
+  const trail: number[] = [];
   const apply = (s: string, done: number, total: number, message?: string | null) => {
     const pct = total > 0 ? Math.round((100 * done) / total) : s === "succeeded" ? 100 : 0;
     const shown = s === "succeeded" ? 100 : pct;
@@ -70,7 +72,7 @@ function jobRow(job: Json): { li: HTMLElement; update: (u: JobUpdate) => void } 
     state.textContent = s;
     state.className = `state s-${s}`;
     li.dataset.state = s;
-    msg.textContent = message ?? `${done} of ${total}`;
+    msg.textContent = `${shown}%${total ? ` (${done} of ${total})` : ""}${message ? ` · ${message}` : ""}`;
     cancel.hidden = !ACTIVE.has(s);
     const link = resultHash({ ...job, state: s });
     open.hidden = !link;
@@ -101,6 +103,8 @@ function jobRow(job: Json): { li: HTMLElement; update: (u: JobUpdate) => void } 
     updates += 1;
     progress.dataset.wsUpdates = String(updates);
     apply(u.state, u.progress.done, u.progress.total, u.message);
+    trail.push(Number(progress.getAttribute("aria-valuenow")));
+    progress.dataset.wsTrail = trail.join(",");
   };
   return { li, update };
 }

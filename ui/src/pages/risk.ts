@@ -181,7 +181,7 @@ export function renderMonteCarlo(out: HTMLElement, r: Json, inputs: Json | null)
       { name: "PV percentile", data: pct.map(([, v]) => v) },
       { name: "median", data: pct.map(() => median) },
       { name: "mean", data: pct.map(() => pv.mean) },
-    ], { xName: "percentile", yName: "present value" }),
+    ], { xName: "percentile", yName: "present value", scale: true }),
     table(["Measure", "Value"], [
       ["OAS (cont. comp., annual)", fmt(r.oas)], ["Z-spread", fmt(r.z_spread)], ["Option cost", fmt(r.option_cost)],
       ["Effective duration", fmt(r.effective_duration)], ["Effective convexity", fmt(r.effective_convexity)],
