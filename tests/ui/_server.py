@@ -1,6 +1,7 @@
 """A real server for the browser tests: `python -m tests.ui._server PORT DIR [auth]` runs uvicorn
 on 127.0.0.1:PORT with the embedded defaults (SQLite in DIR, in-process jobs, in-memory cache),
-HS256 auth with the test secret when `auth` is given, the local single user otherwise."""
+HS256 auth with the test secret when `auth` is given, the local single user otherwise;
+`asset-stubs` adds stand-ins of the asset-class routes in their published response shapes."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from tests.conftest import TEST_JWT_SECRET, make_settings
 
 def main() -> None:
     port, directory = int(sys.argv[1]), Path(sys.argv[2])
-    auth = len(sys.argv) > 3 and sys.argv[3] == "auth"
+    flags = set(sys.argv[3:])
+    auth = "auth" in flags
     settings = make_settings(
         directory,
         supabase_jwt_secret=TEST_JWT_SECRET if auth else None,
@@ -23,7 +25,12 @@ def main() -> None:
         jobs_progress_interval_seconds=0.05,
         port=port,
     )
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    app = create_app(settings)
+    if "asset-stubs" in flags:  # stand-ins for the asset-class routes (tests/ui/_contract_stubs.py)
+        from tests.ui._contract_stubs import router
+
+        app.include_router(router)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
 if __name__ == "__main__":

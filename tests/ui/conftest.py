@@ -55,12 +55,12 @@ class LiveServer:
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
 
-def start_server(tmp: Path, auth: bool) -> LiveServer:
+def start_server(tmp: Path, auth: bool, *flags: str) -> LiveServer:
     port = _free_port()
     log = tmp / "server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "DATABASE_", "REDIS_", "CELERY_", "UPSTASH_"))}
     env["PYTHONPATH"] = str(ROOT)
-    args = [sys.executable, "-m", "tests.ui._server", str(port), str(tmp)] + (["auth"] if auth else [])
+    args = [sys.executable, "-m", "tests.ui._server", str(port), str(tmp)] + (["auth"] if auth else []) + list(flags)
     with log.open("wb") as out:
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
@@ -89,6 +89,14 @@ def _stop(server: LiveServer) -> None:
 @pytest.fixture(scope="module")
 def server_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     srv = start_server(tmp_path_factory.mktemp("ui-local"), auth=False)
+    yield srv
+    _stop(srv)
+
+
+@pytest.fixture(scope="module")
+def server_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Auth on, with stand-ins of the asset-class routes (tests/ui/_contract_stubs.py)."""
+    srv = start_server(tmp_path_factory.mktemp("ui-assets"), True, "asset-stubs")
     yield srv
     _stop(srv)
 

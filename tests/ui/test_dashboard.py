@@ -67,6 +67,7 @@ def test_upload_forecast_charts_and_csv(browser: Browser, server_local: LiveServ
         pool = api.get(f"/api/v1/pools/{pool_id}").json()
     assert pool["n_loans"] == 4 and pool["total_balance"] == pytest.approx(775000)
     b.screenshot("pools")
+    assert not b.css("#nav-assets").is_displayed()  # no asset-class route in /openapi.json
 
     run_forecast(b, srv, pool_id)
     result = b.css("[data-testid=forecast-result][data-forecast-id]", timeout=60)

@@ -161,7 +161,8 @@ export function table(headers: string[], rows: Child[][], caption?: string, attr
     h("thead", {}, h("tr", {}, headers.map((x) => h("th", { scope: "col" }, x)))),
     h("tbody", {}, rows.map((r) => h("tr", {}, r.map(cell)))),
   );
-  const wrap = h("div", { class: "table-wrap" }, t);
+  // a scrollable region must be reachable by keyboard (axe: scrollable-region-focusable)
+  const wrap = h("div", { class: "table-wrap", tabindex: 0, role: "region", "aria-label": caption ?? headers.join(", ") }, t);
   return wrap;
 }
 

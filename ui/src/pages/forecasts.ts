@@ -159,7 +159,7 @@ async function recentList(): Promise<HTMLElement> {
   try {
     const page = await get<{ items: Json[] }>("/api/v1/forecasts/?limit=15");
     box.append(page.items.length
-      ? table(["Name", "Status", "Loans", "Scenarios", "Created", ""], page.items.map((f) => [
+      ? table(["Name", "Status", "Loans", "Scenarios", "Created", "Result"], page.items.map((f) => [
           f.name, f.status, String(f.n_loans), String(f.n_scenarios), new Date(f.created_at).toLocaleString(),
           f.status === "succeeded" ? h("a", { href: `#/forecasts/${f.forecast_id}` }, `Open ${f.name}`) : f.error ? String(f.error.message ?? "failed") : "",
         ]), "Your recent forecasts")
