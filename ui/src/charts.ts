@@ -146,7 +146,7 @@ export function heatmap(
   xLabels: string[],
   yLabels: string[],
   z: (number | null)[][],
-  opts: { xName?: string; yName?: string; height?: number; digits?: number } = {},
+  opts: { xName?: string; yName?: string; height?: number; digits?: number; inverseY?: boolean } = {},
 ): HTMLElement {
   const data: [number, number, number | string][] = [];
   let lo = Infinity;
@@ -174,7 +174,7 @@ export function heatmap(
       tooltip: { position: "top" },
       grid: { left: 90, right: 24, top: 16, bottom: 80 },
       xAxis: { type: "category", data: xLabels, name: opts.xName, nameLocation: "middle", nameGap: 28, splitArea: { show: true } },
-      yAxis: { type: "category", data: yLabels, name: opts.yName, splitArea: { show: true } },
+      yAxis: { type: "category", data: yLabels, name: opts.yName, splitArea: { show: true }, inverse: !!opts.inverseY },
       visualMap: {
         min: lo,
         max: hi === lo ? lo + 1 : hi,

@@ -134,7 +134,7 @@ function consumerView(r: Json): HTMLElement[] {
   if (rr?.matrix && rr?.states) {
     const states: string[] = rr.states;
     out.push(section(`Roll-rate matrix (${rr.method ?? "?"}, by ${rr.weight ?? "?"})`,
-      heatmap("roll-rates", `Roll-rate matrix over ${states.length} states, rows from-state`, states, states, rr.matrix, { xName: "to state", yName: "from state", digits: 3 }),
+      heatmap("roll-rates", `Roll-rate matrix over ${states.length} states, rows from-state`, states, states, rr.matrix, { xName: "to state", yName: "from state", digits: 3, inverseY: true }),
       rr.counts ? table(["from \\ to", ...states], states.map((s, i) => [s, ...rr.counts[i].map((c: number) => fmt(c))]), "Transition counts") : null,
       rr.ci_low && rr.ci_high ? h("p", { class: "hint" }, "95% interval per cell in ci_low / ci_high of the response.") : null));
   }
