@@ -33,7 +33,7 @@ def test_sign_in_with_a_token_and_work_as_that_user(browser: Browser, server_aut
     assert not serious(b.axe())
 
     sign_in(b, srv, sign_token("someone", secret="not-the-secret-" * 4))
-    err = b.css("main .form-error:not([hidden])")
+    err = b.css("main .field-error:not(:empty)")
     assert "invalid token" in err.text
     b.screenshot("auth-signin-refused")
 

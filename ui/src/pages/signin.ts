@@ -1,5 +1,6 @@
 // Sign-in: the local single user when no auth is configured, otherwise a pasted JWT (a
 // Supabase access token, `Authorization: Bearer` for every call and the WebSocket).
+import { ApiError } from "../api";
 import { h, field, formError, showErrors, busy } from "../dom";
 import { session, signInWithToken } from "../session";
 import { resetSocket } from "../ws";
@@ -33,7 +34,9 @@ export function renderSignIn(main: HTMLElement): void {
       resetSocket();
       go("#/pools");
     } catch (e) {
-      showErrors(form, e);
+      // a refused token (401) is about the token field: show the API's reason next to it
+      const named = e instanceof ApiError && e.status === 401 ? new ApiError(401, e.code, e.message, [{ loc: ["token"], msg: e.message }]) : e;
+      showErrors(form, named);
     } finally {
       busy(submit, false);
     }
