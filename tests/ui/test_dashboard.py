@@ -205,6 +205,53 @@ def test_risk_views(browser: Browser, server_local: LiveServer) -> None:
     assert not serious(b.axe())
 
 
+def test_monte_carlo_job_opens_its_result(browser: Browser, server_local: LiveServer) -> None:
+    b, srv = browser, server_local
+    b.open(srv.url, "risk")
+    b.wait(lambda d: len(b.all("main form")) == 3)
+    mc_form = b.all("main form")[2]
+    mc_form.find_element("css selector", "#mc-async").click()
+    mc_form.find_element("css selector", "button[type=submit]").click()
+    b.wait(lambda d: "#/jobs/" in d.current_url)
+    job_id = b.driver.current_url.rsplit("/", 1)[1]
+    bar = b.css(f"[data-testid=job-progress][data-job-id='{job_id}']")
+    b.wait(lambda d: bar.get_attribute("aria-valuenow") == "100", timeout=60)
+    assert bar.get_attribute("data-ws-trail").split(",")[-1] == "100"
+    b.css(f"li.job[data-job-id='{job_id}'] [data-testid=job-open]").click()
+    b.wait(lambda d: f"job={job_id}" in d.current_url)
+    hist = chart(b, "mc-histogram")
+    with srv.client() as api:
+        result = api.get(f"/api/v1/jobs/{job_id}/result").json()
+    assert hist.get_attribute("data-points") == str(len(result["pv"]["histogram"]["counts"]))
+
+
+def test_keyboard_only(browser: Browser, server_local: LiveServer) -> None:
+    """Skip link first, then the navigation; a forecast runs from the keyboard alone."""
+    from selenium.webdriver.common.keys import Keys
+
+    b, srv = browser, server_local
+    b.open(srv.url, "forecasts")
+    b.css("[data-testid=forecast-form]")
+    # start sequential navigation at the top of the page (a click on the header text)
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    b.driver.find_element("css selector", ".brand").click()
+    ActionChains(b.driver).send_keys(Keys.TAB).perform()
+    assert b.driver.switch_to.active_element.text == "Sign in"  # first link of the navigation
+    ActionChains(b.driver).key_down(Keys.SHIFT).send_keys(Keys.TAB).key_up(Keys.SHIFT).perform()
+    active = b.driver.switch_to.active_element
+    assert active.get_attribute("class") == "skip", active.get_attribute("outerHTML")[:200]
+    url = b.driver.current_url
+    ActionChains(b.driver).send_keys(Keys.ENTER).perform()  # skip to the content, same page
+    assert b.driver.switch_to.active_element.get_attribute("id") == "main"
+    assert b.driver.current_url == url
+    # from the run button, Enter submits the form
+    run = b.css("[data-testid=run-forecast]")
+    b.driver.execute_script("arguments[0].focus()", run)
+    b.driver.switch_to.active_element.send_keys(Keys.ENTER)
+    b.css("[data-testid=forecast-result][data-forecast-id]", timeout=60)
+
+
 @pytest.mark.parametrize("page", ["signin", "pools", "forecasts", "risk", "jobs"])
 def test_accessibility(browser: Browser, server_local: LiveServer, page: str) -> None:
     b, srv = browser, server_local
@@ -213,3 +260,4 @@ def test_accessibility(browser: Browser, server_local: LiveServer, page: str) ->
     bad = serious(b.axe())
     assert not bad, bad
     b.screenshot(f"page-{page}")
+    assert not [e for e in b.console_errors() if "Content Security Policy" in e]

@@ -64,6 +64,11 @@ async function start(): Promise<void> {
   });
   const paths = await apiPaths();
   if (ASSET_ROUTES.some((r) => paths.has(r.path))) document.getElementById("nav-assets")!.hidden = false;
+  // the skip link must not change the hash: the hash is the route
+  document.querySelector<HTMLAnchorElement>(".skip")!.addEventListener("click", (ev) => {
+    ev.preventDefault();
+    document.getElementById("main")!.focus();
+  });
   window.addEventListener("hashchange", () => void route());
   await route();
   document.body.dataset.ready = "true";
