@@ -106,6 +106,29 @@ def test_upload_forecast_charts_and_csv(browser: Browser, server_local: LiveServ
     assert not [e for e in b.console_errors() if "Content Security Policy" in e]
 
 
+def test_loan_level_parquet_download(browser: Browser, server_local: LiveServer) -> None:
+    b, srv = browser, server_local
+    b.open(srv.url, "forecasts")
+    b.css("[data-testid=pool-select]")
+    b.driver.execute_script(
+        "const s = document.querySelector('[data-testid=pool-select]'); s.value = '__sample';"
+        "s.dispatchEvent(new Event('change'))"
+    )
+    b.css("#opt-loan-level").click()
+    b.css("[data-testid=run-forecast]").click()
+    result = b.css("[data-testid=forecast-result][data-forecast-id]", timeout=60)
+    forecast_id = result.get_attribute("data-forecast-id")
+    b.css("[data-testid=download-parquet]").click()  # the first scenario's loan-level table
+    target = b.downloads / f"forecast-{forecast_id}-base-loans.parquet"
+    deadline = time.monotonic() + 30
+    while not target.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    with srv.client() as api:
+        expected = api.get(f"/api/v1/forecasts/{forecast_id}/loans.parquet", params={"scenario": "base"})
+    assert target.read_bytes() == expected.content
+    assert target.read_bytes()[:4] == b"PAR1"
+
+
 def test_field_errors_are_shown_next_to_the_field(browser: Browser, server_local: LiveServer, tmp_path: Path) -> None:
     b, srv = browser, server_local
     # row-level errors of a bad tape, as the API reports them

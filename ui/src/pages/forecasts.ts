@@ -197,7 +197,7 @@ async function renderResult(out: HTMLElement, id: string, scenarios: ScenarioRes
   });
   const pqButtons = meta.loan_level
     ? scenarios.map((s) => {
-        const b = h("button", { type: "button", class: "small" }, `Loan-level Parquet: ${s.name}`);
+        const b = h("button", { type: "button", class: "small", "data-testid": "download-parquet" }, `Loan-level Parquet: ${s.name}`);
         b.addEventListener("click", async () => {
           try {
             await download(`/api/v1/forecasts/${id}/loans.parquet?scenario=${encodeURIComponent(s.name)}`, `forecast-${id}-${s.name}-loans.parquet`);
