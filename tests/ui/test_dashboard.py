@@ -157,7 +157,43 @@ def test_field_errors_are_shown_next_to_the_field(browser: Browser, server_local
     b.wait(lambda d: severity.get_attribute("aria-invalid") == "true")
     err = b.driver.find_element("id", f"{severity.get_attribute('id')}-err")
     assert "less than or equal to 1" in err.text
+    # inside a discriminated union (prepayment.psa.speed) and inside a scenario
+    speed = b.css("input[name=prepayment_value][data-loc='assumptions.prepayment.speed']")
+    speed.clear()
+    speed.send_keys("-5")
+    stress_rate = b.css("input[name=default_value][data-loc='scenarios.1.assumptions.default.rate']")
+    stress_rate.clear()
+    stress_rate.send_keys("7")
+    b.css("[data-testid=run-forecast]").click()
+    b.wait(lambda d: speed.get_attribute("aria-invalid") == "true")
+    assert "greater than or equal to 0" in b.driver.find_element("id", f"{speed.get_attribute('id')}-err").text
+    assert stress_rate.get_attribute("aria-invalid") == "true"
+    assert "less than or equal to 1" in b.driver.find_element("id", f"{stress_rate.get_attribute('id')}-err").text
     b.screenshot("forecast-field-error")
+
+
+def test_parquet_tape_with_a_json_mapping(browser: Browser, server_local: LiveServer, tmp_path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    b, srv = browser, server_local
+    path = tmp_path / "tape.parquet"
+    pq.write_table(pa.table({"bal": [1000.0, 2000.0], "cpn": [0.05, 0.06], "term": [120, 240]}), path)
+    b.open(srv.url, "pools")
+    b.css("[data-testid=tape-file]").send_keys(str(path))
+    mapping = b.css("#raw-map")
+    mapping.send_keys('{"bal": "balance", "cpn": "rate", "term": "original_term_months"}')
+    b.css("[data-testid=upload]").click()
+    pool_id = b.css("[data-testid=upload-ok]").get_attribute("data-pool-id")
+    with srv.client() as api:
+        pool = api.get(f"/api/v1/pools/{pool_id}").json()
+    assert pool["source_format"] == "parquet" and pool["n_loans"] == 2
+    # a mapping that is not JSON: the API's 422 on column_map, next to the mapping
+    b.open(srv.url, "pools")
+    b.css("[data-testid=tape-file]").send_keys(str(path))
+    b.css("#raw-map").send_keys("{not json")
+    b.css("[data-testid=upload]").click()
+    b.wait(lambda d: "not valid JSON" in b.css("#column-map-err").text)
 
 
 def test_job_progress_reaches_100_over_websocket(browser: Browser, server_local: LiveServer, tmp_path: Path) -> None:

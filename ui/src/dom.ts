@@ -91,9 +91,13 @@ export function clearErrors(root: HTMLElement): void {
   });
 }
 
+// pydantic puts the tag of a discriminated union in the path ("prepayment.psa.speed"): a
+// control names the field without it ("prepayment.speed")
+const UNION_TAGS = new Set(["cpr", "psa", "abs", "smm_vector", "cpr_vector", "cdr", "sda", "mdr_vector", "cdr_vector", "hull_white", "vasicek", "cir"]);
+
 function locKey(loc: (string | number)[]): string {
-  const parts = loc[0] === "body" ? loc.slice(1) : loc;
-  return parts.map(String).join(".");
+  const parts = (loc[0] === "body" ? loc.slice(1) : loc).map(String);
+  return parts.filter((p, i) => !(i > 0 && i < parts.length - 1 && UNION_TAGS.has(p))).join(".");
 }
 
 /** Put each problem of an API error next to the control whose data-loc is the longest prefix
