@@ -228,9 +228,13 @@ def test_cancel_a_queued_job(browser: Browser, server_local: LiveServer) -> None
     with srv.client() as api:
         job = api.post("/api/v1/jobs/", json={"kind": "monte_carlo", "name": "big MC", "payload": payload}).json()
     b.open(srv.url, f"jobs/{job['job_id']}")
-    item = b.css(f"li.job[data-job-id='{job['job_id']}']")
-    item.find_element("css selector", "[data-testid=job-cancel]").click()
-    b.wait(lambda d: item.get_attribute("data-state") == "cancelled", timeout=30)
+    item = b.css(f"li.job[data-job-id='{job['job_id']}']", timeout=60)
+    cancel = item.find_element("css selector", "[data-testid=job-cancel]")
+    b.wait(lambda d: cancel.is_displayed(), timeout=30)
+    cancel.click()
+    b.wait(lambda d: item.get_attribute("data-state") == "cancelled", timeout=60)
+    with srv.client() as api:
+        assert api.get(f"/api/v1/jobs/{job['job_id']}").json()["state"] == "cancelled"
 
 
 def test_risk_views(browser: Browser, server_local: LiveServer) -> None:
