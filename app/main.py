@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(ws_router)
-    mount_ui(app)  # the dashboard at /ui (static files built from ui/)
+    mount_ui(app, settings)  # the dashboard at /ui (static files built from ui/)
     return app
 
 

@@ -49,3 +49,26 @@ async def test_me_is_the_local_user_without_auth(tmp_path) -> None:
     app = create_app(make_settings(tmp_path, supabase_jwt_secret=None))
     async with running_client(app) as c:
         assert (await c.get("/api/v1/me")).json() == {"user_id": "local", "auth": "local"}
+
+
+def test_only_a_public_supabase_key_reaches_the_browser(tmp_path) -> None:
+    from app.ui import is_public_supabase_key, public_supabase, ui_csp
+    from tests.conftest import sign_token
+
+    anon = sign_token("anon", role="anon", audience=None)
+    service = sign_token("service", role="service_role", audience=None)
+    assert is_public_supabase_key(anon) and is_public_supabase_key("sb_publishable_abc")
+    assert not is_public_supabase_key(service) and not is_public_supabase_key("sb_secret_abc")
+    assert not is_public_supabase_key("not-a-key")
+    url = "https://proj.supabase.co"
+    on = make_settings(tmp_path, supabase_url=url, supabase_key=anon)
+    assert public_supabase(on) == {"url": url, "anon_key": anon}
+    assert "connect-src 'self' https://proj.supabase.co;" in ui_csp(on)
+    off = make_settings(tmp_path, supabase_url=url, supabase_key=service)
+    assert public_supabase(off) is None and ui_csp(off) == UI_CSP
+
+
+async def test_ui_config_says_how_to_sign_in(client) -> None:
+    resp = await client.get("/ui/config.json")
+    assert resp.json() == {"auth": "token", "supabase": None}
+    assert resp.headers["content-security-policy"] == UI_CSP

@@ -102,6 +102,14 @@ def server_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServ
 
 
 @pytest.fixture(scope="module")
+def server_supabase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """Auth on, SUPABASE_URL at a stand-in of Supabase's sign-in (tests/ui/_fake_supabase.py)."""
+    srv = start_server(tmp_path_factory.mktemp("ui-supabase"), True, "fake-supabase")
+    yield srv
+    _stop(srv)
+
+
+@pytest.fixture(scope="module")
 def server_auth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     srv = start_server(tmp_path_factory.mktemp("ui-auth"), auth=True)
     yield srv

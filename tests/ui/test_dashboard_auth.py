@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import sign_token
+from tests.ui._fake_supabase import EMAIL, PASSWORD, SUB
 from tests.ui.conftest import Browser, LiveServer
 from tests.ui.test_dashboard import TAPE, chart, serious, upload
 
@@ -22,7 +23,7 @@ def sign_in(b: Browser, srv: LiveServer, token: str) -> None:
     box = b.css("[data-testid=token]")  # not signed in: every page leads to the sign-in form
     box.clear()
     box.send_keys(token)
-    b.css("main form button[type=submit]").click()
+    b.css("[data-testid=token-form] button[type=submit]").click()
 
 
 def test_sign_in_with_a_token_and_work_as_that_user(browser: Browser, server_auth: LiveServer, tmp_path: Path) -> None:
@@ -93,4 +94,22 @@ def test_asset_class_views_follow_the_published_contracts(browser: Browser, serv
     assert "warf" in quality.text and "diversity_score" in quality.text
     b.css("[data-testid=result-clo] [data-chart=cushions][data-rendered=true]")
     b.screenshot("assets")
+    assert not serious(b.axe())
+
+
+def test_supabase_email_sign_in(browser: Browser, server_supabase: LiveServer) -> None:
+    b, srv = browser, server_supabase
+    b.open(srv.url, "signin")
+    email, password = b.css("[data-testid=email]"), b.css("[data-testid=password]")
+    email.send_keys(EMAIL)
+    password.send_keys("wrong")
+    b.css("[data-testid=supabase-signin]").click()
+    b.wait(lambda d: password.get_attribute("aria-invalid") == "true")
+    assert "Invalid login credentials" in b.css("#" + password.get_attribute("id") + "-err").text
+    b.screenshot("auth-supabase-refused")
+    password.clear()
+    password.send_keys(PASSWORD)
+    b.css("[data-testid=supabase-signin]").click()
+    b.wait(lambda d: on_page(d, "pools"))
+    assert b.css("#who").text == f"Signed in: {SUB}"
     assert not serious(b.axe())

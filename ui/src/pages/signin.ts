@@ -2,11 +2,11 @@
 // Supabase access token, `Authorization: Bearer` for every call and the WebSocket).
 import { ApiError } from "../api";
 import { h, field, formError, showErrors, busy } from "../dom";
-import { session, signInWithToken } from "../session";
+import { session, signInWithSupabase, signInWithToken, uiConfig } from "../session";
 import { resetSocket } from "../ws";
 import { go } from "../nav";
 
-export function renderSignIn(main: HTMLElement): void {
+export async function renderSignIn(main: HTMLElement): Promise<void> {
   main.append(h("h1", {}, "Sign in"));
   if (session.me) {
     main.append(
@@ -18,9 +18,12 @@ export function renderSignIn(main: HTMLElement): void {
     );
     if (session.me.auth === "local") return;
   }
+  const cfg = await uiConfig();
+  if (cfg.supabase) main.append(supabaseForm());
   const token = h("textarea", { rows: 4, cols: 60, name: "token", autocomplete: "off", spellcheck: "false", "data-testid": "token" });
   const submit = h("button", { type: "submit" }, "Sign in");
-  const form = h("form", { class: "card", novalidate: true },
+  const form = h("form", { class: "card", novalidate: true, "data-testid": "token-form" },
+    h("h2", {}, "Access token"),
     h("p", {}, "This service checks Supabase JWTs. Paste an access token (for example from your Supabase session: ",
       h("code", {}, "supabase.auth.getSession()"), ")."),
     field("Access token (JWT)", token, { loc: "token", hint: "Kept in this tab only (sessionStorage)." }),
@@ -42,4 +45,29 @@ export function renderSignIn(main: HTMLElement): void {
     }
   });
   main.append(form);
+}
+
+function supabaseForm(): HTMLElement {
+  const email = h("input", { type: "email", name: "email", autocomplete: "username", "data-testid": "email" });
+  const password = h("input", { type: "password", name: "password", autocomplete: "current-password", "data-testid": "password" });
+  const submit = h("button", { type: "submit", "data-testid": "supabase-signin" }, "Sign in with Supabase");
+  const form = h("form", { class: "card", novalidate: true, "data-testid": "supabase-form" },
+    h("h2", {}, "Email and password"),
+    h("p", { class: "hint" }, "Signs in with this service's Supabase project; the session is kept in this tab and renewed before it expires."),
+    h("div", { class: "row" }, field("Email", email, { loc: "email" }), field("Password", password, { loc: "password" })),
+    formError(), submit);
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    busy(submit, true);
+    try {
+      await signInWithSupabase(email.value.trim(), password.value);
+      resetSocket();
+      go("#/pools");
+    } catch (e) {
+      showErrors(form, e);
+    } finally {
+      busy(submit, false);
+    }
+  });
+  return form;
 }
