@@ -25,6 +25,7 @@ from app.services import deals
 from app.services.commercial import warm_up as warm_up_commercial
 from app.services.forecasts import warm_up
 from app.tasks.dispatch import JobsRuntime
+from app.ui import mount_ui
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +60,7 @@ TAGS = [
         "description": "Commercial real-estate loans: DSCR/LTV stress, refinance test, "
         "concentration, correlated-default losses and cash flows.",
     },
+    {"name": "session", "description": "Who the caller is (local user or verified token)."},
 ]
 
 
@@ -133,6 +135,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health_router)
     app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(ws_router)
+    mount_ui(app, settings)  # the dashboard at /ui (static files built from ui/)
     return app
 
 

@@ -9,6 +9,11 @@ index in a `blob:` worker, and the Swagger page boots from one inline script; fo
 the policy allows exactly that, and the inline scripts are allowed by their SHA-256 hash, taken
 from the page being sent (no `'unsafe-inline'` for scripts). Styles need `'unsafe-inline'`
 because both UIs set styles at run time.
+
+The dashboard at /ui (app/ui) is served from the app's own origin with `UI_CSP`: its scripts
+and style sheets come from 'self' only (no inline scripts, no CDN), it connects to 'self' (the
+API and, in CSP Level 3, the same-origin `ws:`/`wss:` of /ws/updates); only inline style
+*attributes* are allowed, because the chart library positions its tooltips with them.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "API_CSP",
+    "UI_CSP",
     "SecurityHeadersMiddleware",
     "TrustedHostMiddleware",
     "docs_csp",
@@ -34,6 +40,12 @@ __all__ = [
 ]
 
 API_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+
+UI_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; style-src-attr 'unsafe-inline'; "
+    "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; worker-src 'self' blob:; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+)
 
 _DOCS_CSP_TEMPLATE = (
     "default-src 'self'; "

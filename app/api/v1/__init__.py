@@ -13,6 +13,7 @@ from app.api.v1 import (
     montecarlo,
     pools,
     scenarios,
+    session,
 )
 
 api_router = APIRouter()
@@ -26,3 +27,4 @@ api_router.include_router(deals.router)
 api_router.include_router(clo.router)
 api_router.include_router(consumer_credit.router)
 api_router.include_router(commercial.router)
+api_router.include_router(session.router)
