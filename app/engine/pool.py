@@ -329,7 +329,7 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
     lfloor = num("life_floor", DEFAULTS["life_floor"])
 
     _flag("balance", ~(balance > 0) & np.isfinite(balance) | np.isinf(balance), "must be > 0 and finite", problems)
-    _flag("rate", ~((rate >= 0) & (rate < 1)) & ~np.isnan(rate), "must satisfy 0 <= rate < 1", problems)
+    _flag("rate", ~((rate >= 0) & (rate < 1)) & ~np.isnan(rate), "must satisfy 0 <= rate < 1 (rates are decimals: 0.065 for 6.5%)", problems)
     _flag(
         "net_rate",
         ~((net >= 0) & (net <= rate)) & ~np.isnan(net) & (rate >= 0) & (rate < 1),
