@@ -166,8 +166,8 @@ class RateLimitMiddleware:
         if current is None or self.limiter._strategy != "fixed-window":  # noqa: SLF001
             return
         item, args = current
-        dead = self.limiter._storage_dead and self.limiter._fallback_limiter  # noqa: SLF001
-        strategy = self.limiter._fallback_limiter if dead else self.limiter.limiter  # noqa: SLF001
+        fallback = self.limiter._fallback_limiter  # noqa: SLF001
+        strategy = fallback if self.limiter._storage_dead and fallback else self.limiter.limiter  # noqa: SLF001
         try:
             strategy.storage.incr(item.key_for(*args), item.get_expiry(), amount=-1)
         except Exception:  # storage hiccup: the charge stays, the request is unaffected
