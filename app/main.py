@@ -21,9 +21,7 @@ from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.server_errors import CompleteResponseGuard
-from app.services import deals
-from app.services.commercial import warm_up as warm_up_commercial
-from app.services.forecasts import warm_up
+from app.services.warmup import warm_up_all
 from app.tasks.dispatch import JobsRuntime
 from app.ui import mount_ui
 
@@ -66,13 +64,7 @@ TAGS = [
 
 def _warm_up_engine() -> None:
     start = time.perf_counter()
-    try:
-        warm_up()
-        deals.warm_up()
-        warm_up_commercial()
-    except Exception:  # a failed warm-up only means the first request compiles
-        log.exception("engine warm-up failed")
-        return
+    warm_up_all()  # a failed step only means that kernel compiles on its first request
     log.info("engine kernels ready in %.1f s", time.perf_counter() - start)
 
 

@@ -10,8 +10,12 @@ fi
 req=requirements.txt
 [ "$kind" = dev ] && req=requirements-dev.txt
 stamp=".venv/.installed-$kind"
-if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -r "$req" -c constraints.txt
+  # The project itself, editable: puts the `cashflow-engine` command in .venv/bin.
+  # (setuptools' editable-install banner is noise; on failure the install is re-run to show why)
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps -e . >/dev/null 2>&1 \
+    || .venv/bin/python -m pip install --disable-pip-version-check --no-deps -e .
   touch "$stamp"
 fi

@@ -7,6 +7,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh runtime
 export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
+# Compile the Numba kernels into their on-disk cache now (seconds once cached), so the first
+# request of the server is answered at full speed instead of waiting for the JIT.
+.venv/bin/python -m app warm-up
 read -r HOST PORT < <(.venv/bin/python -c \
   'from app.core.config import get_settings as g; s = g(); print(s.host, s.port)')
 export HOST PORT

@@ -3,6 +3,12 @@ writes (POST/PUT/PATCH/DELETE), per authenticated user (the verified token's ``s
 back to the client IP. Storage is Redis when configured (shared by all workers), in-process
 memory otherwise; if Redis fails, slowapi falls back to memory and requests still pass.
 
+Only accepted work is counted: a request the service refuses for its content (400, 404, 409,
+413, 415, 422) gives its charge back once its response has started, so a user fixing a typo is
+not locked out; a 429 gives back its own charge too. Authentication failures (401, 403) stay
+charged, to the IP, so tokens cannot be guessed for free. The refund needs the fixed-window
+strategy (a counter that can be decremented); with the moving-window strategies every request counts.
+
 Every limited response carries ``X-RateLimit-Limit``, ``X-RateLimit-Remaining`` and
 ``X-RateLimit-Reset`` (epoch seconds when the window resets, as slowapi writes it); a 429 also
 carries ``Retry-After`` (seconds) and the service's error body.
@@ -45,6 +51,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 READ_METHODS = ("GET", "HEAD")
 RUN_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+REFUNDED_STATUSES = frozenset({400, 404, 405, 409, 413, 415, 422})
 
 
 @dataclass(frozen=True)
@@ -152,6 +159,26 @@ class RateLimitMiddleware:
         client = scope.get("client")
         return f"ip:{client[0] if client else 'unknown'}"
 
+    def _refund(self, request: Request) -> None:
+        """Give back the charge of the request just counted (fixed window only; storage errors
+        are swallowed like every other rate-limit storage error)."""
+        current = getattr(request.state, "view_rate_limit", None)
+        if current is None or self.limiter._strategy != "fixed-window":  # noqa: SLF001
+            return
+        item, args = current
+        fallback = self.limiter._fallback_limiter  # noqa: SLF001
+        strategy = fallback if self.limiter._storage_dead and fallback else self.limiter.limiter  # noqa: SLF001
+        try:
+            strategy.storage.incr(item.key_for(*args), item.get_expiry(), amount=-1)
+        except Exception:  # storage hiccup: the charge stays, the request is unaffected
+            log.debug("rate-limit refund failed", exc_info=True)
+
+    async def _give_back(self, request: Request) -> None:
+        if self.offload:
+            await anyio.to_thread.run_sync(self._refund, request)
+        else:
+            self._refund(request)
+
     def _window(self, request: Request) -> tuple[dict[str, str], float | None]:
         """The X-RateLimit-* headers of the budget just charged, and its reset epoch time."""
         current = getattr(request.state, "view_rate_limit", None)
@@ -188,21 +215,27 @@ class RateLimitMiddleware:
             headers, reset_at = exc.window  # type: ignore[attr-defined]
             reset_at = reset_at if reset_at is not None else time.time() + 1
             retry_after = max(1, int(math.ceil(reset_at - time.time())))
+            retry_at = time.strftime("%H:%M:%S UTC", time.gmtime(reset_at))
+            await self._give_back(request)
             log.info("rate limit %s exceeded", exc.detail,
                      extra={"limit_class": cls, "retry_after": retry_after})
             response = render_error(
-                TooManyRequests(f"{cls} rate limit of {exc.detail} exceeded; retry in "
-                                f"{retry_after} s", retry_after=retry_after),
+                TooManyRequests(f"{cls} rate limit of {exc.detail} exceeded; the next request "
+                                f"is accepted in {retry_after} s (at {retry_at}); refused requests "
+                                f"(422 and the like) are not counted", retry_after=retry_after),
                 request_id_from_scope(scope), headers=headers,
             )
             await response(scope, receive, send)
             return
 
         async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start" and headers:
-                out = MutableHeaders(scope=message)
-                for name, value in headers.items():
-                    out.setdefault(name, value)
+            if message["type"] == "http.response.start":
+                if headers:
+                    out = MutableHeaders(scope=message)
+                    for name, value in headers.items():
+                        out.setdefault(name, value)
+                if message["status"] in REFUNDED_STATUSES:
+                    await self._give_back(request)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -359,7 +359,7 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
         _flag(name, np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS), f"must be <= {MAX_TERM_MONTHS} months", problems)
         vals[np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS)] = np.nan  # int casts stay defined
     _flag("margin", np.isfinite(margin) & (np.abs(margin) > MAX_ABS_MARGIN), f"must satisfy |margin| <= {MAX_ABS_MARGIN:g}", problems)
-    _flag("rate", ~((rate >= 0) & (rate < 1)) & ~np.isnan(rate), "must satisfy 0 <= rate < 1", problems)
+    _flag("rate", ~((rate >= 0) & (rate < 1)) & ~np.isnan(rate), "must satisfy 0 <= rate < 1 (rates are decimals: 0.065 for 6.5%)", problems)
     _flag(
         "net_rate",
         ~((net >= 0) & (net <= rate)) & ~np.isnan(net) & (rate >= 0) & (rate < 1),

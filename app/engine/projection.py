@@ -63,8 +63,11 @@ def horizon(pool: LoanPool, assumptions: Assumptions) -> int:
     """Projection length in months.
 
     `assumptions.n_periods` when given; otherwise the longest remaining term, plus the recovery
-    lag when the default speed can produce defaults in a loan's last L months (any kind but SDA),
-    so that every default liquidates inside the horizon.
+    lag when a default in a loan's last L months would still await liquidation after its
+    maturity: a default speed that can default there (any kind but SDA) without advancing.
+    With advancing, the servicer advances the defaulted loan's scheduled principal down to its
+    maturity (AF = 0 there: the whole remaining balance, DOMAIN.md §3), so nothing is left to
+    liquidate afterwards and L more months would only be rows of zeros.
     """
     if assumptions.n_periods is not None:
         n = int(assumptions.n_periods)
@@ -72,7 +75,8 @@ def horizon(pool: LoanPool, assumptions: Assumptions) -> int:
             raise InvalidInput([FieldProblem(None, "n_periods", f"must be in 1..{_MAX_PERIODS}")])
         return n
     longest = int(pool.remaining_term_months.max(initial=1))
-    extend = assumptions.recovery_lag_months if assumptions.default.kind != SpeedKind.SDA else 0
+    defaults_at_end = assumptions.default.kind != SpeedKind.SDA and not assumptions.advancing
+    extend = assumptions.recovery_lag_months if defaults_at_end else 0
     return longest + int(extend)
 
 

@@ -106,3 +106,32 @@ CASHFLOW_COLUMNS: tuple[str, ...] = (
     "total_cashflow",
 )
 """Per-period pool columns, in order; the API returns them under the same names."""
+
+CASHFLOW_COLUMN_DEFINITIONS: dict[str, str] = {
+    "period": "month of the projection, 1..N; every flow falls at the end of its month",
+    "beginning_balance": "performing balance at the start of the month, P(i-1) (defaulted "
+    "loans awaiting liquidation are in foreclosure_balance, not here)",
+    "ending_balance": "performing balance at the end of the month: beginning_balance - default "
+    "- scheduled_principal - prepayment",
+    "default": "new defaults of the month, MDR x P(i-1), taken before scheduled amortisation",
+    "scheduled_principal": "scheduled amortisation of the performing loans, (P(i-1) - default) "
+    "x (1 - AF(i))",
+    "prepayment": "voluntary prepayments, SMM x P(i-1) x AF(i)",
+    "defaulted_amortization": "principal the servicer advances on defaulted loans awaiting "
+    "liquidation (advancing only; 0 when not advanced); paid to investors",
+    "foreclosure_balance": "defaulted balance awaiting liquidation at the end of the month, FCL(i)",
+    "liquidated_balance": "defaulted balance liquidated this month, recovery_lag_months after "
+    "its default (ADB(i))",
+    "loss": "realised loss, min(severity x balance at default, liquidated_balance)",
+    "recovery": "liquidation proceeds, liquidated_balance - loss",
+    "expected_interest": "interest due at the net rate on the performing and foreclosure "
+    "balances, (P(i-1) + FCL(i-1)) x net/12",
+    "lost_interest": "interest not received on defaulted loans, (default + FCL(i-1)) x net/12",
+    "interest": "interest paid to investors, expected_interest - lost_interest",
+    "servicing_fee": "servicing strip on the performing balance, P(i-1) x (gross - net)/12 "
+    "(not in total_cashflow)",
+    "total_cashflow": "cash to investors: interest + scheduled_principal + "
+    "defaulted_amortization + prepayment + recovery",
+}
+"""What each pool column means (DOMAIN.md §3; docs/methodology/projection.md), in currency
+except `period`; the API schema and docs quote these."""

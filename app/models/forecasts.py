@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.engine.pool import MAX_TERM_MONTHS
-from app.engine.types import CASHFLOW_COLUMNS
+from app.engine.types import CASHFLOW_COLUMN_DEFINITIONS, CASHFLOW_COLUMNS
 from app.models.schema_rules import exactly_one_of
 
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
@@ -350,7 +350,13 @@ class ForecastRequest(BaseModel):
 # --- responses --------------------------------------------------------------------------
 Columns = dict[str, list[float | None]]
 
-_COLUMNS_DOC = "Per-period columns (" + ", ".join(CASHFLOW_COLUMNS) + "); currency except period."
+_COLUMNS_DOC = (
+    "Per-period columns, currency except period. The horizon runs to the longest remaining term "
+    "plus the recovery lag (so every default liquidates inside it; the rows after the last "
+    "liquidation are zero). "
+    + "; ".join(f"`{name}`: {CASHFLOW_COLUMN_DEFINITIONS[name]}" for name in CASHFLOW_COLUMNS)
+    + "."
+)
 
 Status = Literal["queued", "running", "succeeded", "failed"]
 
@@ -425,7 +431,7 @@ _SUMMARY_EXAMPLE: dict[str, Any] = {
     "status": "succeeded",
     "pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e",
     "n_loans": 2,
-    "n_periods": 366,
+    "n_periods": 360,
     "n_scenarios": 2,
     "loan_level": False,
     "created_at": "2026-11-27T15:00:00Z",
@@ -468,7 +474,7 @@ class ForecastDetail(ForecastSummary):
                     "scenarios": [
                         {
                             "name": "base",
-                            "n_periods": 366,
+                            "n_periods": 360,
                             "assumptions": {"severity": 0.35},
                             "analytics": _ANALYTICS_EXAMPLE,
                         }

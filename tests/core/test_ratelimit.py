@@ -164,3 +164,30 @@ async def test_token_is_verified_once_per_request(tmp_path: Path, monkeypatch) -
         second = await client.get("/api/v1/_probe", headers=bearer("dave"))
     assert first.json() == {"user": "carol"} and second.json() == {"user": "dave"}
     assert len(calls) == 2  # one verification per request, not one per consumer
+
+
+async def test_refused_requests_are_not_counted_and_429_says_when(tmp_path: Path) -> None:
+    app = probe_app(tmp_path, rate_limit_run="2/minute", rate_limit_read="2/minute")
+    who = bearer("erin")
+    async with running_client(app) as client:
+        typos = [
+            (await client.post("/api/v1/cashflow/forecast", json={"pool": {}}, headers=who)).status_code
+            for _ in range(5)
+        ]
+        bad_reads = [(await client.get("/api/v1/_items/not-a-number")).status_code for _ in range(4)]
+        runs = [(await client.post("/api/v1/_probe", headers=who)).status_code for _ in range(3)]
+        reads = [(await client.get("/api/v1/_items/7")).status_code for _ in range(3)]
+        unauthorised = [
+            (await client.post("/api/v1/_probe", headers={"Authorization": "Bearer x"})).status_code
+            for _ in range(3)
+        ]
+    assert typos == [422] * 5  # five refused runs cost nothing ...
+    assert bad_reads == [422] * 4
+    assert runs == [200, 200, 429]  # ... so the whole budget of 2 is still there
+    assert reads == [200, 200, 429]
+    assert unauthorised == [401, 401, 429]  # auth failures stay charged to the IP
+    async with running_client(app) as client:
+        last = await client.post("/api/v1/_probe", headers=who)
+    assert last.status_code == 429
+    assert "the next request is accepted in" in last.json()["detail"]
+    assert "UTC" in last.json()["detail"]

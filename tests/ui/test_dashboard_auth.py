@@ -8,6 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import sign_token
 from tests.ui._fake_supabase import EMAIL, PASSWORD, SUB
 from tests.ui.conftest import Browser, LiveServer
