@@ -81,7 +81,7 @@ def test_upload_forecast_charts_and_csv(browser: Browser, server_local: LiveServ
     balance = chart(b, "balance")
     assert balance.get_attribute("data-series") == "2"
     assert balance.get_attribute("data-points") == ",".join(map(str, periods))
-    assert periods[0] == 357 + 6  # T3 has 360 - 3 months left, plus the 6-month recovery lag
+    assert periods[0] == 357  # T3 has 360 - 3 months left; advanced defaults end at the term
     comp = chart(b, "composition")
     assert comp.get_attribute("data-points") == ",".join([str(periods[0])] * 4)
     losses = chart(b, "losses")
@@ -221,7 +221,8 @@ def test_job_progress_reaches_100_over_websocket(browser: Browser, server_local:
 def test_cancel_a_queued_job(browser: Browser, server_local: LiveServer) -> None:
     b, srv = browser, server_local
     payload = {
-        "pool": {"balance": [1e6], "note_rate": [0.065], "remaining_term": [360]},
+        # 20 rep-lines x 400,000 paths: long enough that the cancel lands before it finishes
+        "pool": {"balance": [1e6] * 20, "note_rate": [0.065] * 20, "remaining_term": [360] * 20},
         "curve": {"times": [1, 10], "rates": [0.04, 0.04]},
         "n_paths": 400000, "seed": 3,
     }
