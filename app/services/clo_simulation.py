@@ -12,7 +12,9 @@ import io
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
 import numpy as np
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets.clo.portfolio import project_assets
 from app.core.config import Settings, get_settings
@@ -24,7 +26,7 @@ from app.engine.deals.copula import CopulaModel, block_paths, n_blocks, simulate
 from app.engine.deals.schema import TrancheRole
 from app.engine.errors import EngineError
 from app.models.clo import CloAnalyzeRequest, SimulationIn
-from app.services import clo
+from app.services import clo, jobs
 
 LOSS_TOLERANCE = 1e-6  # a tranche "loses" when its loss exceeds this fraction of its balance
 
@@ -281,3 +283,27 @@ def mc_merge(payload: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
             parts.append({k: z[k] for k in z.files})
     res = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
     return summarize(setup, req, res)
+
+
+async def run_or_submit(
+    session: AsyncSession, *, owner_id: str, body: CloAnalyzeRequest, settings: Settings,
+    request_id: str | None,
+) -> dict[str, Any] | jobs.Submitted:
+    """The analyze run path: answer now, or (a simulation over CLO_MC_SYNC_MAX_WORK paths x
+    assets x periods, or `"async": true`) check it and queue a `clo_monte_carlo` job."""
+    as_job = False
+    if body.simulation is not None and body.deal is not None:
+        setup = clo.build_setup(body, settings)
+        check(setup, body, settings)  # a bad simulation is refused before a job exists
+        as_job = body.async_ or work(setup, body) > settings.clo_mc_sync_max_work
+
+    async def now() -> dict[str, Any]:
+        return await anyio.to_thread.run_sync(analyze_with_simulation, body, settings)
+
+    return await jobs.run_or_submit(
+        session, as_job=as_job, run_now=now, owner_id=owner_id, kind="clo_monte_carlo",
+        payload=lambda: body.model_dump(
+            mode="json", by_alias=True, exclude_unset=True, exclude={"async_"}
+        ),
+        request_id=request_id,
+    )

@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import numpy as np
 from pydantic import TypeAdapter, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.assets.commercial.analyze import (
     AnalyzeOptions,
@@ -27,7 +28,7 @@ from app.engine.credit.copula import chunk_paths, simulate_losses
 from app.engine.errors import EngineError, InvalidInput
 from app.engine.pool import LoanPool
 from app.models.commercial import CommercialAnalyzeIn, CommercialLoanIn, CommercialPoolRef
-from app.services import pools
+from app.services import jobs, pools
 
 Loc = tuple[str | int, ...]
 _LOANS = TypeAdapter(list[CommercialLoanIn])
@@ -285,3 +286,31 @@ def job_merge(payload: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
     result = analyze(loans, o, losses=losses)
     result["warnings"] = list(payload.get("warnings", [])) + result["warnings"]
     return result
+
+
+async def run_or_submit(
+    session: AsyncSession, *, owner_id: str, body: CommercialAnalyzeIn, settings: Settings,
+    request_id: str | None,
+) -> dict[str, Any] | jobs.Submitted:
+    """The analyze run path: answer now, or (a copula run over COMMERCIAL_SYNC_MAX_DRAWS paths x
+    loans, or `"async": true`) check it and queue a `commercial_portfolio_loss` job."""
+    pool = await load_pool(session, owner_id=owner_id, ref=body.pool, settings=settings)
+    form = next(k for k in ("loans", "columns", "pool_id") if getattr(body.pool, k) is not None)
+    loans = await anyio.to_thread.run_sync(loans_of, pool, form)
+    named = await resolve_named(session, owner_id=owner_id, body=body)
+    options = options_of(body, named)
+    as_job = body.portfolio_loss is not None and (
+        body.async_ or draws(body, len(loans)) > settings.commercial_sync_max_draws
+    )
+    if as_job:  # a bad simulation is refused before a job exists
+        await anyio.to_thread.run_sync(check_portfolio, loans, options, form)
+
+    async def now() -> dict[str, Any]:
+        result = await anyio.to_thread.run_sync(run, loans, options, form)
+        result["warnings"] = io_balloon_warnings(body.pool) + result["warnings"]
+        return result
+
+    return await jobs.run_or_submit(
+        session, as_job=as_job, run_now=now, owner_id=owner_id, kind=KIND,
+        payload=lambda: job_payload(body, pool, named), request_id=request_id,
+    )

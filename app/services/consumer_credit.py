@@ -29,7 +29,7 @@ from app.engine.errors import EngineError, InvalidInput
 from app.engine.pool import LoanPool
 from app.models.consumer_credit import AnalyzeRequest, PanelOut
 from app.models.tables import Job, Pool
-from app.services import pools
+from app.services import jobs, pools
 from app.services.repositories import PoolRepository
 
 PANEL_ORIGIN = pools.PANEL_ORIGIN
@@ -226,3 +226,23 @@ async def job_run_whole(session: AsyncSession, job: Job, settings: Settings) -> 
     body = AnalyzeRequest.model_validate(job.payload)
     out = await analyze_request(session, owner_id=job.owner_id, body=body, settings=settings)
     return orjson.loads(orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)), None
+
+
+async def run_or_submit(
+    session: AsyncSession, *, owner_id: str, body: AnalyzeRequest, settings: Settings,
+    request_id: str | None,
+) -> dict[str, Any] | jobs.Submitted:
+    """The analyze run path: answer now, or (a panel over CONSUMER_CREDIT_SYNC_MAX_ROWS rows,
+    or `"async": true`) queue a `consumer_credit` job of the body, whose result is this answer."""
+    rows = await panel_rows(session, owner_id=owner_id, body=body)
+    return await jobs.run_or_submit(
+        session,
+        as_job=body.async_ or rows > settings.consumer_credit_sync_max_rows,
+        run_now=lambda: analyze_request(session, owner_id=owner_id, body=body, settings=settings),
+        owner_id=owner_id,
+        kind="consumer_credit",
+        payload=lambda: body.model_dump(
+            mode="json", by_alias=True, exclude_unset=True, exclude={"async_"}
+        ),
+        request_id=request_id,
+    )

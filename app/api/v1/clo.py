@@ -6,11 +6,13 @@ from __future__ import annotations
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.v1._jobs import accepted
 from app.api.v1._responses import ERRORS, NumpyJSONResponse
-from app.api.v1.jobs import accept_as_job
+from app.core.request_context import get_request_id
 from app.models.clo import CloAnalyzeRequest, CloResponse, CloTrancheAnalysisRequest
 from app.models.jobs import JobAccepted
-from app.services import clo, clo_simulation, clo_tranches
+from app.services import clo_simulation, clo_tranches
+from app.services.jobs import Submitted
 
 router = APIRouter(tags=["clo-cdo"], responses=ERRORS)
 PREFIX = "/specialized-assets/clo-cdo"
@@ -40,15 +42,12 @@ async def analyze(
     Monte Carlo of asset defaults gives per-tranche loss distributions and the equity IRR
     distribution; large runs (or `async`) answer 202 with a job id.
     """
-    if body.simulation is not None and body.deal is not None:
-        setup = clo.build_setup(body, settings)
-        clo_simulation.check(setup, body, settings)  # a bad simulation is refused before a job
-        if body.async_ or clo_simulation.work(setup, body) > settings.clo_mc_sync_max_work:
-            payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True,
-                                      exclude={"async_"})
-            return await accept_as_job(request, session, background, owner_id=user.user_id,
-                                       kind="clo_monte_carlo", payload=payload)
-    return NumpyJSONResponse(clo_simulation.analyze_with_simulation(body, settings))
+    out = await clo_simulation.run_or_submit(
+        session, owner_id=user.user_id, body=body, settings=settings, request_id=get_request_id()
+    )
+    if isinstance(out, Submitted):
+        return accepted(request, background, out)
+    return NumpyJSONResponse(out)
 
 
 @router.post(

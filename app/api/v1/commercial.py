@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import anyio
 from fastapi import APIRouter, BackgroundTasks, Request, Response
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.v1._jobs import accepted
 from app.api.v1._responses import ERRORS, NumpyJSONResponse
-from app.api.v1.jobs import accept_as_job
+from app.core.request_context import get_request_id
 from app.models.commercial import CommercialAnalyzeIn, PropertyTypeOut
 from app.models.jobs import JobAccepted
 from app.services import commercial
+from app.services.jobs import Submitted
 
 router = APIRouter(
     prefix="/specialized-assets/commercial-loans", tags=["commercial-loans"], responses=ERRORS
@@ -50,19 +51,9 @@ async def analyze(
     `portfolio_loss`, the Gaussian-copula loss distribution beside Vasicek's closed form.
     Copula runs above `COMMERCIAL_SYNC_MAX_DRAWS` (paths x loans), or with `"async": true`,
     answer 202 with a job (same numbers as one run)."""
-    pool = await commercial.load_pool(session, owner_id=user.user_id, ref=body.pool, settings=settings)
-    form = next(k for k in ("loans", "columns", "pool_id") if getattr(body.pool, k) is not None)
-    loans = await anyio.to_thread.run_sync(commercial.loans_of, pool, form)
-    named = await commercial.resolve_named(session, owner_id=user.user_id, body=body)
-    options = commercial.options_of(body, named)
-    if body.portfolio_loss is not None and (
-        body.async_ or commercial.draws(body, len(loans)) > settings.commercial_sync_max_draws
-    ):
-        await anyio.to_thread.run_sync(commercial.check_portfolio, loans, options, form)
-        return await accept_as_job(
-            request, session, background, owner_id=user.user_id, kind=commercial.KIND,
-            payload=commercial.job_payload(body, pool, named),
-        )
-    result = await anyio.to_thread.run_sync(commercial.run, loans, options, form)
-    result["warnings"] = commercial.io_balloon_warnings(body.pool) + result["warnings"]
-    return NumpyJSONResponse(result)
+    out = await commercial.run_or_submit(
+        session, owner_id=user.user_id, body=body, settings=settings, request_id=get_request_id()
+    )
+    if isinstance(out, Submitted):
+        return accepted(request, background, out)
+    return NumpyJSONResponse(out)

@@ -8,13 +8,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, BackgroundTasks, File, Form, Request, Response, UploadFile
 
 from app.api.deps import CurrentUser, SessionDep, SettingsDep
+from app.api.v1._jobs import accepted
 from app.api.v1._responses import ERRORS, NumpyJSONResponse
-from app.api.v1.jobs import accept_as_job
 from app.api.v1.pools import _parse_map
 from app.core.request_context import get_request_id
 from app.models.consumer_credit import AnalyzeRequest, AnalyzeResponse, PanelOut
 from app.models.jobs import JobAccepted
 from app.services import consumer_credit
+from app.services.jobs import Submitted
 
 PREFIX = "/specialized-assets/consumer-credit"
 router = APIRouter(prefix=PREFIX, tags=["consumer-credit"], responses=ERRORS)
@@ -46,13 +47,11 @@ async def analyze(
     `warnings` list. Matrices are rows = from-state; cash flows are the forecast's columns over
     months 1..N (end of month). Panels over `CONSUMER_CREDIT_SYNC_MAX_ROWS` rows, or
     `"async": true`, answer 202 with a `job_id` whose result is this response."""
-    rows = await consumer_credit.panel_rows(session, owner_id=user.user_id, body=body)
-    if body.async_ or rows > settings.consumer_credit_sync_max_rows:
-        payload = body.model_dump(mode="json", by_alias=True, exclude_unset=True, exclude={"async_"})
-        return await accept_as_job(
-            request, session, background, owner_id=user.user_id, kind="consumer_credit", payload=payload,
-        )
-    out = await consumer_credit.analyze_request(session, owner_id=user.user_id, body=body, settings=settings)
+    out = await consumer_credit.run_or_submit(
+        session, owner_id=user.user_id, body=body, settings=settings, request_id=get_request_id()
+    )
+    if isinstance(out, Submitted):
+        return accepted(request, background, out)
     return NumpyJSONResponse(out)
 
 
