@@ -138,6 +138,7 @@ def test_breakeven_cdr_is_where_the_first_dollar_is_lost() -> None:
     req = CloTrancheAnalysisRequest.model_validate(example_request(n_assets=30, n_periods=72))
     out = clo_tranches.tranche_analysis(req, settings)
     setup = clo.build_setup(req, settings, need_deal=True)
+    assert setup.deal is not None  # need_deal=True parses the deal
     j = setup.deal.tranche_index("D1")
     c = out["tranches"]["D1"]["breakeven_cdr"]
     assert 0 < c < 1

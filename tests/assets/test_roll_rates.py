@@ -174,6 +174,7 @@ def test_fused_check_agrees_with_numpy(sim) -> None:
     codes = np.concatenate([codes, codes[:3]])
     a = sorted_and_checked(loan, period, codes, space.absorbing)
     b = sorted_and_checked(loan, period, codes, space.absorbing, engine="reference")
+    assert a[0] is not None and b[0] is not None  # shuffled rows: both engines return a sort order
     assert np.array_equal(a[0], b[0])
     assert [(x.row, x.column) for x in a[1]] == [(x.row, x.column) for x in b[1]][: len(a[1])]
     assert len(p) == len(sim)
@@ -204,7 +205,9 @@ def test_duration_estimator_recovers_a_known_generator() -> None:
     # measured: |P - expm(Q)| <= 0.020 and |Q_hat - Q| <= 0.022 (the dpd30 row, 0.11 a month,
     # is underestimated by ~20%); the cohort matrix of the same panel is within 0.005
     assert np.max(np.abs(rr.overall.matrix - truth)) < 0.025
-    assert np.max(np.abs(rr.overall.generator - q)) < 0.025
-    assert np.allclose(np.diag(rr.overall.generator)[:3], np.diag(q)[:3], rtol=0.25)
+    gen = rr.overall.generator
+    assert gen is not None  # the duration method estimates a generator
+    assert np.max(np.abs(gen - q)) < 0.025
+    assert np.allclose(np.diag(gen)[:3], np.diag(q)[:3], rtol=0.25)
     cohort = estimate(Panel.from_columns(cols, space)).overall.matrix
     assert np.max(np.abs(cohort - truth)) < 0.01

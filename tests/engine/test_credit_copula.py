@@ -3,6 +3,8 @@ binomial moments at rho = 0, reproducibility across chunks, and agreement with t
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -116,7 +118,7 @@ def test_summary_and_large_pool_keys() -> None:
      ({"lgd": 1.5}, "lgd"), ({"sector_rho": 0.95}, "sector_correlation")],
 )
 def test_bad_inputs(kw: dict, field: str) -> None:
-    base = {"ead": np.ones(2), "lgd": 0.4, "pd": 0.02, "rho": 0.1, "sector": np.zeros(2, dtype=np.int64), "sector_rho": 0.0}
+    base: dict[str, Any] = {"ead": np.ones(2), "lgd": 0.4, "pd": 0.02, "rho": 0.1, "sector": np.zeros(2, dtype=np.int64), "sector_rho": 0.0}
     base.update(kw)
     with pytest.raises(InvalidInput) as err:
         CopulaPortfolio.build(**base)

@@ -146,7 +146,7 @@ async def test_postgres_restarted_mid_write_gives_503_and_no_half_writes(tmp_pat
                     r[0]: r[1]
                     for r in await conn.execute(text("SELECT id, n_scenarios FROM forecast_runs"))
                 }
-                per_run = dict(
+                per_run: dict[str, int] = dict(
                     (
                         await conn.execute(
                             text(

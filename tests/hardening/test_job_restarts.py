@@ -63,5 +63,7 @@ async def test_chunk_taken_over_after_a_death_counts_an_attempt(ctx) -> None:
     await runner.start_job(ctx, job_id)  # the restarted service takes the job over
     await runner.run_chunk(ctx, job_id, 0, True)
     async with ctx.db.session() as s:
-        finished, attempts, _ = await JobRepository(s).chunk_status(job_id, 0)
+        status = await JobRepository(s).chunk_status(job_id, 0)
+    assert status is not None  # the chunk row exists
+    finished, attempts, _ = status
     assert finished and attempts == 2

@@ -25,6 +25,7 @@ def _app(tmp_path):
 def test_500_then_next_request_on_same_connection(tmp_path) -> None:
     with serving(_app(tmp_path)) as base:
         parts = urlsplit(base)
+        assert parts.hostname is not None
         conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
         try:
             conn.request("GET", "/boom")

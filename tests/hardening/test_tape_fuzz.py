@@ -53,7 +53,7 @@ def _check(data: bytes, fmt: str) -> None:
         for p in exc.problems:
             assert p.column and p.reason
             assert p.row is None or p.row >= 0
-        per_check = {}
+        per_check: dict[tuple[str, str], int] = {}
         for p in exc.problems:
             per_check[(p.column, p.reason.split(":")[0])] = (
                 per_check.get((p.column, p.reason.split(":")[0]), 0) + 1

@@ -185,6 +185,6 @@ async def test_engine_and_job_metrics_move(scrape) -> None:
     assert moved("montecarlo_paths_total", mode="direct") == 150
     assert after[("jobs_queue_depth", (("state", "queued"),))] == 2
     assert after[("jobs_queue_depth", (("state", "running"),))] == 1
-    age = after[("jobs_queue_oldest_age_seconds", ())]
-    assert 120 <= age < 180
+    oldest_age = after[("jobs_queue_oldest_age_seconds", ())]
+    assert 120 <= oldest_age < 180
     assert after[("jobs_workers", (("pool", "embedded"),))] == app.state.settings.jobs_embedded_workers

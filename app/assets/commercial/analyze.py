@@ -162,7 +162,7 @@ def portfolio_loss_json(portfolio: CopulaPortfolio, losses: np.ndarray, o: Analy
     with sector factors the closed form uses each loan's total correlation rho + sector)."""
     p = o.portfolio_loss or PortfolioLossOptions()
     out = loss_summary(losses, bins=p.histogram_bins)
-    edges = np.asarray(out["histogram"]["edges"])  # type: ignore[index]
+    edges = np.asarray(out["histogram"]["edges"])
     rho_total = portfolio.rho + np.where(portfolio.sector >= 0, portfolio.sector_rho, 0.0)
     vas = large_pool_distribution(portfolio.ead, portfolio.lgd, portfolio.pd, rho_total, edges=edges)
     out.update(

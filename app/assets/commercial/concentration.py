@@ -7,6 +7,8 @@ Shares are of current balance. HHI = sum of squared loan balance shares (a decim
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from app.assets.commercial.loans import CommercialLoans
@@ -28,7 +30,7 @@ def group_shares(keys: np.ndarray, balance: np.ndarray) -> tuple[list[dict[str, 
     return rows, float(np.sum(share**2))
 
 
-def concentration(loans: CommercialLoans, top: int = 10) -> dict[str, object]:
+def concentration(loans: CommercialLoans, top: int = 10) -> dict[str, Any]:
     """hhi, effective_number, top10_share, and by_property_type/by_state/by_msa/by_sponsor."""
     bal = loans.pool.balance
     total = float(bal.sum())
@@ -37,7 +39,7 @@ def concentration(loans: CommercialLoans, top: int = 10) -> dict[str, object]:
     k = min(top, bal.size)
     top_idx = np.argsort(-bal, kind="stable")[:k]
     names = np.array([p.value for p in PROPERTY_TYPES], dtype=object)[loans.property_type]
-    out: dict[str, object] = {
+    out: dict[str, Any] = {
         "total_balance": total,
         "n_loans": int(bal.size),
         "hhi": hhi,

@@ -12,6 +12,7 @@ _kernels/portfolio_loss_nb.py): the same seed gives the same losses for any chun
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtri
@@ -43,8 +44,8 @@ class CopulaPortfolio:
     def build(
         cls,
         ead: np.ndarray,
-        lgd: np.ndarray,
-        pd: np.ndarray,
+        lgd: np.ndarray | float,
+        pd: np.ndarray | float,
         rho: np.ndarray | float,
         sector: np.ndarray | None = None,
         sector_rho: np.ndarray | float = 0.0,
@@ -194,7 +195,7 @@ def chunk_paths(n_paths: int, n_chunks: int, k: int) -> tuple[int, int]:
     return start, base + (1 if k < rem else 0)
 
 
-def loss_summary(losses: np.ndarray, bins: int = 50) -> dict[str, object]:
+def loss_summary(losses: np.ndarray, bins: int = 50) -> dict[str, Any]:
     """`expected_loss` (mean), `standard_error`, `percentiles` p50/p95/p99/p99_9 (NumPy linear
     interpolation), `var_99` (= p99), `es_99` (mean of the path losses >= var_99) and a
     `histogram` of `bins` equal bins from 0 to the largest loss (currency)."""

@@ -11,6 +11,7 @@ ES_q = E[L | L >= VaR_q] = (1 / (1 - q)) int_q^1 VaR_u du, by Gauss-Legendre qua
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -66,14 +67,14 @@ def large_pool_distribution(
     pd: np.ndarray,
     rho: np.ndarray,
     edges: Sequence[float] | np.ndarray | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """`expected_loss`, `percentiles` (p50, p95, p99, p99_9), `var_99`, `es_99` (currency) and,
     with histogram `edges`, the probability of each loss bin, P(L <= x) = Phi(-z(x)) where
     L(z(x)) = x (z(x) interpolated on a grid of 721 factor values in [-9, 9], L decreasing in z)."""
     ead, lgd, pd, rho = (np.asarray(a, dtype=np.float64) for a in (ead, lgd, pd, rho))
     qs = np.array(list(PERCENTILE_KEYS.values()))
     vals = loss_quantile(ead, lgd, pd, rho, qs)
-    out: dict[str, object] = {
+    out: dict[str, Any] = {
         "expected_loss": float(np.sum(ead * lgd * pd)),
         "percentiles": {k: float(v) for k, v in zip(PERCENTILE_KEYS, vals.tolist(), strict=True)},
         "var_99": float(vals[2]),

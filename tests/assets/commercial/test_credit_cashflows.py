@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy_financial as npf
 import pytest
@@ -32,7 +34,7 @@ B, RATE = 1_000_000.0, 0.05
 
 def _balloons(noi: list[float], **over) -> LoanPool:
     n = len(noi)
-    cols = {
+    cols: dict[str, list[Any]] = {
         "loan_id": [f"L{k}" for k in range(n)],
         "balance": [B] * n,
         "rate": [RATE] * n,

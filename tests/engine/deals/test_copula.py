@@ -72,12 +72,14 @@ def test_collateral_kernel_matches_numpy_twin() -> None:
     a_int, a_prin, a_loss = rng.uniform(0, 1, (a, t)), rng.uniform(0, 2, (a, t)), rng.uniform(0, 0.1, (a, t))
     a_bal = rng.uniform(1, 5, (a, t))
     a_start = rng.uniform(1, 5, (a, t))
-    tot = [x.sum(axis=0) for x in (a_int, a_prin, a_loss, a_bal)]
+    tot_int, tot_prin, tot_loss, tot_bal = (x.sum(axis=0) for x in (a_int, a_prin, a_loss, a_bal))
     tau = rng.integers(0, t + 1, (p, a))
     rec = rng.uniform(0, 1, (p, a))
     outs = [np.empty((p, t)) for _ in range(4)]
-    collateral_paths_nb(a_int, a_prin, a_loss, a_start, a_bal, *tot, tau, rec, *outs)
-    ref = collateral_paths_reference(a_int, a_prin, a_loss, a_start, a_bal, *tot, tau, rec)
+    collateral_paths_nb(a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss, tot_bal,
+                        tau, rec, *outs)
+    ref = collateral_paths_reference(a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss,
+                                     tot_bal, tau, rec)
     for x, y in zip(outs, ref, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
 

@@ -45,7 +45,9 @@ def test_paths_kernel_matches_reference_path_by_path() -> None:
     loss = np.empty((p, 4))
     cash = np.empty((p, t))
     cushion = np.empty((p, 2))
-    wk.paths_nb(p_int, p_prin, p_loss, 100.0, haircut, *arr.args(), 3, loss, cash, cushion)
+    # the 36 DealArrays fields fill tr_bal0..writedown; mypy cannot place positionals after a
+    # variable-length *args against the Dispatcher's ParamSpec signature
+    wk.paths_nb(p_int, p_prin, p_loss, 100.0, haircut, *arr.args(), 3, loss, cash, cushion)  # type: ignore[call-arg]
     for k in range(p):
         res = run_deal(deal, CollateralFlows(100.0, p_int[k], p_prin[k], p_loss[k], haircut[k]),
                        engine="reference")

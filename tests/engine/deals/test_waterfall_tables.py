@@ -4,6 +4,8 @@ below by hand (A 80 at 6% 30/360 = 0.4 a month, B 10 at 12% = 0.1 a month, colla
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -162,9 +164,10 @@ def test_principal_modes_and_writedown(engine) -> None:
     """Principal of 9 a month: sequential pays A first; pro rata splits 80:10; to_target stops at
     the target (85% of the collateral balance after collections). A loss of 30 in period 1 with
     writedowns takes debt down to the collateral (70), B first."""
-    seq = [{"source": "principal", "pay": "principal", "tranches": ["A", "B"], "mode": "sequential"},
-           {"source": "principal", "pay": "residual", "to": "E"}, *INTEREST_STEPS,
-           {"source": "interest", "pay": "residual", "to": "E"}]
+    seq: list[dict[str, Any]] = [
+        {"source": "principal", "pay": "principal", "tranches": ["A", "B"], "mode": "sequential"},
+        {"source": "principal", "pay": "residual", "to": "E"}, *INTEREST_STEPS,
+        {"source": "interest", "pay": "residual", "to": "E"}]
     principal = [9.0] + [0.0] * (T - 1)
     r = _run(_deal(seq), principal=principal, engine=engine)
     assert _col(r, "A", "principal_paid")[0] == 9.0 and _col(r, "B", "principal_paid")[0] == 0.0
