@@ -193,6 +193,7 @@ export function heatmap(
           data,
           label: {
             show: xLabels.length * yLabels.length <= 120,
+            lineHeight: 14,
             formatter: (p: any) => {
               const v = typeof p.value[2] === "number" ? Number(p.value[2].toPrecision(digits)).toString() : "";
               return opts.cellText ? `${v}\n${opts.cellText(p.value[1], p.value[0])}` : v;
@@ -218,7 +219,7 @@ export function scatter(
     option: {
       tooltip: { trigger: "item" },
       legend: { top: 0 },
-      grid: { left: 64, right: 24, top: 36, bottom: 48 },
+      grid: { left: 64, right: 48, top: 36, bottom: 48 },
       xAxis: { type: "value", name: opts.xName, nameLocation: "middle", nameGap: 28, scale: true },
       yAxis: { type: "value", name: opts.yName, scale: true },
       series: series.map((s, i) => ({

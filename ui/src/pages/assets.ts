@@ -93,11 +93,12 @@ function consumerView(r: Json): HTMLElement[] {
     const mob: number[] = v.months_on_book;
     const series = v.vintages.flatMap((c: Json, i: number) => [
       { name: `${c.vintage}`, data: c.charge_off_rate as (number | null)[], color: PAL[i % PAL.length] },
-      { name: `${c.vintage} completed`, data: c.completed_charge_off_rate as (number | null)[], dashed: true, color: PAL[i % PAL.length] },
+      // completed beyond the observed months only (it equals the observed curve before them)
+      { name: `${c.vintage} completed`, data: (c.completed_charge_off_rate as (number | null)[]).map((x, m) => (m + 1 >= (c.observed_months ?? 0) ? x : null)), dashed: true, color: PAL[i % PAL.length] },
     ]);
     out.push(section("Vintage curves: cumulative charge-off rate",
       lines("vintages", `Cumulative charge-off rate by months on book for ${v.vintages.length} vintages, observed (solid) and chain-ladder completed (dashed)`, mob, series,
-        { xName: "months on book", yName: "charge-off / original balance" }),
+        { xName: "months on book", yName: "rate" }),
       table(["Vintage", "Loans", "Original balance", "Observed months", `Completed at ${mob.length}`],
         v.vintages.map((c: Json) => [String(c.vintage), fmt(c.loans), fmt(c.original_balance), fmt(c.observed_months), fmt(c.completed_charge_off_rate?.[mob.length - 1])]), "Vintages")));
   }
@@ -157,6 +158,7 @@ function commercialView(r: Json): HTMLElement[] {
     const pct = Object.keys(pl.percentiles ?? {});
     out.push(section(`Portfolio loss distribution (${fmt(pl.n_paths)} paths, seed ${pl.seed})`,
       lossChart(pl),
+      h("p", { class: "hint" }, "Bars: the Gaussian-copula simulation of this pool (lumpy for a few loans). Line: the Vasicek large-pool distribution on the same bins (an infinitely granular pool with the same PD, severity and correlation)."),
       table(["Measure", "Simulation", "Vasicek large pool"], [
         ...["expected_loss", "var_99", "es_99"].map((k) => [k, fmt(pl[k]), fmt(vas[k])]),
         ...pct.map((k) => [k, fmt(pl.percentiles[k]), fmt(vas.percentiles?.[k])]),
