@@ -180,3 +180,23 @@ def test_deal_and_clo_views_on_the_real_routes(browser: Browser, server_auth: Li
     b.screenshot("assets-deals")
     assert not serious(b.axe())
     assert not [e for e in b.console_errors() if "Content Security Policy" in e]
+
+
+def test_clo_tranche_analysis_view_on_the_real_route(browser: Browser, server_auth: LiveServer) -> None:
+    b, srv = browser, server_auth
+    body, r = run_example(b, srv, "tranches", f"{ASSETS}/clo-cdo/tranche-analysis")
+    assert body["prices"]["B"] == 0.98
+    rows = b.all("[data-testid=result-tranches] [data-testid=tranche-analytics] tbody tr")
+    assert [row.find_element("css selector", "th").text for row in rows] == list(r["tranches"])
+    debt = [n for n, t in r["tranches"].items() if t["role"] != "equity"]
+    assert points(in_result(b, "tranches", "breakeven-cdr")) == [len(debt)]  # one bar per debt tranche
+    assert points(in_result(b, "tranches", "cushions")) == [len(v) for v in r["cushions"].values()]
+    # not JSON: the reason next to the request editor, nothing sent
+    text = b.css("[data-testid=request-tranches]")
+    text.clear()
+    text.send_keys("{not json")
+    b.css("[data-testid=run-tranches]").click()
+    b.wait(lambda d: text.get_attribute("aria-invalid") == "true")
+    assert "Not valid JSON" in b.css("#" + text.get_attribute("id") + "-err").text
+    b.screenshot("assets-tranches")
+    assert not serious(b.axe())

@@ -120,4 +120,9 @@ export function cloExample(): Json {
   };
 }
 
-export const EXAMPLES = { consumer: consumerExample, commercial: commercialExample, clo: cloExample, deal: dealExample } as const;
+/** The CLO example with tranche prices: POST .../clo-cdo/tranche-analysis. */
+export function trancheExample(): Json {
+  return { ...cloExample(), prices: { A: 1.0, B: 0.98, E: 1.0 }, breakeven_tolerance: 1.0 };
+}
+
+export const EXAMPLES = { consumer: consumerExample, commercial: commercialExample, clo: cloExample, tranches: trancheExample, deal: dealExample } as const;

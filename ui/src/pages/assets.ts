@@ -15,6 +15,7 @@ export const ASSET_ROUTES = [
   { path: "/api/v1/specialized-assets/consumer-credit/analyze", key: "consumer", title: "Consumer credit: roll rates, vintages and pipeline" },
   { path: "/api/v1/specialized-assets/commercial-loans/analyze", key: "commercial", title: "Commercial real estate: DSCR / LTV, loss distribution, concentration" },
   { path: "/api/v1/specialized-assets/clo-cdo/analyze", key: "clo", title: "CLO / CDO: quality tests, tranche paydown and OC / IC cushions" },
+  { path: "/api/v1/specialized-assets/clo-cdo/tranche-analysis", key: "tranches", title: "CLO / CDO tranches: yield, WAL, duration, break-even CDR" },
   { path: "/api/v1/deals/run", key: "deal", title: "Deal waterfall: tranche paydown and OC / IC cushions" },
 ] as const;
 
@@ -39,6 +40,11 @@ const KNOBS: Record<Key, [string, string, string][]> = {
     ["CPR (annual)", "assumptions.cpr", "decimal in [0, 1)"],
     ["Months", "assumptions.n_periods", "blank: the last maturity"],
     ["Reinvestment ends (period)", "reinvestment.end_period", "≥ 0"],
+  ],
+  tranches: [
+    ["CDR (annual)", "assumptions.cdr", "decimal in [0, 1)"],
+    ["Price of B", "prices.B", "per unit of par, > 0"],
+    ["Break-even tolerance", "breakeven_tolerance", "currency, > 0"],
   ],
   deal: [
     ["Collateral balance", "collateral_cashflows.balance", "currency, ≥ 0"],
@@ -220,7 +226,31 @@ function cloView(r: Json): HTMLElement[] {
   return [...out, ...dealView(r)];
 }
 
-const VIEWS: Record<Key, (r: Json) => HTMLElement[]> = { consumer: consumerView, commercial: commercialView, clo: cloView, deal: dealView };
+function trancheView(r: Json, req: Json): HTMLElement[] {
+  const out: HTMLElement[] = [];
+  const tr: Record<string, Json> = r.tranches ?? {};
+  const names = Object.keys(tr);
+  const debt = names.filter((n) => tr[n].role !== "equity");
+  const cdr = getPath(req, "assumptions.cdr");
+  out.push(section(`Tranche analytics (${r.deal}, ${fmt(r.n_periods)} periods${finite(cdr) ? `, CDR ${fmt(cdr)}` : ""})`,
+    table(["Tranche", "Role", "Price", "Yield", "WAL (years)", "Modified duration", "Discount margin", "Break-even CDR", "Loss at assumptions", "Equity IRR"],
+      names.map((n) => { const t = tr[n]; return [n, String(t.role ?? ""), fmt(t.price), fmt(t.yield), fmt(t.wal), fmt(t.modified_duration), fmt(t.discount_margin), fmt(t.breakeven_cdr), fmt(t.loss_at_assumptions), fmt(t.irr)]; }),
+      `Per tranche (${r.conventions?.yield ?? "yields"}; ${r.conventions?.time ?? ""})`, { "data-testid": "tranche-analytics" }),
+    debt.length ? bars("breakeven-cdr", `Break-even CDR of ${debt.length} debt tranches`, debt, [{ name: "break-even CDR", data: debt.map((n) => (finite(tr[n].breakeven_cdr) ? tr[n].breakeven_cdr : null)) }],
+      { yName: "annual CDR" }) : null,
+    h("p", { class: "hint" }, "Break-even CDR: the constant annual default rate at which the tranche first loses more than the tolerance (null: it never does within the search range)."),
+  ));
+  const cush: Record<string, (number | null)[]> = r.cushions ?? {};
+  const tests = Object.keys(cush);
+  if (tests.length) {
+    const n = Math.max(...tests.map((t) => cush[t].length));
+    out.push(section("OC / IC cushions at the assumptions",
+      lines("cushions", `Cushion (ratio minus trigger) of ${tests.length} tests over ${n} periods`, Array.from({ length: n }, (_, i) => i + 1), tests.map((t) => ({ name: t, data: cush[t] })), { xName: "period", yName: "ratio − trigger" })));
+  }
+  return out;
+}
+
+const VIEWS: Record<Key, (r: Json, req: Json) => HTMLElement[]> = { consumer: consumerView, commercial: commercialView, clo: cloView, tranches: trancheView, deal: dealView };
 
 // ---- one card per route ------------------------------------------------------------------------
 function assetCard(route: (typeof ASSET_ROUTES)[number]): HTMLElement {
@@ -271,7 +301,7 @@ function assetCard(route: (typeof ASSET_ROUTES)[number]): HTMLElement {
         out.replaceChildren(h("p", {}, "Submitted as a job: ", h("a", { href: `#/jobs/${res.job_id}` }, "follow it on the Jobs page"), "."));
         return;
       }
-      const views = VIEWS[route.key](res);
+      const views = VIEWS[route.key](res, body);
       const warnings: string[] = res?.warnings ?? [];
       out.replaceChildren(...(views.length ? views : [h("p", {}, "The response had nothing this view draws.")]),
         ...(warnings.length ? [h("details", {}, h("summary", {}, `Warnings (${warnings.length})`), h("ul", {}, warnings.map((w) => h("li", {}, w))))] : []),
