@@ -286,6 +286,7 @@ function assetCard(route: (typeof ASSET_ROUTES)[number]): HTMLElement {
       body = text.value.trim() ? JSON.parse(text.value) : {};
     } catch (e) {
       clearErrors(form);
+      out.replaceChildren();
       text.setAttribute("aria-invalid", "true");
       document.getElementById(`${id}-err`)!.textContent = `Not valid JSON: ${e instanceof Error ? e.message : e}`;
       text.focus();
