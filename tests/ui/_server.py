@@ -1,7 +1,6 @@
 """A real server for the browser tests: `python -m tests.ui._server PORT DIR [auth]` runs uvicorn
 on 127.0.0.1:PORT with the embedded defaults (SQLite in DIR, in-process jobs, in-memory cache),
 HS256 auth with the test secret when `auth` is given, the local single user otherwise;
-`asset-stubs` adds stand-ins of the asset-class routes in their published response shapes;
 `fake-supabase` points SUPABASE_URL at a stand-in of Supabase's password sign-in on the same
 server."""
 
@@ -34,10 +33,6 @@ def main() -> None:
         port=port,
     )
     app = create_app(settings)
-    if "asset-stubs" in flags:  # stand-ins for the asset-class routes (tests/ui/_contract_stubs.py)
-        from tests.ui._contract_stubs import router
-
-        app.include_router(router)
     if "fake-supabase" in flags:
         from tests.ui._fake_supabase import router as supabase_router
 

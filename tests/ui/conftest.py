@@ -94,14 +94,6 @@ def server_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServe
 
 
 @pytest.fixture(scope="module")
-def server_assets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """Auth on, with stand-ins of the asset-class routes (tests/ui/_contract_stubs.py)."""
-    srv = start_server(tmp_path_factory.mktemp("ui-assets"), True, "asset-stubs")
-    yield srv
-    _stop(srv)
-
-
-@pytest.fixture(scope="module")
 def server_supabase(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     """Auth on, SUPABASE_URL at a stand-in of Supabase's sign-in (tests/ui/_fake_supabase.py)."""
     srv = start_server(tmp_path_factory.mktemp("ui-supabase"), True, "fake-supabase")

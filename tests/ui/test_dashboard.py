@@ -81,7 +81,9 @@ def test_upload_forecast_charts_and_csv(browser: Browser, server_local: LiveServ
     balance = chart(b, "balance")
     assert balance.get_attribute("data-series") == "2"
     assert balance.get_attribute("data-points") == ",".join(map(str, periods))
-    assert periods[0] == 357  # T3 has 360 - 3 months left; advanced defaults end at the term
+    # T3 has 360 - 3 months left; the page advances P&I by default, so no recovery-lag tail
+    # (docs/methodology/projection.md, Horizon N)
+    assert periods[0] == 357
     comp = chart(b, "composition")
     assert comp.get_attribute("data-points") == ",".join([str(periods[0])] * 4)
     losses = chart(b, "losses")

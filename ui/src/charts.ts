@@ -78,7 +78,7 @@ export function lines(
   name: string,
   label: string,
   x: number[] | string[],
-  series: { name: string; data: (number | null)[]; area?: boolean; stack?: string }[],
+  series: { name: string; data: (number | null)[]; area?: boolean; stack?: string; dashed?: boolean; color?: string }[],
   opts: { xName?: string; yName?: string; height?: number; scale?: boolean } = {},
 ): HTMLElement {
   return chart({
@@ -99,6 +99,9 @@ export function lines(
         showSymbol: false,
         stack: s.stack,
         areaStyle: s.area ? {} : undefined,
+        lineStyle: s.dashed ? { type: "dashed" } : undefined,
+        itemStyle: s.color ? { color: s.color } : undefined,
+        connectNulls: false,
       })),
     },
   });
@@ -146,7 +149,7 @@ export function heatmap(
   xLabels: string[],
   yLabels: string[],
   z: (number | null)[][],
-  opts: { xName?: string; yName?: string; height?: number; digits?: number; inverseY?: boolean } = {},
+  opts: { xName?: string; yName?: string; height?: number; digits?: number; inverseY?: boolean; cellText?: (row: number, col: number) => string } = {},
 ): HTMLElement {
   const data: [number, number, number | string][] = [];
   let lo = Infinity;
@@ -188,7 +191,14 @@ export function heatmap(
         {
           type: "heatmap",
           data,
-          label: { show: xLabels.length * yLabels.length <= 120, formatter: (p: any) => (typeof p.value[2] === "number" ? Number(p.value[2].toPrecision(digits)).toString() : "") },
+          label: {
+            show: xLabels.length * yLabels.length <= 120,
+            lineHeight: 14,
+            formatter: (p: any) => {
+              const v = typeof p.value[2] === "number" ? Number(p.value[2].toPrecision(digits)).toString() : "";
+              return opts.cellText ? `${v}\n${opts.cellText(p.value[1], p.value[0])}` : v;
+            },
+          },
         },
       ],
     },
@@ -209,7 +219,7 @@ export function scatter(
     option: {
       tooltip: { trigger: "item" },
       legend: { top: 0 },
-      grid: { left: 64, right: 24, top: 36, bottom: 48 },
+      grid: { left: 64, right: 48, top: 36, bottom: 48 },
       xAxis: { type: "value", name: opts.xName, nameLocation: "middle", nameGap: 28, scale: true },
       yAxis: { type: "value", name: opts.yName, scale: true },
       series: series.map((s, i) => ({
