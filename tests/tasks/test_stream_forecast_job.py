@@ -1,0 +1,99 @@
+"""The `stream_forecast` job end to end on the embedded pool (2 processes): a Parquet tape in
+TAPE_STORE_DIR projected in chunks, merged in chunk order, loan-level results written as one
+Parquet file per chunk; bad payloads are 422s naming the field and create no job."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from app.engine.projection import project_pool
+from app.engine.tape import read_tape
+from app.engine.types import Assumptions, Speed, SpeedKind
+from tests.conftest import make_settings, unique_user
+
+
+def _write_tape(path: Path, n: int = 600) -> None:
+    rng = np.random.default_rng(3)
+    pq.write_table(
+        pa.table(
+            {
+                "loan_id": [f"S{i}" for i in range(n)],
+                "balance": rng.uniform(1e4, 3e5, n),
+                "rate": rng.uniform(0.02, 0.09, n),
+                "original_term_months": rng.choice([60, 120, 360], n),
+                "age_months": rng.integers(0, 24, n),
+            }
+        ),
+        path,
+        row_group_size=100,
+    )
+
+
+def test_stream_forecast_job_merges_chunks_and_writes_a_dataset(tmp_path: Path, live_server) -> None:
+    store = tmp_path / "tapes"
+    store.mkdir()
+    _write_tape(store / "big.parquet")
+    settings = make_settings(
+        tmp_path, jobs_embedded_workers=2, rate_limit_enabled=False, tape_store_dir=store
+    )
+    server = live_server(settings)
+    user = unique_user("stream")
+    payload = {
+        "tape_path": "big.parquet",
+        "chunk_loans": 200,
+        "assumptions": {"prepayment": {"type": "cpr", "rate": 0.1}, "default": {"type": "cdr", "rate": 0.03},
+                        "severity": 0.3, "recovery_lag_months": 4, "advancing": False},
+        "loan_level_dir": "out/big",
+    }
+    with server.client(user) as c:
+        resp = c.post("/api/v1/jobs/", json={"kind": "stream_forecast", "payload": payload})
+        assert resp.status_code == 202, resp.text
+        job_id = resp.json()["job_id"]
+        job = server.wait_job(user, job_id, {"succeeded", "failed"}, timeout=120)
+        assert job["state"] == "succeeded", job
+        assert job["progress"] == {"done": 600, "total": 600}
+        result = c.get(f"/api/v1/jobs/{job_id}/result").json()
+
+    whole = read_tape(store / "big.parquet")
+    a = Assumptions(
+        prepayment=Speed(SpeedKind.CPR, rate=0.1), default=Speed(SpeedKind.CDR, rate=0.03),
+        severity=0.3, recovery_lag_months=4, advancing=False,
+    )
+    ref = project_pool(whole, a, loan_level=True)
+    assert result["n_loans"] == 600 and result["n_chunks"] == 3
+    assert result["horizon_months"] == ref.n_periods
+    for name in ("total_cashflow", "loss", "ending_balance"):
+        got = np.asarray(result["columns"][name])
+        assert np.abs(got - ref.columns[name]).max() <= 1e-12 * np.abs(ref.columns[name]).max()
+
+    files = sorted(p.name for p in (store / "out" / "big").iterdir())
+    assert files == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    loans = ds.dataset(store / "out" / "big", format="parquet").to_table()
+    assert loans.column("loan_id").to_pylist() == whole.loan_id.tolist()
+    assert ref.loan_level is not None
+    np.testing.assert_allclose(loans.column("loss").to_numpy(), ref.loan_level.loss, rtol=1e-12, atol=1e-9)
+
+
+def test_stream_forecast_refuses_paths_outside_the_store(tmp_path: Path, live_server) -> None:
+    store = tmp_path / "tapes"
+    store.mkdir()
+    _write_tape(tmp_path / "outside.parquet", 10)
+    server = live_server(make_settings(tmp_path, rate_limit_enabled=False, tape_store_dir=store))
+    user = unique_user("stream")
+    with server.client(user) as c:
+        for body, field in (
+            ({"tape_path": "../outside.parquet"}, "tape_path"),
+            ({"tape_path": "missing.parquet"}, "tape_path"),
+            ({"tape_path": "x", "chunk_loans": 0}, "chunk_loans"),
+        ):
+            if field == "chunk_loans":
+                _write_tape(store / "x", 10)
+            resp = c.post("/api/v1/jobs/", json={"kind": "stream_forecast", "payload": body})
+            assert resp.status_code == 422, resp.text
+            assert field in str(resp.json()), resp.text
+        assert c.get("/api/v1/jobs/").json()["total"] == 0
