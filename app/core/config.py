@@ -281,6 +281,10 @@ class Settings(BaseSettings):
         250_000, ge=1, description="Loans per chunk of a stream_forecast job (Parquet: whole "
         "row groups of at least this many rows)."
     )
+    stream_upload_bytes: int = Field(
+        64 * MiB, ge=1, description="Tape uploads larger than this are kept as files in "
+        "TAPE_STORE_DIR (origin tape) and forecast as stream_forecast jobs.",
+    )
     stream_max_loans: int = Field(
         100_000_000, ge=1, description="Most loans in a streamed tape (stream_forecast, 422 above it)."
     )

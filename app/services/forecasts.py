@@ -524,6 +524,15 @@ async def run_or_submit(
 ) -> tuple[ForecastRun, list[ScenarioOutcome]] | jobs.Submitted:
     """The forecast run path: run and store it now, or (over JOBS_FORECAST_ASYNC_LOANS loans x
     scenarios, or `"async": true`) check its limits and queue a `forecast` job of the body."""
+    if body.pool.pool_id is not None:
+        row = await pools.get_pool(session, owner_id=owner_id, pool_id=body.pool.pool_id)
+        if row.origin == pools.TAPE_ORIGIN:  # a tape kept as a file: a stream_forecast job
+            from app.services import tape_pools
+
+            check_limits(body, settings)
+            return await tape_pools.submit_forecast(
+                session, owner_id=owner_id, row=row, body=body, settings=settings, request_id=request_id
+            )
     as_job = body.async_ or await loan_scenarios(session, owner_id, body) > (
         settings.jobs_forecast_async_loans
     )

@@ -7,7 +7,7 @@ Payload (POST /api/v1/jobs/ `{"kind": "stream_forecast", "payload": ...}`):
     column_map     tape column -> field name (as for POST /api/v1/pools)
     assumptions    one forecast scenario's assumptions (AssumptionsIn; default 0 CPR / 0 CDR)
     chunk_loans    loans per chunk (default STREAM_CHUNK_LOANS; Parquet: whole row groups)
-    loan_level_dir write loan-level results as a Parquet dataset there (inside TAPE_STORE_DIR),
+    loan_level_dir write loan-level results as a Parquet dataset there (inside TAPE_STORE_DIR/results),
                    one file `part-<chunk:05d>.parquet` per chunk (optional)
 
 `validate` resolves the paths and adds the first pass's results to the payload before the job is
@@ -59,6 +59,8 @@ __all__ = [
     "validate",
 ]
 
+POOLS_DIR = "pools"  # TAPE_STORE_DIR/pools/<pool_id>.<format>: uploaded tapes kept as files
+RESULTS_DIR = "results"  # loan_level_dir is relative to TAPE_STORE_DIR/results
 _SUMMED = tuple(c for c in CASHFLOW_COLUMNS if c != "period")
 _LOC = ("body", "payload")
 
@@ -96,9 +98,14 @@ def validate(payload: dict[str, Any], settings: Settings) -> None:
     tape = _inside(settings.tape_store_dir, payload.get("tape_path"), "tape_path")
     if not tape.is_file():
         raise _bad("tape_path", "no such tape file in TAPE_STORE_DIR")
+    if tape.parent == (settings.tape_store_dir / POOLS_DIR).resolve():
+        # an uploaded pool's file: only with its pool id, whose owner submission checks (404)
+        ref = payload.get("pool")
+        if not isinstance(ref, dict) or ref.get("pool_id") != tape.stem:
+            raise _bad("tape_path", "an uploaded pool's tape is forecast through its pool_id")
     if payload.get("loan_level_dir") is not None:
         payload["loan_level_dir"] = str(
-            _inside(settings.tape_store_dir, payload["loan_level_dir"], "loan_level_dir")
+            _inside(settings.tape_store_dir / RESULTS_DIR, payload["loan_level_dir"], "loan_level_dir")
         )
     cmap = payload.get("column_map") or {}
     if not isinstance(cmap, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cmap.items()):

@@ -48,7 +48,7 @@ def test_stream_forecast_job_merges_chunks_and_writes_a_dataset(tmp_path: Path, 
         "chunk_loans": 200,
         "assumptions": {"prepayment": {"type": "cpr", "rate": 0.1}, "default": {"type": "cdr", "rate": 0.03},
                         "severity": 0.3, "recovery_lag_months": 4, "advancing": False},
-        "loan_level_dir": "out/big",
+        "loan_level_dir": "big",
     }
     with server.client(user) as c:
         resp = c.post("/api/v1/jobs/", json={"kind": "stream_forecast", "payload": payload})
@@ -71,9 +71,9 @@ def test_stream_forecast_job_merges_chunks_and_writes_a_dataset(tmp_path: Path, 
         got = np.asarray(result["columns"][name])
         assert np.abs(got - ref.columns[name]).max() <= 1e-12 * np.abs(ref.columns[name]).max()
 
-    files = sorted(p.name for p in (store / "out" / "big").iterdir())
+    files = sorted(p.name for p in (store / "results" / "big").iterdir())
     assert files == ["part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
-    loans = ds.dataset(store / "out" / "big", format="parquet").to_table()
+    loans = ds.dataset(store / "results" / "big", format="parquet").to_table()
     assert loans.column("loan_id").to_pylist() == whole.loan_id.tolist()
     assert ref.loan_level is not None
     np.testing.assert_allclose(loans.column("loss").to_numpy(), ref.loan_level.loss, rtol=1e-12, atol=1e-9)
@@ -97,3 +97,45 @@ def test_stream_forecast_refuses_paths_outside_the_store(tmp_path: Path, live_se
             assert resp.status_code == 422, resp.text
             assert field in str(resp.json()), resp.text
         assert c.get("/api/v1/jobs/").json()["total"] == 0
+
+
+def test_large_upload_is_kept_as_a_file_and_its_forecast_is_a_stream_job(tmp_path: Path, live_server) -> None:
+    store = tmp_path / "tapes"
+    _write_tape(tmp_path / "up.parquet", 300)
+    settings = make_settings(
+        tmp_path, jobs_embedded_workers=2, rate_limit_enabled=False, tape_store_dir=store,
+        stream_upload_bytes=1024, stream_chunk_loans=100,
+    )
+    server = live_server(settings)
+    alice, bob = unique_user("alice"), unique_user("bob")
+    with server.client(alice) as c:
+        up = c.post("/api/v1/pools", files={"file": ("up.parquet", (tmp_path / "up.parquet").read_bytes())})
+        assert up.status_code == 201, up.text
+        pool = up.json()
+        assert pool["origin"] == "tape" and pool["n_loans"] == 300
+        assert (store / "pools" / f"{pool['pool_id']}.parquet").is_file()
+        assert [p["pool_id"] for p in c.get("/api/v1/pools/").json()["items"]] == [pool["pool_id"]]
+        body = {"name": "big", "pool": {"pool_id": pool["pool_id"]},
+                "assumptions": {"prepayment": {"type": "cpr", "rate": 0.06}}, "options": {"loan_level": True}}
+        resp = c.post("/api/v1/cashflow/forecast", json=body)
+        assert resp.status_code == 202, resp.text
+        job_id = resp.json()["job_id"]
+        job = server.wait_job(alice, job_id, {"succeeded", "failed"}, timeout=120)
+        assert job["state"] == "succeeded", job
+        result = c.get(f"/api/v1/jobs/{job_id}/result").json()
+        assert result["n_loans"] == 300 and result["n_chunks"] == 3
+        # two scenarios on a streamed tape: a 422 naming the field
+        two = {**body, "scenarios": [{"name": "a"}, {"name": "b"}]}
+        assert c.post("/api/v1/cashflow/forecast", json=two).status_code == 422
+    ref = project_pool(read_tape(tmp_path / "up.parquet"), Assumptions(prepayment=Speed(SpeedKind.CPR, rate=0.06)))
+    got = np.asarray(result["columns"]["total_cashflow"])
+    assert np.abs(got - ref.columns["total_cashflow"]).max() <= 1e-12 * ref.columns["total_cashflow"].max()
+    assert len(list((store / "results").glob("*/part-*.parquet"))) == 3
+    # another user cannot forecast it, nor reach its file through the jobs API
+    with server.client(bob) as c:
+        assert c.post("/api/v1/cashflow/forecast", json=body).status_code == 404
+        tape = f"pools/{pool['pool_id']}.parquet"
+        direct = {"kind": "stream_forecast", "payload": {"tape_path": tape}}
+        assert c.post("/api/v1/jobs/", json=direct).status_code == 422
+        stolen = {"kind": "stream_forecast", "payload": {"tape_path": tape, "pool": {"pool_id": pool["pool_id"]}}}
+        assert c.post("/api/v1/jobs/", json=stolen).status_code == 404
