@@ -36,7 +36,7 @@ async def test_store_false_prices_without_writing(db_client: httpx.AsyncClient) 
 
 
 async def test_store_false_is_never_a_job(db_client: httpx.AsyncClient) -> None:
-    b = body(store=False, **{"async": True})
+    b = {**body(store=False), "async": True}
     resp = await db_client.post(FORECAST, json=b, headers=H(unique_user()))
     assert resp.status_code == 422, resp.text
     assert "store" in str(resp.json())
