@@ -32,7 +32,15 @@ TapeFormat = Literal["csv", "parquet"]
 _TEXT_FIELDS = ("loan_id", "index_name", "amortization", "rate_type")
 _CSV_BLOCK = 1 << 20
 
-__all__ = ["TapeChunk", "longest_remaining_term", "plan_chunks", "read_chunk", "tape_format"]
+__all__ = [
+    "TapeChunk",
+    "chunk_tables",
+    "longest_remaining_term",
+    "plan_chunks",
+    "pool_of_chunk",
+    "read_chunk",
+    "tape_format",
+]
 
 
 @dataclass(frozen=True)
@@ -206,6 +214,51 @@ def read_chunk(
         raise _err(f"cannot read the {fmt} tape: {str(exc)[:300]}") from exc
     if table.num_rows != chunk.n_rows:
         raise _err(f"chunk {chunk.index} has {table.num_rows} rows, expected {chunk.n_rows}: the tape changed")
+    return pool_of_chunk(table, chunk, mapping)
+
+
+def chunk_tables(
+    path: str | Path, fmt: TapeFormat, chunk_loans: int, column_map: Mapping[str, str] | None = None,
+    *, max_rows: int | None = None,
+) -> Iterator[tuple[TapeChunk, pa.Table]]:
+    """The tape as consecutive tables of exactly `chunk_loans` rows (the last: the rest), in one
+    streaming pass (tape columns as read, before renaming), for a caller that validates or
+    rewrites it. Whatever the tape's own row groups or CSV blocks."""
+    if chunk_loans < 1:
+        raise InvalidInput([FieldProblem(None, "chunk_loans", "must be at least 1")])
+    mapping = dict(column_map or {})
+    batches: Iterator[pa.RecordBatch]
+    if fmt == "parquet":
+        try:
+            batches = pq.ParquetFile(str(path)).iter_batches(batch_size=min(chunk_loans, 1 << 16))
+        except (pa.ArrowInvalid, OSError) as exc:
+            raise _err(f"cannot read the parquet tape: {str(exc)[:300]}") from exc
+    else:
+        batches = _csv_batches(path, mapping)
+    parts: list[pa.RecordBatch] = []
+    held, start, index = 0, 0, 0
+    for batch in batches:
+        while batch.num_rows:
+            take = min(batch.num_rows, chunk_loans - held)
+            parts.append(batch.slice(0, take))
+            batch = batch.slice(take)
+            held += take
+            if held == chunk_loans:
+                yield TapeChunk(index, start, start + held), pa.Table.from_batches(parts)
+                parts, start, held, index = [], start + held, 0, index + 1
+                if max_rows is not None and start > max_rows:
+                    raise _err(f"more than {max_rows} rows, the limit; reading stopped there")
+    if held:
+        if max_rows is not None and start + held > max_rows:
+            raise _err(f"more than {max_rows} rows, the limit; reading stopped there")
+        yield TapeChunk(index, start, start + held), pa.Table.from_batches(parts)
+    elif index == 0:
+        raise _err("the tape has no rows")
+
+
+def pool_of_chunk(table: pa.Table, chunk: TapeChunk, column_map: Mapping[str, str]) -> LoanPool:
+    """The validated LoanPool of a chunk's tape columns (ids and bad rows numbered in the tape)."""
+    mapping = dict(column_map)
     try:
         return pool_from_table(_with_global_ids(table, chunk, mapping), mapping)
     except InvalidInput as exc:

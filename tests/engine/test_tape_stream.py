@@ -141,3 +141,17 @@ def _cols() -> tuple[str, ...]:
     from app.engine.types import CASHFLOW_COLUMNS
 
     return tuple(c for c in CASHFLOW_COLUMNS if c != "period")
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_chunk_tables_rechunk_to_exact_sizes_in_one_pass(fmt: str, parquet_tape: Path, csv_tape: Path) -> None:
+    from app.engine.tape_stream import chunk_tables, pool_of_chunk
+
+    path = parquet_tape if fmt == "parquet" else csv_tape
+    got = list(chunk_tables(path, fmt, 333, CMAP))  # type: ignore[arg-type]
+    assert [c.n_rows for c, _ in got] == [333, 333, 333, 1]  # row groups of 150 re-cut exactly
+    whole = read_tape(path, format=fmt, column_map=CMAP)  # type: ignore[arg-type]
+    ids = np.concatenate([pool_of_chunk(t, c, CMAP).loan_id for c, t in got])
+    assert np.array_equal(ids, whole.loan_id)
+    with pytest.raises(InvalidInput):
+        list(chunk_tables(path, fmt, 333, CMAP, max_rows=900))  # type: ignore[arg-type]

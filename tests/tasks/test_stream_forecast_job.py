@@ -139,3 +139,43 @@ def test_large_upload_is_kept_as_a_file_and_its_forecast_is_a_stream_job(tmp_pat
         assert c.post("/api/v1/jobs/", json=direct).status_code == 422
         stolen = {"kind": "stream_forecast", "payload": {"tape_path": tape, "pool": {"pool_id": pool["pool_id"]}}}
         assert c.post("/api/v1/jobs/", json=stolen).status_code == 404
+
+
+def test_csv_upload_is_rewritten_as_parquet_chunks_and_bad_rows_are_422(tmp_path: Path, live_server) -> None:
+    import pyarrow.csv as pacsv
+
+    store = tmp_path / "tapes"
+    _write_tape(tmp_path / "t.parquet", 250)
+    table = pq.read_table(tmp_path / "t.parquet").drop(["loan_id"])
+    pacsv.write_csv(table, tmp_path / "t.csv")
+    settings = make_settings(
+        tmp_path, jobs_embedded_workers=1, rate_limit_enabled=False, tape_store_dir=store,
+        stream_upload_bytes=1024, stream_chunk_loans=100,
+    )
+    server = live_server(settings)
+    user = unique_user("csv")
+    with server.client(user) as c:
+        up = c.post("/api/v1/pools", files={"file": ("t.csv", (tmp_path / "t.csv").read_bytes())})
+        assert up.status_code == 201, up.text
+        pool = up.json()
+        assert pool["origin"] == "tape" and pool["n_loans"] == 250 and pool["source_format"] == "csv"
+        stored = pq.ParquetFile(store / "pools" / f"{pool['pool_id']}.parquet")
+        assert [stored.metadata.row_group(g).num_rows for g in range(stored.num_row_groups)] == [100, 100, 50]
+        whole = read_tape(tmp_path / "t.csv")
+        assert abs(pool["total_balance"] - whole.total_balance) <= 1e-9 * whole.total_balance
+        # a bad row in the third chunk is reported with its row number in the whole tape
+        bal = table.column("balance").to_numpy().copy()
+        bal[217] = -5.0
+        pacsv.write_csv(table.set_column(0, "balance", pa.array(bal)), tmp_path / "bad.csv")
+        bad = c.post("/api/v1/pools", files={"file": ("bad.csv", (tmp_path / "bad.csv").read_bytes())})
+        assert bad.status_code == 422, bad.text
+        assert 217 in bad.json()["detail"][0]["loc"], bad.text
+        assert sorted(p.name for p in (store / "pools").iterdir()) == [f"{pool['pool_id']}.parquet"]
+        resp = c.post("/api/v1/cashflow/forecast", json={"name": "c", "pool": {"pool_id": pool["pool_id"]}})
+        assert resp.status_code == 202, resp.text
+        job = server.wait_job(user, resp.json()["job_id"], {"succeeded", "failed"}, timeout=120)
+        assert job["state"] == "succeeded", job
+        result = c.get(f"/api/v1/jobs/{job['job_id']}/result").json()
+    ref = project_pool(whole, Assumptions()).columns["total_cashflow"]
+    got = np.asarray(result["columns"]["total_cashflow"])
+    assert result["n_chunks"] == 3 and np.abs(got - ref).max() <= 1e-12 * ref.max()
