@@ -13,6 +13,9 @@ Usage: PYTHONPATH=. .venv/bin/python bench/bench_api_forecast.py [n_loans] [repe
 from __future__ import annotations
 
 import asyncio
+import cProfile
+import os
+import pstats
 import statistics
 import sys
 import tempfile
@@ -71,7 +74,7 @@ async def main(n: int, repeats: int) -> None:
     settings = make_settings(tmp, cache_enabled=False, rate_limit_enabled=False, jobs_forecast_async_loans=10**9)
     app = create_app(settings)
     headers = {"Authorization": f"Bearer {sign_token('bench')}"}
-    post, get_json, get_csv = [], [], []
+    post, get_json, get_csv, priced = [], [], [], []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=600) as c:
@@ -89,10 +92,27 @@ async def main(n: int, repeats: int) -> None:
                 t0 = time.perf_counter()
                 await c.get(f"/api/v1/forecasts/{fid}/projections", headers={**headers, "Accept": "text/csv"})
                 get_csv.append(time.perf_counter() - t0)
+            pricing = {**body, "store": False}
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                r2 = await c.post("/api/v1/cashflow/forecast", json=pricing, headers=headers)
+                priced.append(time.perf_counter() - t0)
+                assert r2.status_code == 200, r2.text
+            if os.environ.get("BENCH_PROFILE"):  # where the time goes (cProfile, cumulative)
+                prof = cProfile.Profile()
+                for b in (body, pricing):
+                    prof.enable()
+                    for _ in range(repeats):
+                        await c.post("/api/v1/cashflow/forecast", json=b, headers=headers)
+                    prof.disable()
+                    pstats.Stats(prof).sort_stats("cumulative").print_stats(35)
+                    prof = cProfile.Profile()
     e, p = median_ms(engine), median_ms(post)
     print(f"loans={n} periods={r.json()['scenarios'][0]['n_periods']} repeats={repeats}")
     print(f"engine project_pool          median {e:9.2f} ms")
     print(f"POST /cashflow/forecast      median {p:9.2f} ms   ratio to engine {p / e:6.2f}")
+    q = median_ms(priced)
+    print(f'POST ... "store": false      median {q:9.2f} ms   ratio to engine {q / e:6.2f}')
     print(f"GET projections (JSON)       median {median_ms(get_json):9.2f} ms")
     print(f"GET projections (CSV)        median {median_ms(get_csv):9.2f} ms")
 

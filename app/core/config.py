@@ -272,6 +272,22 @@ class Settings(BaseSettings):
     jobs_forecast_async_loans: int = Field(
         200_000, ge=1, description="Forecasts over this many loans x scenarios run as jobs (202)."
     )
+    tape_store_dir: Path = Field(
+        Path("data/tapes"),
+        description="Directory of streamed tapes (stream_forecast jobs read only files inside it; "
+        "loan-level datasets are written under it). Every worker must see it (shared volume).",
+    )
+    stream_chunk_loans: int = Field(
+        250_000, ge=1, description="Loans per chunk of a stream_forecast job (Parquet: whole "
+        "row groups of at least this many rows)."
+    )
+    stream_upload_bytes: int = Field(
+        64 * MiB, ge=1, description="Tape uploads larger than this are kept as files in "
+        "TAPE_STORE_DIR (origin tape) and forecast as stream_forecast jobs.",
+    )
+    stream_max_loans: int = Field(
+        100_000_000, ge=1, description="Most loans in a streamed tape (stream_forecast, 422 above it)."
+    )
     jobs_progress_interval_seconds: float = Field(
         0.25, gt=0, description="Least time between two progress messages of one job."
     )

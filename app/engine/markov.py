@@ -14,10 +14,12 @@ from enum import Enum
 from typing import Literal
 
 import numpy as np
-import scipy.linalg
-from scipy import stats
 
+from app.engine._lazy import lazy_module
 from app.engine.errors import FieldProblem, InvalidInput
+
+scipy_linalg = lazy_module("scipy.linalg")  # SciPy imported at the first use
+stats = lazy_module("scipy.stats")
 
 Engine = Literal["numba", "reference"]
 
@@ -231,7 +233,7 @@ def generator(jumps: np.ndarray, exposure: np.ndarray, absorbing: np.ndarray) ->
 def duration_matrix(q: np.ndarray, months: float = 1.0) -> np.ndarray:
     """P(t) = expm(Q t) (scipy.linalg.expm), t in months; NaN rows of Q stay NaN."""
     bad = ~np.all(np.isfinite(q), axis=1)
-    p = scipy.linalg.expm(np.where(bad[:, None], 0.0, q) * months)
+    p = scipy_linalg.expm(np.where(bad[:, None], 0.0, q) * months)
     p[bad] = np.nan
     return p
 

@@ -69,12 +69,17 @@ def horizon(pool: LoanPool, assumptions: Assumptions) -> int:
     maturity (AF = 0 there: the whole remaining balance, DOMAIN.md §3), so nothing is left to
     liquidate afterwards and L more months would only be rows of zeros.
     """
+    return horizon_for_term(int(pool.remaining_term_months.max(initial=1)), assumptions)
+
+
+def horizon_for_term(longest: int, assumptions: Assumptions) -> int:
+    """`horizon` of any pool whose longest remaining term is `longest` months (so a tape read in
+    chunks gets one horizon from a first pass over its term columns: the max over chunks)."""
     if assumptions.n_periods is not None:
         n = int(assumptions.n_periods)
         if n < 1 or n > _MAX_PERIODS:
             raise InvalidInput([FieldProblem(None, "n_periods", f"must be in 1..{_MAX_PERIODS}")])
         return n
-    longest = int(pool.remaining_term_months.max(initial=1))
     defaults_at_end = assumptions.default.kind != SpeedKind.SDA and not assumptions.advancing
     extend = assumptions.recovery_lag_months if defaults_at_end else 0
     return longest + int(extend)

@@ -154,7 +154,13 @@ def read_tape(
     except (pa.ArrowInvalid, OSError, ValueError) as exc:  # UnicodeDecodeError is a ValueError
         raise _tape_error(f"cannot read the {fmt} tape: {str(exc)[:300]}") from exc
     _check_strings(table, lim)
+    return pool_from_table(table, mapping)
 
+
+def pool_from_table(table: pa.Table, column_map: Mapping[str, str] | None = None) -> LoanPool:
+    """A validated LoanPool of an Arrow table of tape columns, renamed by `column_map`
+    (tape column -> field name; aliases resolved). Raises InvalidInput like `read_tape`."""
+    mapping = dict(column_map or {})
     names = table.column_names
     missing = [src for src in mapping if src not in names]
     if missing:

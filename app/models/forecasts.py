@@ -337,6 +337,13 @@ class ForecastRequest(BaseModel):
     async_: bool = Field(
         False, alias="async", description="Run as a job (202 + job_id) whatever the size."
     )
+    store: bool = Field(
+        True,
+        description="false: a pricing call that keeps nothing (no forecast, no inline pool "
+        "written): the answer is 200 with `forecast_id` null and the same scenarios. Only for "
+        "runs that are not jobs (not with `async`, at most JOBS_FORECAST_ASYNC_LOANS loans x "
+        "scenarios).",
+    )
 
     @field_validator("scenarios")
     @classmethod
@@ -514,7 +521,9 @@ class ForecastResponse(BaseModel):
         }
     )
 
-    forecast_id: str
+    forecast_id: str | None = Field(
+        description="The stored forecast's id; null for a pricing call (`\"store\": false`)."
+    )
     name: str
     status: Status
     pool_id: str | None

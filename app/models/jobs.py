@@ -15,7 +15,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 JobState = Literal["queued", "running", "succeeded", "failed", "cancelled"]
-JobKindName = Literal["monte_carlo", "forecast", "clo_monte_carlo", "consumer_credit", "commercial_portfolio_loss"]
+JobKindName = Literal[
+    "monte_carlo",
+    "forecast",
+    "clo_monte_carlo",
+    "consumer_credit",
+    "commercial_portfolio_loss",
+    "stream_forecast",
+]
 TERMINAL_STATES: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 ACTIVE_STATES: frozenset[str] = frozenset({"queued", "running"})
 

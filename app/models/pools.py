@@ -31,7 +31,10 @@ class PoolOut(BaseModel):
 
     pool_id: str
     name: str
-    origin: str = Field(description="upload (a tape) or inline (loans sent with a forecast).")
+    origin: str = Field(
+        description="upload (a tape), tape (a large tape kept as a file: forecast as a "
+        "stream_forecast job) or inline (loans sent with a forecast)."
+    )
     source_format: str
     n_loans: int
     total_balance: float = Field(description="Sum of current balances (currency).")

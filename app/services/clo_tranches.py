@@ -16,10 +16,10 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.optimize import brentq
 
 from app.core.config import Settings
 from app.engine._kernels import waterfall_nb as wk
+from app.engine._lazy import lazy_function
 from app.engine.analytics.conventions import Compounding
 from app.engine.analytics.measures import irr, modified_duration, wal, yield_from_price
 from app.engine.analytics.solvers import solve
@@ -28,6 +28,8 @@ from app.engine.deals.schema import CouponType, TrancheRole
 from app.engine.errors import EngineError
 from app.models.clo import CloTrancheAnalysisRequest
 from app.services import clo
+
+brentq = lazy_function("scipy.optimize", "brentq")  # SciPy imported at the first call
 
 CDR_MAX = 0.9999
 BREAKEVEN_XTOL = 1e-8

@@ -350,6 +350,28 @@ def _encode(
     return scenarios, chunks
 
 
+async def price_forecast(
+    session: AsyncSession, *, owner_id: str, request: ForecastRequest, settings: Settings
+) -> tuple[int, float, list[ScenarioOutcome]]:
+    """`"store": false`: run the forecast and keep nothing; (loans, engine+analytics ms, outcomes)."""
+    check_limits(request, settings)
+    if request.async_:
+        raise ValidationFailed.single(("body", "store"), "a pricing call (store false) cannot be a job")
+    if await loan_scenarios(session, owner_id, request) > settings.jobs_forecast_async_loans:
+        raise ValidationFailed.single(
+            ("body", "store"),
+            "store false is for small pricing calls (at most JOBS_FORECAST_ASYNC_LOANS loans x scenarios)",
+        )
+    if request.pool.pool_id is not None:
+        _, pool = await pools.load_pool(session, owner_id=owner_id, pool_id=request.pool.pool_id)
+    else:
+        pool = await inline_pool(request)
+    plan = plan_forecast(pool, request, settings)
+    t0 = time.perf_counter()
+    outcomes = await anyio.to_thread.run_sync(cached_compute_forecast, plan)
+    return len(pool), (time.perf_counter() - t0) * 1e3, outcomes
+
+
 async def create_forecast(
     session: AsyncSession,
     *,
@@ -524,6 +546,15 @@ async def run_or_submit(
 ) -> tuple[ForecastRun, list[ScenarioOutcome]] | jobs.Submitted:
     """The forecast run path: run and store it now, or (over JOBS_FORECAST_ASYNC_LOANS loans x
     scenarios, or `"async": true`) check its limits and queue a `forecast` job of the body."""
+    if body.pool.pool_id is not None:
+        row = await pools.get_pool(session, owner_id=owner_id, pool_id=body.pool.pool_id)
+        if row.origin == pools.TAPE_ORIGIN:  # a tape kept as a file: a stream_forecast job
+            from app.services import tape_pools
+
+            check_limits(body, settings)
+            return await tape_pools.submit_forecast(
+                session, owner_id=owner_id, row=row, body=body, settings=settings, request_id=request_id
+            )
     as_job = body.async_ or await loan_scenarios(session, owner_id, body) > (
         settings.jobs_forecast_async_loans
     )

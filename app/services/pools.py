@@ -26,6 +26,7 @@ from app.services.repositories import PoolRepository
 
 TapeFormat = Literal["csv", "parquet"]
 PARQUET_MAGIC = b"PAR1"
+TAPE_ORIGIN = "tape"  # a large upload kept as a file (app.services.tape_pools)
 PANEL_ORIGIN = "panel"  # consumer-credit performance panels share the table (services/consumer_credit)
 
 TAPE_CONTENT_TYPES = frozenset(
@@ -236,6 +237,12 @@ async def load_pool(session: AsyncSession, *, owner_id: str, pool_id: str) -> tu
     row = await PoolRepository(session).get_owned(owner_id, pool_id)
     if row is None or row.origin == PANEL_ORIGIN:  # a performance panel is not a loan pool
         raise NotFound("pool not found")
+    if row.origin == TAPE_ORIGIN:
+        raise ValidationFailed.single(
+            ["body", "pool", "pool_id"],
+            f"this pool is a streamed tape of {row.n_loans} loans (over STREAM_UPLOAD_BYTES): "
+            "it can be forecast (POST /api/v1/cashflow/forecast, one scenario, a job), not loaded whole",
+        )
     pool = await anyio.to_thread.run_sync(columnar.pool_from_parquet, row.data)
     return row, pool
 

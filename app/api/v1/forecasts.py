@@ -69,6 +69,7 @@ def _scenario_json(
     status_code=201,
     summary="Run a pool cash-flow forecast",
     responses={
+        200: {"model": ForecastResponse, "description": "`\"store\": false`: priced, nothing stored."},
         202: {"model": JobAccepted, "description": "A large (or `async`) run: a job."},
         **links(
             201,
@@ -98,6 +99,25 @@ async def run_forecast(
     Large runs (over `JOBS_FORECAST_ASYNC_LOANS` loans x scenarios) and `"async": true`
     answer 202 with a `job_id`; the job's result is the stored forecast's id.
     """
+    if not body.store:  # a pricing call: nothing is written
+        n_loans, duration_ms, priced = await forecasts.price_forecast(
+            session, owner_id=user.user_id, request=body, settings=settings
+        )
+        return NumpyJSONResponse(
+            {
+                "forecast_id": None,
+                "name": body.name,
+                "status": "succeeded",
+                "pool_id": body.pool.pool_id,
+                "n_loans": n_loans,
+                "duration_ms": duration_ms,
+                "scenarios": [
+                    _scenario_json(o.name, o.projection.n_periods, o.projection.columns, o.analytics)
+                    for o in priced
+                ],
+            },
+            status_code=200,
+        )
     out = await forecasts.run_or_submit(
         session, owner_id=user.user_id, body=body, settings=settings, request_id=get_request_id()
     )

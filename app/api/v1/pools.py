@@ -12,7 +12,7 @@ from app.api.v1._responses import ERRORS, NumpyJSONResponse, OffsetQuery, error_
 from app.core.errors import ValidationFailed
 from app.core.request_context import get_request_id
 from app.models.pools import PoolOut, PoolPage
-from app.services import pools
+from app.services import pools, tape_pools
 
 router = APIRouter(tags=["pools"], responses=ERRORS)
 UPLOAD_ERRORS: dict[int | str, dict] = {
@@ -78,6 +78,22 @@ async def upload_pool(
     `pool_id` as `{"pool": {"pool_id": ...}}` in POST /api/v1/cashflow/forecast."""
     mapping = _parse_map(column_map)
     pools.check_content_type(file.content_type)
+    if file.size is not None and file.size > settings.stream_upload_bytes:
+        # a large tape is kept as a file and validated chunk by chunk (origin "tape")
+        head = await file.read(4)
+        row = await tape_pools.upload_tape_file(
+            session,
+            owner_id=user.user_id,
+            name=name or file.filename or "tape",
+            source=file.file,
+            fmt=pools.detect_format(head, file.filename, format),
+            column_map=mapping,
+            settings=settings,
+            request_id=get_request_id(),
+        )
+        return NumpyJSONResponse(
+            _out(row), status_code=201, headers={"Location": f"/api/v1/pools/{row.id}"}
+        )
     data = await file.read()
     row = await pools.upload_pool(
         session,

@@ -21,11 +21,14 @@ from enum import Enum
 from typing import Any
 
 import numpy as np
-from scipy import special, stats
 
 from app.assets.consumer_credit.panel import Panel
 from app.assets.consumer_credit.states import StateRole, StateSpace
+from app.engine._lazy import lazy_module
 from app.engine.errors import FieldProblem, InvalidInput
+
+special = lazy_module("scipy.special")  # SciPy imported at the first use
+stats = lazy_module("scipy.stats")
 
 
 class Link(str, Enum):  # noqa: UP042

@@ -10,9 +10,11 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import brentq
 
+from app.engine._lazy import lazy_function
 from app.engine.errors import ConvergenceError, UnreachablePrice
+
+brentq = lazy_function("scipy.optimize", "brentq")  # imported at the first solve
 
 XTOL = 1e-15
 RTOL = 4.0 * 2.220446049250313e-16

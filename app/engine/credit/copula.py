@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtri
 
+from app.engine._lazy import lazy_function
 from app.engine.errors import FieldProblem, InvalidInput
+
+ndtri = lazy_function("scipy.special", "ndtri")  # SciPy imported at the first call
 
 LOAN_BLOCK = 64  # loans per thinning block of the kernel
 _PCT = {"p50": 50.0, "p95": 95.0, "p99": 99.0, "p99_9": 99.9}

@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from scipy.special import ndtr, ndtri
+
+from app.engine._lazy import lazy_function
+
+ndtr = lazy_function("scipy.special", "ndtr")  # SciPy imported at the first call
+ndtri = lazy_function("scipy.special", "ndtri")  # SciPy imported at the first call
 
 PERCENTILE_KEYS: dict[str, float] = {"p50": 0.50, "p95": 0.95, "p99": 0.99, "p99_9": 0.999}
 

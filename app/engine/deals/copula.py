@@ -18,10 +18,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr
 
 from app.engine._kernels.copula_nb import default_months_nb
+from app.engine._lazy import lazy_function
 from app.engine.errors import EngineError
+
+ndtr = lazy_function("scipy.special", "ndtr")  # SciPy imported at the first call
 
 
 @dataclass(frozen=True)

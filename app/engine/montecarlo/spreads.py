@@ -4,8 +4,8 @@ path short rates) and the Z-spread of the zero-volatility cash flows (DOMAIN.md 
 from __future__ import annotations
 
 import numpy as np
-from scipy.optimize import brentq
 
+from app.engine._lazy import lazy_function
 from app.engine.analytics.conventions import Compounding
 from app.engine.analytics.measures import z_spread as analytics_z_spread
 from app.engine.errors import ConvergenceError, UnreachablePrice
@@ -18,6 +18,8 @@ from app.engine.rates.models import (
     calibrate,
 )
 from app.engine.rates.paths import block_rng, simulate_short_rates
+
+brentq = lazy_function("scipy.optimize", "brentq")  # SciPy imported at the first call
 
 
 def solve_spread(

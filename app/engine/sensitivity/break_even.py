@@ -7,8 +7,8 @@ import math
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.optimize import brentq
 
+from app.engine._lazy import lazy_function
 from app.engine.analytics.measures import as_flows
 from app.engine.analytics.solvers import find_bracket
 from app.engine.errors import EngineError, NoSolution
@@ -34,6 +34,8 @@ from app.engine.sensitivity.vocabulary import (
     words,
 )
 from app.engine.types import Assumptions, Speed, SpeedKind
+
+brentq = lazy_function("scipy.optimize", "brentq")  # SciPy imported at the first call
 
 BREAKEVEN_VARIABLES: tuple[BreakEvenVariable, ...] = tuple(BreakEvenVariable)
 

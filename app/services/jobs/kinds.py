@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.config import Settings
 from app.models.tables import Job
 from app.services import clo_simulation as clo_mc
-from app.services import commercial, consumer_credit, forecast_job
+from app.services import commercial, consumer_credit, forecast_job, stream_forecast
 from app.services.jobs.lifecycle import UnknownJobKind
 from app.services.montecarlo import job_kind as monte_carlo_job
 
@@ -96,6 +96,15 @@ KINDS: dict[str, JobKind] = {
         result_path=None,
         run_whole=consumer_credit.job_run_whole,
         validate=consumer_credit.job_validate,
+    ),
+    "stream_forecast": JobKind(
+        "stream_forecast",
+        unit="loans",
+        result_path=None,
+        plan=stream_forecast.plan,
+        compute_chunk=stream_forecast.compute_chunk,
+        merge=stream_forecast.merge,
+        validate=stream_forecast.validate,
     ),
 }
 

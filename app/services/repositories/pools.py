@@ -28,12 +28,20 @@ class PoolRepository:
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def list_owned(
-        self, owner_id: str, *, origin: str | None = "upload", limit: int = 50, offset: int = 0
+        self,
+        owner_id: str,
+        *,
+        origin: str | tuple[str, ...] | None = ("upload", "tape"),
+        limit: int = 50,
+        offset: int = 0,
     ) -> tuple[list[Pool], int]:
-        """Newest first, without the data blobs; also the total count."""
+        """Newest first, without the data blobs; also the total count (uploaded tapes: blobs
+        and files)."""
         cond = [Pool.owner_id == owner_id]
-        if origin is not None:
+        if isinstance(origin, str):
             cond.append(Pool.origin == origin)
+        elif origin is not None:
+            cond.append(Pool.origin.in_(origin))
         total = (
             await self.session.execute(select(func.count()).select_from(Pool).where(*cond))
         ).scalar_one()

@@ -1,0 +1,109 @@
+"""Start time of the service: process start -> first 200 from /health, and -> first answered
+1-loan forecast, with a warm Numba cache (a warm-up start is run first and not counted).
+
+Each start is a fresh `python -m uvicorn app.main:app` on a free loopback port with SQLite.
+`--eager` first imports what app.main imported at start before issue 18 (scipy.optimize,
+scipy.stats, scipy.special, scipy.linalg, sentry_sdk), the reference measured in the same run.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_start.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import TEST_JWT_SECRET, sign_token  # noqa: E402
+
+EAGER = "import scipy.optimize, scipy.stats, scipy.special, scipy.linalg, sentry_sdk; "
+BODY = {
+    "name": "one",
+    "pool": {"loans": [{"balance": 250000, "rate": 0.06, "original_term_months": 360}]},
+    "assumptions": {"prepayment": {"type": "cpr", "rate": 0.06}},
+    "store": False,
+}
+
+
+def _port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def one_start(eager: bool, tmp: Path) -> tuple[float, float]:
+    port = _port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ENV": "test",
+        "HOST": "127.0.0.1",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / f'start-{port}.db'}",
+        "SUPABASE_JWT_SECRET": TEST_JWT_SECRET,
+        "MIGRATE_ON_START": "true",
+        "RATE_LIMIT_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    code = (EAGER if eager else "") + (
+        f"import uvicorn; uvicorn.run('app.main:app', host='127.0.0.1', port={port}, log_level='warning')"
+    )
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=url, timeout=30) as c:
+            while True:
+                try:
+                    if c.get("/health").status_code in (200, 503):
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.01)
+                if time.perf_counter() - t0 > 120:
+                    raise RuntimeError("no /health within 120 s")
+            health = time.perf_counter() - t0
+            r = c.post("/api/v1/cashflow/forecast", json=BODY,
+                       headers={"Authorization": f"Bearer {sign_token('start')}"})
+            assert r.status_code in (200, 201), r.text
+            first = time.perf_counter() - t0
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return health, first
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=5)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        one_start(False, tmp)  # warm the Numba cache and the OS file cache
+        res: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+        for _ in range(args.runs):  # interleaved, so both see the same load
+            for eager in (True, False):
+                res[eager].append(one_start(eager, tmp))
+    med = statistics.median
+    for label, eager in (("eager imports (before)", True), ("lazy imports (now)", False)):
+        h = med(x[0] for x in res[eager])
+        f = med(x[1] for x in res[eager])
+        print(f"{label:24s} start->/health {h:5.2f} s   start->first forecast {f:5.2f} s")
+    hb, hn = med(x[0] for x in res[True]), med(x[0] for x in res[False])
+    fb, fn = med(x[1] for x in res[True]), med(x[1] for x in res[False])
+    print(f"ratio now/before: /health {hn / hb:.2f}, first forecast {fn / fb:.2f} "
+          f"(runs={args.runs}, load {os.getloadavg()})")
+
+
+if __name__ == "__main__":
+    main()
