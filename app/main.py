@@ -21,6 +21,7 @@ from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.server_errors import CompleteResponseGuard
+from app.services.demo import seed_demo_or_log
 from app.services.warmup import warm_up_all
 from app.tasks.dispatch import JobsRuntime
 from app.ui import mount_ui
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.should_migrate_on_start:
             await database.migrate()
+        await seed_demo_or_log(database)
         if settings.engine_warmup:  # daemon thread: never delays start-up or shutdown
             threading.Thread(target=_warm_up_engine, name="engine-warmup", daemon=True).start()
         app.state.jobs = JobsRuntime(settings, database)  # job dispatch + progress hub

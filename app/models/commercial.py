@@ -175,10 +175,39 @@ class PortfolioLossIn(BaseModel):
     histogram_bins: int = Field(50, ge=5, le=500)
 
 
+_ANALYZE_EXAMPLE: dict[str, Any] = {
+    "pool": {
+        "loans": [
+            CommercialLoanIn.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            {
+                "loan_id": "CRE-2",
+                "balance": 12_000_000.0,
+                "rate": 0.058,
+                "original_term_months": 84,
+                "age_months": 36,
+                "amortization": "interest_only",
+                "io_months": 60,
+                "property_type": "multifamily",
+                "noi": 1_050_000.0,
+                "property_value": 19_000_000.0,
+                "state": "TX",
+            },
+        ]
+    },
+    "noi_haircut": 0.1,
+    "discount_rate": 0.07,
+    "portfolio_loss": {"correlation": 0.15, "horizon_years": 1, "n_paths": 2000, "seed": 7},
+}
+
+
 class CommercialAnalyzeIn(BaseModel):
     """Analyze a commercial book (see docs/methodology/commercial.md)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"examples": [_ANALYZE_EXAMPLE]},
+    )
     pool: CommercialPoolRef
     noi_growth: Annotated[float, Field(gt=-0.5, lt=0.5)] = Field(0.0, description="Annual NOI growth, decimal.")
     noi_haircut: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.0, description="Base-case NOI haircut.")
