@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.assets.commercial.credit import SeverityModel
 from app.assets.commercial.property_types import PropertyType
-from app.models.forecasts import LoanIn
+from app.models.forecasts import LOAN_FIELDS, LoanIn, refuse_unknown_columns
 
 Dec = Annotated[float, Field(allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -39,7 +39,7 @@ class CommercialLoanIn(LoanIn):
     """One commercial loan: the engine's loan fields plus the commercial ones."""
 
     model_config = ConfigDict(
-        extra="allow",
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -81,6 +81,12 @@ class CommercialLoanIn(LoanIn):
     correlation: Dec | None = Field(None, description="Caller's asset correlation for the copula.")
 
 
+COMMERCIAL_LOAN_FIELDS: frozenset[str] = frozenset(CommercialLoanIn.model_fields) - frozenset(
+    LoanIn.model_fields
+)
+"""The commercial loan fields beyond the engine's (property_type, noi, ...)."""
+
+
 class CommercialPoolRef(BaseModel):
     """Inline `loans`, inline `columns` ({field: [value per loan]}) or an uploaded `pool_id`
     whose tape carries the commercial fields as extra columns. Exactly one."""
@@ -90,6 +96,13 @@ class CommercialPoolRef(BaseModel):
     loans: list[CommercialLoanIn] | None = Field(None, min_length=1)
     columns: dict[str, list[Any]] | None = None
     pool_id: str | None = Field(None, max_length=64)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+        return refuse_unknown_columns(
+            value, LOAN_FIELDS | COMMERCIAL_LOAN_FIELDS, "a commercial loan (CommercialLoanIn)"
+        )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> CommercialPoolRef:

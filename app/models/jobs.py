@@ -89,6 +89,7 @@ class JobSubmit(BaseModel):
     runs): `payload` is the run's request body (a forecast request, or a Monte Carlo request)."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [{
                 "kind": "monte_carlo",
