@@ -36,7 +36,11 @@ Projects the cash flows of loan pools (SIFMA standard formulas: prepayment, defa
 recovery lag, servicer advancing), loan by loan, and values them.
 
 * **Auth**: `Authorization: Bearer <Supabase access token>`. Every stored object belongs to the
-  token's `sub`; another user's object answers 404.
+  token's `sub`; another user's object answers 404. Every install also has a read-only demo
+  pool `demo-pool` and demo scenario `demo-scenario` that anyone can read and run (writes answer
+  403); the examples below use them, so each runs as it stands.
+* **Unknown fields** are refused (422 naming the field), inside loans and nested objects too;
+  the asset-class routes list their own loan fields in their schemas.
 * **Errors**: `{"error": code, "detail": ..., "request_id": ...}`; 422 details list the field
   path (`loc`) of each problem. Every response carries `X-Request-ID`.
 * **Units**: rates are decimals per year (`0.065`); PSA/SDA `speed` is a percent of the standard
