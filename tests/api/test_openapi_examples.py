@@ -92,3 +92,21 @@ async def test_demo_pool_and_scenario_are_readable_by_anyone_and_read_only(clien
     )
     assert child.status_code == 201, child.text
     assert child.json()["resolved"]["assumptions"]["severity"] == 0.35
+
+
+async def test_demo_rows_are_seeded_once_on_every_database(any_db_settings, auth) -> None:
+    from app.main import create_app
+    from tests.conftest import running_client
+
+    for _start in range(2):  # a restart finds the rows and adds nothing
+        async with running_client(create_app(any_db_settings)) as c:
+            resp = await c.get(f"/api/v1/pools/{DEMO_POOL_ID}", headers=auth("anyone"))
+            assert resp.status_code == 200, resp.text
+            run = await c.post(
+                f"{SCENARIOS}{DEMO_SCENARIO_ID}/run",
+                json={"pool": {"pool_id": DEMO_POOL_ID}},
+                headers=auth("anyone"),
+            )
+            assert run.status_code == 201, run.text
+            runs = await c.get(f"{SCENARIOS}{DEMO_SCENARIO_ID}/runs", headers=auth("anyone"))
+            assert runs.status_code == 200, runs.text
