@@ -124,6 +124,8 @@ def forecast(args: argparse.Namespace) -> int:
         return 2
     try:
         pool = read_tape(args.tape, column_map=_column_map(args.map))
+        if not args.quiet:
+            _note_unmapped(pool.extra, _column_map(args.map))
         assumptions = Assumptions(
             prepayment=prepay,  # type: ignore[arg-type]
             default=default,  # type: ignore[arg-type]
@@ -160,6 +162,24 @@ def forecast(args: argparse.Namespace) -> int:
             f"({seconds:.2f} s)" + (f" -> {args.out}" if args.out else "")
         )
     return 0
+
+
+def _note_unmapped(extra: Mapping[str, object], column_map: Mapping[str, str] | None) -> None:
+    """Name the tape columns the projection does not use (on stderr): asset-class fields
+    (kept by an upload for those routes) and columns that map to no loan field."""
+    if not extra:
+        return
+    from app.services.tape_columns import ASSET_CLASS_FIELDS
+
+    source_of = {target: source for source, target in (column_map or {}).items()}
+    kept = [source_of.get(n, n) for n in extra if n in ASSET_CLASS_FIELDS]
+    unmapped = [source_of.get(n, n) for n in extra if n not in ASSET_CLASS_FIELDS]
+    if kept:
+        print(f"note: column(s) {', '.join(kept)} are asset-class fields, not used by the "
+              "projection", file=sys.stderr)
+    if unmapped:
+        print(f"note: column(s) {', '.join(unmapped)} map to no loan field and are ignored "
+              "(--map COLUMN=FIELD if one is a field under another name)", file=sys.stderr)
 
 
 def _report(exc: Exception) -> None:

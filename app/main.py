@@ -21,6 +21,7 @@ from app.core.errors import install_error_handlers
 from app.core.platform import install_platform
 from app.core.request_context import BodySizeLimitMiddleware, RequestContextMiddleware
 from app.core.server_errors import CompleteResponseGuard
+from app.services.demo import seed_demo_or_log
 from app.services.warmup import warm_up_all
 from app.tasks.dispatch import JobsRuntime
 from app.ui import mount_ui
@@ -35,7 +36,11 @@ Projects the cash flows of loan pools (SIFMA standard formulas: prepayment, defa
 recovery lag, servicer advancing), loan by loan, and values them.
 
 * **Auth**: `Authorization: Bearer <Supabase access token>`. Every stored object belongs to the
-  token's `sub`; another user's object answers 404.
+  token's `sub`; another user's object answers 404. Every install also has a read-only demo
+  pool `demo-pool` and demo scenario `demo-scenario` that anyone can read and run (writes answer
+  403); the examples below use them, so each runs as it stands.
+* **Unknown fields** are refused (422 naming the field), inside loans and nested objects too;
+  the asset-class routes list their own loan fields in their schemas.
 * **Errors**: `{"error": code, "detail": ..., "request_id": ...}`; 422 details list the field
   path (`loc`) of each problem. Every response carries `X-Request-ID`.
 * **Units**: rates are decimals per year (`0.065`); PSA/SDA `speed` is a percent of the standard
@@ -86,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if settings.should_migrate_on_start:
             await database.migrate()
+        await seed_demo_or_log(database)
         if settings.engine_warmup:  # daemon thread: never delays start-up or shutdown
             threading.Thread(target=_warm_up_engine, name="engine-warmup", daemon=True).start()
         app.state.jobs = JobsRuntime(settings, database)  # job dispatch + progress hub

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from app.assets.commercial.credit import SeverityModel
 from app.assets.commercial.property_types import PropertyType
-from app.models.forecasts import LoanIn
+from app.models.forecasts import LOAN_FIELDS, LoanIn, refuse_unknown_columns
 
 Dec = Annotated[float, Field(allow_inf_nan=False)]
 Unit = Annotated[float, Field(ge=0.0, le=1.0, allow_inf_nan=False)]
@@ -39,7 +39,7 @@ class CommercialLoanIn(LoanIn):
     """One commercial loan: the engine's loan fields plus the commercial ones."""
 
     model_config = ConfigDict(
-        extra="allow",
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -81,6 +81,12 @@ class CommercialLoanIn(LoanIn):
     correlation: Dec | None = Field(None, description="Caller's asset correlation for the copula.")
 
 
+COMMERCIAL_LOAN_FIELDS: frozenset[str] = frozenset(CommercialLoanIn.model_fields) - frozenset(
+    LoanIn.model_fields
+)
+"""The commercial loan fields beyond the engine's (property_type, noi, ...)."""
+
+
 class CommercialPoolRef(BaseModel):
     """Inline `loans`, inline `columns` ({field: [value per loan]}) or an uploaded `pool_id`
     whose tape carries the commercial fields as extra columns. Exactly one."""
@@ -90,6 +96,13 @@ class CommercialPoolRef(BaseModel):
     loans: list[CommercialLoanIn] | None = Field(None, min_length=1)
     columns: dict[str, list[Any]] | None = None
     pool_id: str | None = Field(None, max_length=64)
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+        return refuse_unknown_columns(
+            value, LOAN_FIELDS | COMMERCIAL_LOAN_FIELDS, "a commercial loan (CommercialLoanIn)"
+        )
 
     @model_validator(mode="after")
     def _exactly_one(self) -> CommercialPoolRef:
@@ -175,10 +188,39 @@ class PortfolioLossIn(BaseModel):
     histogram_bins: int = Field(50, ge=5, le=500)
 
 
+_ANALYZE_EXAMPLE: dict[str, Any] = {
+    "pool": {
+        "loans": [
+            CommercialLoanIn.model_config["json_schema_extra"]["examples"][0],  # type: ignore[index]
+            {
+                "loan_id": "CRE-2",
+                "balance": 12_000_000.0,
+                "rate": 0.058,
+                "original_term_months": 84,
+                "age_months": 36,
+                "amortization": "interest_only",
+                "io_months": 60,
+                "property_type": "multifamily",
+                "noi": 1_050_000.0,
+                "property_value": 19_000_000.0,
+                "state": "TX",
+            },
+        ]
+    },
+    "noi_haircut": 0.1,
+    "discount_rate": 0.07,
+    "portfolio_loss": {"correlation": 0.15, "horizon_years": 1, "n_paths": 2000, "seed": 7},
+}
+
+
 class CommercialAnalyzeIn(BaseModel):
     """Analyze a commercial book (see docs/methodology/commercial.md)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={"examples": [_ANALYZE_EXAMPLE]},
+    )
     pool: CommercialPoolRef
     noi_growth: Annotated[float, Field(gt=-0.5, lt=0.5)] = Field(0.0, description="Annual NOI growth, decimal.")
     noi_haircut: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.0, description="Base-case NOI haircut.")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from app.models.forecasts import PoolRef
+from app.models.forecasts import LOAN_FIELDS, LoanIn, PoolRef, refuse_unknown_columns
 
 Finite = Annotated[float, Field(allow_inf_nan=False)]
 Rate = Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
@@ -18,6 +18,59 @@ IntervalIn = Literal["wilson", "clopper_pearson"]
 LinkIn = Literal["logit", "probit"]
 MacroVariableIn = Literal["unemployment", "hpi", "rate"]
 LoanTypeIn = Literal["credit_card", "personal_installment", "bnpl", "student", "auto"]
+
+
+class ConsumerLoanIn(LoanIn):
+    """One consumer loan: the engine's loan fields plus the consumer-credit ones."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "loan_id": "C1",
+                    "balance": 18000.0,
+                    "rate": 0.089,
+                    "original_term_months": 60,
+                    "age_months": 10,
+                    "loan_type": "auto",
+                    "credit_score": 712,
+                    "grade": "B",
+                    "origination_date": "2025-02-01",
+                }
+            ]
+        },
+    )
+
+    loan_type: LoanTypeIn | None = Field(
+        None, description="This loan's type (its default assumptions); default the request's."
+    )
+    credit_score: Annotated[float, Field(ge=300, le=900, allow_inf_nan=False)] | None = Field(
+        None, description="Credit score at origination (FICO-like scale, 300-900)."
+    )
+    grade: str | None = Field(None, max_length=16, description="Lender's risk grade (A, B, ...).")
+    origination_date: str | None = Field(
+        None, max_length=32, description="Origination date, ISO 8601 (2025-02-01) or month."
+    )
+
+
+CONSUMER_LOAN_FIELDS: frozenset[str] = frozenset(ConsumerLoanIn.model_fields) - frozenset(
+    LoanIn.model_fields
+)
+"""The consumer-credit loan fields beyond the engine's (loan_type, credit_score, ...)."""
+
+
+class ConsumerPoolRef(PoolRef):
+    """A consumer pool: inline `loans` (ConsumerLoanIn), inline `columns`, or a `pool_id`."""
+
+    loans: list[ConsumerLoanIn] | None = Field(None, min_length=1)  # type: ignore[assignment]
+
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+        return refuse_unknown_columns(
+            value, LOAN_FIELDS | CONSUMER_LOAN_FIELDS, "a consumer loan (ConsumerLoanIn)"
+        )
 
 
 class PerformanceIn(BaseModel):
@@ -154,7 +207,7 @@ class AnalyzeRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"examples": [_EXAMPLE]})
 
     loan_type: LoanTypeIn = "personal_installment"
-    pool: PoolRef | None = None
+    pool: ConsumerPoolRef | None = None
     performance: PerformanceIn | None = None
     panel_id: str | None = Field(None, max_length=64, description="An uploaded panel.")
     roll_rates: RollRatesIn | None = None

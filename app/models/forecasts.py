@@ -26,10 +26,12 @@ Months = Annotated[int, Field(ge=0, le=MAX_TERM_MONTHS)]
 
 # --- pool -------------------------------------------------------------------------------
 class LoanIn(BaseModel):
-    """One loan. Required: balance, rate, original_term_months; other fields have defaults."""
+    """One loan. Required: balance, rate, original_term_months; other fields have defaults.
+    A field not listed here is refused (422 naming it); the asset-class routes extend this
+    with their own loan fields (commercial, consumer credit)."""
 
     model_config = ConfigDict(
-        extra="allow",
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
@@ -75,6 +77,26 @@ class LoanIn(BaseModel):
     life_floor: float | None = Field(None, description="Lowest coupon, decimal; default 0.")
 
 
+def refuse_unknown_columns(
+    columns: dict[str, list[Any]] | None, known: frozenset[str], what: str
+) -> dict[str, list[Any]] | None:
+    """The inline `columns` form follows the rule of the `loans` form: a column that is no
+    field of `what` is refused, naming it."""
+    if columns is None:
+        return None
+    unknown = sorted(set(columns) - known)
+    if unknown:
+        raise ValueError(
+            f"unknown column(s) {', '.join(repr(c) for c in unknown)}: not a field of {what} "
+            f"(fields: {', '.join(sorted(known))})"
+        )
+    return columns
+
+
+LOAN_FIELDS: frozenset[str] = frozenset(LoanIn.model_fields) | {"index"}
+"""Field names of a loan in the `columns` form (LoanIn's, plus the tape alias `index`)."""
+
+
 class PoolRef(BaseModel):
     """A pool: inline `loans`, inline `columns` (field -> list, one entry per loan), or the
     `pool_id` of an uploaded tape (POST /api/v1/pools). Exactly one of them."""
@@ -98,6 +120,11 @@ class PoolRef(BaseModel):
     )
     pool_id: str | None = Field(None, max_length=64)
 
+    @field_validator("columns")
+    @classmethod
+    def _known_columns(cls, value: dict[str, list[Any]] | None) -> dict[str, list[Any]] | None:
+        return refuse_unknown_columns(value, LOAN_FIELDS, "a loan (LoanIn)")
+
     @model_validator(mode="after")
     def _exactly_one(self) -> PoolRef:
         given = [k for k in ("loans", "columns", "pool_id") if getattr(self, k) is not None]
@@ -107,24 +134,30 @@ class PoolRef(BaseModel):
 
 
 # --- assumptions ------------------------------------------------------------------------
-class _Vector(BaseModel):
+class _Speed(BaseModel):
+    """A prepayment or default speed; an unknown field is refused, naming it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Vector(_Speed):
     values: list[Rate] = Field(
         min_length=1,
         description="One value per projection period (period 1 first); holds its last value.",
     )
 
 
-class CPR(BaseModel):
+class CPR(_Speed):
     type: Literal["cpr"]
     rate: Rate = Field(description="Constant annual prepayment rate, decimal (0.06 = 6 CPR).")
 
 
-class PSA(BaseModel):
+class PSA(_Speed):
     type: Literal["psa"]
     speed: float = Field(ge=0, le=10_000, description="Percent of the PSA ramp (150 = 150% PSA).")
 
 
-class ABS(BaseModel):
+class ABS(_Speed):
     type: Literal["abs"]
     rate: float = Field(
         ge=0, lt=1, description="Monthly ABS speed, decimal fraction of the original count (0.015)."
@@ -139,12 +172,12 @@ class CPRVector(_Vector):
     type: Literal["cpr_vector"]
 
 
-class CDR(BaseModel):
+class CDR(_Speed):
     type: Literal["cdr"]
     rate: Rate = Field(description="Constant annual default rate, decimal (0.02 = 2 CDR).")
 
 
-class SDA(BaseModel):
+class SDA(_Speed):
     type: Literal["sda"]
     speed: float = Field(ge=0, le=10_000, description="Percent of the SDA curve (100 = 100% SDA).")
 

@@ -96,23 +96,29 @@ class JobSubmit(BaseModel):
     runs): `payload` is the run's request body (a forecast request, or a Monte Carlo request)."""
 
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
-            "example": {
+            "examples": [{
                 "kind": "monte_carlo",
-                "name": "MC 20k paths",
+                "name": "MC 400 paths",
                 "payload": {
-                    "format": "engine",
                     "pool": {
                         "balance": [1000000.0],
                         "note_rate": [0.065],
                         "remaining_term": [360],
                     },
-                    "curve": {"flat": 0.04},
-                    "rate_model": {"mean_reversion": 0.03, "volatility": 0.01},
-                    "n_paths": 20000,
+                    "curve": {"times": [1.0, 10.0, 30.0], "rates": [0.04, 0.042, 0.045]},
+                    "rate_model": {
+                        "type": "hull_white",
+                        "mean_reversion": 0.03,
+                        "volatility": 0.01,
+                    },
+                    "n_paths": 400,
+                    "block_size": 100,
+                    "price_pct": 99.5,
                     "seed": 7,
                 },
-            }
+            }]
         }
     )
 

@@ -134,14 +134,65 @@ class MonteCarloSettingsIn(BaseModel):
     )
     histogram_bins: int = Field(default=20, ge=1, le=1000)
     price: FiniteFloat | None = Field(
-        default=None, gt=0, description="Dirty price (currency): enables OAS."
+        default=None,
+        gt=0,
+        description="Dirty price in money (the pool's currency, e.g. 990000.0 for a 1,000,000 "
+        "pool at 99): enables OAS. Give this or price_pct, not both.",
+    )
+    price_pct: FiniteFloat | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="Dirty price per 100 of par (the market quote: 99.0 = 99% of the pool's "
+        "current balance): enables OAS. Give this or price, not both.",
     )
     pv_spread: FiniteFloat = Field(default=0.0, gt=-1, lt=1)
     duration_bump: FiniteFloat | None = Field(default=0.0025, gt=0, le=0.05)
 
+    @model_validator(mode="after")
+    def _one_price(self) -> MonteCarloSettingsIn:
+        if self.price is not None and self.price_pct is not None:
+            raise ValueError(
+                "give price (money, e.g. 990000.0) or price_pct (per 100 of par, e.g. 99.0), "
+                "not both"
+            )
+        return self
+
+    def price_money(self, par: float) -> float | None:
+        """The dirty price in money: `price`, or `price_pct` / 100 × `par` (the current balance)."""
+        if self.price_pct is not None:
+            return self.price_pct / 100.0 * par
+        return self.price
+
 
 class MonteCarloIn(MonteCarloSettingsIn):
-    """A Monte Carlo run: pool, curve, rate model, prepayment and default models, paths, seed."""
+    """A Monte Carlo run: pool, curve, rate model, prepayment and default models, paths, seed.
+    Price the pool with `price` (money) or `price_pct` (per 100 of the pool's balance) to get
+    its OAS."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        populate_by_name=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "pool": {
+                        "balance": [600000.0, 400000.0],
+                        "note_rate": [0.065, 0.06],
+                        "remaining_term": [348, 300],
+                        "age": [12, 60],
+                    },
+                    "curve": {"times": [1.0, 5.0, 10.0, 30.0], "rates": [0.04, 0.041, 0.043, 0.045]},
+                    "rate_model": {"type": "hull_white", "mean_reversion": 0.03, "volatility": 0.01},
+                    "default": {"cdr": 0.01, "severity": 0.35, "recovery_lag_months": 6},
+                    "n_paths": 200,
+                    "block_size": 100,
+                    "seed": 7,
+                    "price_pct": 99.0,
+                }
+            ]
+        },
+    )
 
     pool: RepLinesIn
     curve: CurveIn

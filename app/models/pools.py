@@ -42,6 +42,16 @@ class PoolOut(BaseModel):
     column_map: dict[str, str] | None = Field(None, description="Tape column -> field used.")
     size_bytes: int = Field(description="Size of the stored (compressed) pool.")
     created_at: datetime
+    kept_columns: list[str] = Field(
+        default_factory=list,
+        description="Upload answer: tape columns kept for the asset-class analyses "
+        "(commercial, consumer credit), not used by the cash-flow projection.",
+    )
+    unmapped_columns: list[str] = Field(
+        default_factory=list,
+        description="Upload answer: tape columns that map to no loan field (not stored).",
+    )
+    warnings: list[str] = Field(default_factory=list, description="Upload answer: notes.")
 
 
 class PoolPage(BaseModel):

@@ -24,6 +24,7 @@ from pydantic import (
 from app.engine.sensitivity import vocabulary
 from app.models.base import literal_of
 from app.models.consumer_credit import MacroPathsIn
+from app.models.demo import DEMO_POOL_ID, DEMO_SCENARIO_ID
 from app.models.forecasts import (
     AssumptionOverrides,
     AssumptionsIn,
@@ -196,6 +197,23 @@ class ScenarioCreate(ScenarioFields):
 class ScenarioUpdate(ScenarioCreate):
     """PUT body: the whole scenario plus the `version` it was read at (409 when stale)."""
 
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "house view 2027",
+                    "description": "Adverse mortgage template, defaults faster still",
+                    "tags": ["mortgage", "2027"],
+                    "template": "mortgage_adverse",
+                    "assumptions": {"default": {"type": "sda", "speed": 300}},
+                    "rate_shocks": [{"parallel_bp": 100}],
+                    "version": 1,
+                }
+            ]
+        },
+    )
+
     version: int = Field(ge=1, description="The version you read; the update makes version + 1.")
 
 
@@ -328,7 +346,7 @@ class ScenarioRunRequest(BaseModel):
         json_schema_extra={
             "examples": [
                 {
-                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "pool": {"pool_id": DEMO_POOL_ID},
                     "valuation": {"discount_rate": 0.055},
                 }
             ]
@@ -357,7 +375,8 @@ class MultiRunRequest(BaseModel):
             "examples": [
                 {
                     "name": "Q3 pool under the mortgage templates",
-                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "pool": {"pool_id": DEMO_POOL_ID},
+                    "scenario_ids": [DEMO_SCENARIO_ID],
                     "inline": [
                         {"name": "base", "template": "mortgage_base"},
                         {"name": "adverse", "template": "mortgage_adverse"},
@@ -559,7 +578,7 @@ class GridRequest(_OnBase):
         json_schema_extra={
             "examples": [
                 {
-                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "pool": {"pool_id": DEMO_POOL_ID},
                     "assumptions": {"severity": 0.35, "recovery_lag_months": 6},
                     "x": {"variable": "cpr", "values": [0.0, 0.05, 0.1, 0.2]},
                     "y": {"variable": "cdr", "values": [0.0, 0.01, 0.02, 0.05]},
@@ -634,8 +653,8 @@ class StressRequest(_OnBase):
         json_schema_extra={
             "examples": [
                 {
-                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
-                    "scenario_id": "5b0f0c7e-6a43-4f57-9d43-44b3f3f1c3a9",
+                    "pool": {"pool_id": DEMO_POOL_ID},
+                    "scenario_id": DEMO_SCENARIO_ID,
                     "standard": True,
                     "shocks": [
                         {"name": "my combo", "rate": {"parallel_bp": 150}, "default_multiplier": 3}
@@ -712,7 +731,7 @@ class BreakEvenRequest(_OnBase):
         json_schema_extra={
             "examples": [
                 {
-                    "pool": {"pool_id": "7d3f3c8e-3c1e-4f4e-9b8a-2f1d0c9b8a7e"},
+                    "pool": {"pool_id": DEMO_POOL_ID},
                     "assumptions": {"prepayment": {"type": "psa", "speed": 150}, "severity": 0.4},
                     "variable": "cdr",
                     "measure": "cumulative_loss_fraction",

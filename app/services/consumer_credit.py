@@ -207,6 +207,29 @@ async def analyze_request(session: AsyncSession, *, owner_id: str, body: Analyze
     return await anyio.to_thread.run_sync(run_analysis, _payload(body), pool, panel, scenarios)
 
 
+def warm_up() -> None:
+    """Compile (or load from the disk cache) the Markov panel kernels (panel check, counts by
+    count and by balance, the pipeline) before the first request: a two-loan panel through
+    both estimators, and a two-state pipeline."""
+    panel = {
+        "loan_id": ["a", "a", "a", "b", "b", "b"],
+        "period": ["2025-01", "2025-02", "2025-03"] * 2,
+        "state": ["current", "dpd30", "current", "current", "current", "prepaid"],
+        "balance": [1000.0, 990.0, 980.0, 500.0, 490.0, 0.0],
+    }
+    for method, weight in (("cohort", "count"), ("duration", "balance")):
+        body = AnalyzeRequest.model_validate(
+            {
+                "loan_type": "auto",
+                "roll_rates": {"method": method, "weight": weight},
+            }
+        )
+        run_analysis(_payload(body), None, panel, [])
+    from app.engine.markov import pipeline  # the panel above is too thin for a pipeline
+
+    pipeline(np.ones(2), np.eye(2), np.ones((3, 2)))
+
+
 # --- the consumer_credit job kind ------------------------------------------------------------
 def job_validate(payload: dict[str, Any], settings: Settings) -> None:
     """Parse the analyze body (422 naming the field) before a job is created."""

@@ -23,6 +23,7 @@ from app.models.pools import PoolOut
 from app.models.tables import Pool
 from app.services import columnar
 from app.services.repositories import PoolRepository
+from app.services.tape_columns import TapeColumnReport, sort_columns
 
 TapeFormat = Literal["csv", "parquet"]
 PARQUET_MAGIC = b"PAR1"
@@ -140,8 +141,9 @@ async def upload_pool(
     column_map: Mapping[str, str] | None,
     settings: Settings,
     request_id: str | None,
-) -> Pool:
-    """Validate a CSV/Parquet tape (all bad rows reported as 422) and store it."""
+) -> tuple[Pool, TapeColumnReport]:
+    """Validate a CSV/Parquet tape (all bad rows reported as 422) and store it; columns that
+    map to no loan field are not stored and are named in the report (`tape_columns`)."""
     if not data:
         raise ValidationFailed.single(["body", "file"], "the uploaded file is empty")
     fmt = detect_format(data, filename, declared_format)
@@ -156,6 +158,7 @@ async def upload_pool(
             ["body", "file"],
             f"{len(pool)} loans is more than the limit of {settings.max_pool_loans} (MAX_POOL_LOANS)",
         )
+    pool, report = sort_columns(pool, column_map)
     row = await anyio.to_thread.run_sync(
         lambda: _pool_row(
             pool,
@@ -167,7 +170,7 @@ async def upload_pool(
             request_id=request_id,
         )
     )
-    return await PoolRepository(session).add(row)
+    return await PoolRepository(session).add(row), report
 
 
 def pool_from_loans(rows: list[dict[str, Any]]) -> LoanPool:

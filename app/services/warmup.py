@@ -47,11 +47,18 @@ def _commercial() -> None:
     commercial.warm_up()
 
 
+def _consumer_credit() -> None:
+    from app.services import consumer_credit
+
+    consumer_credit.warm_up()
+
+
 STEPS: tuple[tuple[str, Callable[[], None]], ...] = (
     ("projection and analytics", _projection_and_analytics),
     ("monte carlo", _monte_carlo),
     ("deals and CLO", _deals),
     ("commercial loans", _commercial),
+    ("consumer credit", _consumer_credit),
 )
 
 

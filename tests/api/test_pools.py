@@ -81,8 +81,12 @@ async def test_upload_then_forecast_by_pool_id(client, fmt, filename) -> None:
     pool = resp.json()
     assert pool["source_format"] == fmt and pool["origin"] == "upload"
     assert pool["n_loans"] == 3 and pool["total_balance"] == pytest.approx(530000.0)
-    assert "State" in pool["columns"] and pool["column_map"] == MAPPING
-    assert (await client.get(f"{POOLS}/{pool['pool_id']}", headers=H(user))).json() == pool
+    # "State" maps to no loan field: named in the answer, not stored (issue 17, item 3)
+    assert "State" not in pool["columns"] and pool["column_map"] == MAPPING
+    assert pool["unmapped_columns"] == ["State"] and pool["kept_columns"] == []
+    assert any("'State'" in w for w in pool["warnings"])
+    stored = (await client.get(f"{POOLS}/{pool['pool_id']}", headers=H(user))).json()
+    assert stored == {**pool, "unmapped_columns": [], "kept_columns": [], "warnings": []}
     listed = (await client.get(f"{POOLS}/", headers=H(user))).json()
     assert [p["pool_id"] for p in listed["items"]] == [pool["pool_id"]]
 

@@ -88,3 +88,13 @@ def test_python_dash_m_app_runs_the_command(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "1 loans, balance 1,000.00, 12 months" in done.stdout
+
+
+def test_columns_the_projection_does_not_use_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tape = _tape(tmp_path, "balance,rate,term,noi,Colour\n1000,0.05,12,90,red\n")
+    assert main(["forecast", str(tape), "--map", "term=original_term_months"]) == 0
+    err = capsys.readouterr().err
+    assert "noi are asset-class fields" in err
+    assert "Colour map to no loan field" in err

@@ -75,7 +75,10 @@ async def upload_pool(
 ) -> Response:
     """Validate every row of the tape with the engine (all problems are listed in the 422,
     located as `["body", "file", row, field]`) and store it compactly. Use the returned
-    `pool_id` as `{"pool": {"pool_id": ...}}` in POST /api/v1/cashflow/forecast."""
+    `pool_id` as `{"pool": {"pool_id": ...}}` in POST /api/v1/cashflow/forecast. Columns of
+    the asset-class analyses (commercial: property_type, noi, ...; consumer credit: loan_type,
+    credit_score, ...) are kept and listed in `kept_columns`; columns that map to no loan field
+    are not stored and are listed in `unmapped_columns` (with a warning each)."""
     mapping = _parse_map(column_map)
     pools.check_content_type(file.content_type)
     if file.size is not None and file.size > settings.stream_upload_bytes:
@@ -95,7 +98,7 @@ async def upload_pool(
             _out(row), status_code=201, headers={"Location": f"/api/v1/pools/{row.id}"}
         )
     data = await file.read()
-    row = await pools.upload_pool(
+    row, report = await pools.upload_pool(
         session,
         owner_id=user.user_id,
         name=name or file.filename or "tape",
@@ -106,9 +109,13 @@ async def upload_pool(
         settings=settings,
         request_id=get_request_id(),
     )
-    return NumpyJSONResponse(
-        _out(row), status_code=201, headers={"Location": f"/api/v1/pools/{row.id}"}
-    )
+    out = {
+        **_out(row),
+        "kept_columns": report.kept_columns,
+        "unmapped_columns": report.unmapped_columns,
+        "warnings": report.warnings,
+    }
+    return NumpyJSONResponse(out, status_code=201, headers={"Location": f"/api/v1/pools/{row.id}"})
 
 
 @router.get("/pools/", response_model=PoolPage, summary="List your uploaded pools")

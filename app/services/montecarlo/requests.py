@@ -104,7 +104,7 @@ def build_request(payload: dict[str, Any] | MonteCarloIn) -> MonteCarloRequest:
         block_size=body.block_size,
         percentiles=tuple(body.percentiles),
         histogram_bins=body.histogram_bins,
-        price=body.price,
+        price=body.price_money(float(np.sum(p.balance))),
         pv_spread=body.pv_spread,
         duration_bump=body.duration_bump,
     )

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer
 
+from app.models.demo import readable_owners
 from app.models.tables import Pool
 
 
@@ -21,8 +22,8 @@ class PoolRepository:
     async def get_owned(
         self, owner_id: str, pool_id: str, *, with_data: bool = True
     ) -> Pool | None:
-        """The pool if it exists and belongs to `owner_id`, else None."""
-        stmt = select(Pool).where(Pool.id == pool_id, Pool.owner_id == owner_id)
+        """The pool if it exists and belongs to `owner_id` (or is the built-in demo), else None."""
+        stmt = select(Pool).where(Pool.id == pool_id, Pool.owner_id.in_(readable_owners(owner_id)))
         if not with_data:
             stmt = stmt.options(defer(Pool.data))
         return (await self.session.execute(stmt)).scalar_one_or_none()

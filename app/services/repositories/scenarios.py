@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.models.demo import readable_owners
 from app.models.tables import Scenario, ScenarioRun, ScenarioTag
 
 
@@ -29,11 +30,16 @@ class ScenarioRepository:
         return row
 
     async def get_owned(self, owner_id: str, scenario_id: str) -> Scenario | None:
-        stmt = select(Scenario).where(Scenario.id == scenario_id, Scenario.owner_id == owner_id)
+        """The scenario if it is `owner_id`'s (or the built-in demo), else None."""
+        stmt = select(Scenario).where(
+            Scenario.id == scenario_id, Scenario.owner_id.in_(readable_owners(owner_id))
+        )
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def get_many_owned(self, owner_id: str, ids: Sequence[str]) -> dict[str, Scenario]:
-        stmt = select(Scenario).where(Scenario.owner_id == owner_id, Scenario.id.in_(list(ids)))
+        stmt = select(Scenario).where(
+            Scenario.owner_id.in_(readable_owners(owner_id)), Scenario.id.in_(list(ids))
+        )
         return {r.id: r for r in (await self.session.execute(stmt)).scalars()}
 
     async def list_owned(

@@ -7,12 +7,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.errors import Conflict, NotFound
+from app.core.errors import Conflict, Forbidden, NotFound
 from app.models.base import new_id, utcnow
+from app.models.demo import DEMO_OWNER, READ_ONLY_MESSAGE
 from app.models.scenarios import ResolvedScenario, ScenarioCreate, ScenarioUpdate
 from app.models.tables import Scenario, ScenarioRun
 from app.services.repositories.scenarios import ScenarioRepository
 from app.services.scenarios.resolution import definition_of, resolve_fields, resolve_row
+
+
+def _refuse_demo(row: Scenario) -> None:
+    if row.owner_id == DEMO_OWNER:
+        raise Forbidden(
+            READ_ONLY_MESSAGE.format(
+                what="scenario", id=row.id, how="POST /api/v1/scenarios/ with extends"
+            )
+        )
 
 
 async def create_scenario(
@@ -69,6 +79,7 @@ async def update_scenario(
     row = await repo.get_owned(owner_id, scenario_id)
     if row is None:
         raise NotFound("scenario not found")
+    _refuse_demo(row)
     if row.version != body.version:
         raise Conflict(
             f"scenario was updated since you read it: version {row.version}, you sent "
@@ -100,6 +111,7 @@ async def delete_scenario(session: AsyncSession, *, owner_id: str, scenario_id: 
     row = await repo.get_owned(owner_id, scenario_id)
     if row is None:
         raise NotFound("scenario not found")
+    _refuse_demo(row)
     children = await repo.children(scenario_id)
     if children:
         raise Conflict(f"scenarios {children} extend this one; delete or re-base them first")
