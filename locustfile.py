@@ -39,14 +39,30 @@ MAX_FAIL_RATIO = float(os.environ.get("LOCUST_MAX_FAIL_RATIO", "0"))
 JOB_WAIT_S = float(os.environ.get("LOCUST_JOB_WAIT_S", "120"))
 _user_numbers = count(1)
 
-ASSUMPTIONS = {"prepayment": {"type": "psa", "speed": 150}, "default": {"type": "cdr", "rate": 0.02},
-               "severity": 0.35, "recovery_lag_months": 6}
+ASSUMPTIONS = {
+    "prepayment": {"type": "psa", "speed": 150},
+    "default": {"type": "cdr", "rate": 0.02},
+    "severity": 0.35,
+    "recovery_lag_months": 6,
+}
 SMALL_LOANS = [
     {"loan_id": "A1", "balance": 300000, "rate": 0.065, "original_term_months": 360},
-    {"loan_id": "A2", "balance": 150000, "rate": 0.055, "original_term_months": 180,
-     "age_months": 24, "servicing_fee": 0.0025},
-    {"loan_id": "A3", "balance": 80000, "rate": 0.07, "original_term_months": 120,
-     "amortization": "interest_only", "io_months": 24},
+    {
+        "loan_id": "A2",
+        "balance": 150000,
+        "rate": 0.055,
+        "original_term_months": 180,
+        "age_months": 24,
+        "servicing_fee": 0.0025,
+    },
+    {
+        "loan_id": "A3",
+        "balance": 80000,
+        "rate": 0.07,
+        "original_term_months": 120,
+        "amortization": "interest_only",
+        "io_months": 24,
+    },
 ]
 CURVE = {"times": [0.25, 1, 2, 5, 10, 30], "rates": [0.045, 0.044, 0.043, 0.043, 0.044, 0.046]}
 
@@ -55,28 +71,49 @@ def mint_token(sub: str) -> str:
     import jwt
 
     now = int(time.time())
-    return jwt.encode({"sub": sub, "aud": "authenticated", "role": "authenticated", "iat": now,
-                       "exp": now + 6 * 3600}, SECRET, algorithm="HS256")
+    return jwt.encode(
+        {
+            "sub": sub,
+            "aud": "authenticated",
+            "role": "authenticated",
+            "iat": now,
+            "exp": now + 6 * 3600,
+        },
+        SECRET,
+        algorithm="HS256",
+    )
 
 
 def large_pool(n: int, seed: int) -> dict[str, Any]:
     rng = random.Random(seed)
-    return {"columns": {
-        "loan_id": [f"L{i}" for i in range(n)],
-        "balance": [round(rng.uniform(50_000, 750_000), 2) for _ in range(n)],
-        "rate": [round(rng.uniform(0.03, 0.09), 5) for _ in range(n)],
-        "original_term_months": [rng.choice((120, 180, 240, 360)) for _ in range(n)],
-        "age_months": [rng.randrange(0, 60) for _ in range(n)],
-    }}
+    return {
+        "columns": {
+            "loan_id": [f"L{i}" for i in range(n)],
+            "balance": [round(rng.uniform(50_000, 750_000), 2) for _ in range(n)],
+            "rate": [round(rng.uniform(0.03, 0.09), 5) for _ in range(n)],
+            "original_term_months": [rng.choice((120, 180, 240, 360)) for _ in range(n)],
+            "age_months": [rng.randrange(0, 60) for _ in range(n)],
+        }
+    }
 
 
 def mc_body(n_paths: int, seed: int) -> dict[str, Any]:
-    return {"pool": {"balance": [600_000.0, 400_000.0], "note_rate": [0.065, 0.05],
-                     "net_rate": [0.06, 0.045], "remaining_term": [120, 96], "age": [12, 40]},
-            "curve": CURVE,
-            "rate_model": {"type": "hull_white", "mean_reversion": 0.05, "volatility": 0.012},
-            "default": {"cdr": 0.02, "severity": 0.4, "recovery_lag_months": 3},
-            "n_paths": n_paths, "block_size": 50, "seed": seed, "price": 1_005_000.0}
+    return {
+        "pool": {
+            "balance": [600_000.0, 400_000.0],
+            "note_rate": [0.065, 0.05],
+            "net_rate": [0.06, 0.045],
+            "remaining_term": [120, 96],
+            "age": [12, 40],
+        },
+        "curve": CURVE,
+        "rate_model": {"type": "hull_white", "mean_reversion": 0.05, "volatility": 0.012},
+        "default": {"cdr": 0.02, "severity": 0.4, "recovery_lag_months": 3},
+        "n_paths": n_paths,
+        "block_size": 50,
+        "seed": seed,
+        "price": 1_005_000.0,
+    }
 
 
 class EngineUser(HttpUser):
@@ -94,8 +131,9 @@ class EngineUser(HttpUser):
 
     # --- helpers -------------------------------------------------------------------------
     def post(self, path: str, body: dict[str, Any], name: str, expect: int = 200) -> Any:
-        with self.client.post(path, json=body, headers=self.headers, name=name,
-                              catch_response=True) as resp:
+        with self.client.post(
+            path, json=body, headers=self.headers, name=name, catch_response=True
+        ) as resp:
             if resp.status_code != expect:
                 resp.failure(f"{resp.status_code}: {resp.text[:200]}")
                 return None
@@ -111,22 +149,39 @@ class EngineUser(HttpUser):
     # --- forecasts -------------------------------------------------------------------------
     @task(10)
     def small_forecast(self) -> None:
-        body = {"name": "small", "pool": {"loans": SMALL_LOANS}, "assumptions": ASSUMPTIONS,
-                "scenarios": [{"name": "base", "assumptions": {}},
-                              {"name": "stress", "assumptions": {"default": {"type": "sda", "speed": 1000},
-                                                                 "severity": 0.5}}],
-                "valuation": {"discount_rate": 0.06}}
+        body = {
+            "name": "small",
+            "pool": {"loans": SMALL_LOANS},
+            "assumptions": ASSUMPTIONS,
+            "scenarios": [
+                {"name": "base", "assumptions": {}},
+                {
+                    "name": "stress",
+                    "assumptions": {"default": {"type": "sda", "speed": 1000}, "severity": 0.5},
+                },
+            ],
+            "valuation": {"discount_rate": 0.06},
+        }
         # a fresh speed per request: most requests compute, some hit the result cache
-        body["assumptions"] = {**ASSUMPTIONS, "prepayment": {"type": "psa", "speed": random.randrange(50, 400, 25)}}
+        body["assumptions"] = {
+            **ASSUMPTIONS,
+            "prepayment": {"type": "psa", "speed": random.randrange(50, 400, 25)},
+        }
         out = self.post("/api/v1/cashflow/forecast", body, "forecast small", expect=201)
         if out:
             self.forecast_ids = (self.forecast_ids + [out["forecast_id"]])[-5:]
 
     @task(2)
     def large_forecast(self) -> None:
-        body = {"name": "large", "pool": self.large, "valuation": {"discount_rate": 0.06},
-                "assumptions": {**ASSUMPTIONS, "severity": random.choice((0.3, 0.35, 0.4, 0.45))}}
-        self.post("/api/v1/cashflow/forecast", body, f"forecast large ({LARGE_LOANS} loans)", expect=201)
+        body = {
+            "name": "large",
+            "pool": self.large,
+            "valuation": {"discount_rate": 0.06},
+            "assumptions": {**ASSUMPTIONS, "severity": random.choice((0.3, 0.35, 0.4, 0.45))},
+        }
+        self.post(
+            "/api/v1/cashflow/forecast", body, f"forecast large ({LARGE_LOANS} loans)", expect=201
+        )
 
     @task(3)
     def read_forecasts(self) -> None:
@@ -137,25 +192,40 @@ class EngineUser(HttpUser):
     # --- scenarios -------------------------------------------------------------------------
     @task(3)
     def scenario_crud(self) -> None:
-        created = self.post("/api/v1/scenarios/", {
-            "name": f"house view {uuid.uuid4().hex[:6]}", "tags": ["load"],
-            "template": "mortgage_adverse", "assumptions": {"default": {"type": "sda", "speed": 250}}},
-            "scenario create", expect=201)
+        created = self.post(
+            "/api/v1/scenarios/",
+            {
+                "name": f"house view {uuid.uuid4().hex[:6]}",
+                "tags": ["load"],
+                "template": "mortgage_adverse",
+                "assumptions": {"default": {"type": "sda", "speed": 250}},
+            },
+            "scenario create",
+            expect=201,
+        )
         if not created:
             return
         sid = created["scenario_id"]
         self.get(f"/api/v1/scenarios/{sid}", "scenario get")
-        with self.client.put(f"/api/v1/scenarios/{sid}", json={"name": "house view v2", "version": 1,
-                             "assumptions": {"severity": 0.5}}, headers=self.headers,
-                             name="scenario update", catch_response=True) as resp:
+        with self.client.put(
+            f"/api/v1/scenarios/{sid}",
+            json={"name": "house view v2", "version": 1, "assumptions": {"severity": 0.5}},
+            headers=self.headers,
+            name="scenario update",
+            catch_response=True,
+        ) as resp:
             if resp.status_code != 200:
                 resp.failure(f"{resp.status_code}: {resp.text[:200]}")
         self.get("/api/v1/scenarios/?limit=20", "scenario list")
         if self.scenario_id is None:
             self.scenario_id = sid  # kept for runs
             return
-        with self.client.delete(f"/api/v1/scenarios/{sid}", headers=self.headers,
-                                name="scenario delete", catch_response=True) as resp:
+        with self.client.delete(
+            f"/api/v1/scenarios/{sid}",
+            headers=self.headers,
+            name="scenario delete",
+            catch_response=True,
+        ) as resp:
             if resp.status_code not in (200, 204):
                 resp.failure(f"{resp.status_code}: {resp.text[:200]}")
 
@@ -163,44 +233,81 @@ class EngineUser(HttpUser):
     def scenario_run(self) -> None:
         if self.scenario_id is None:
             return
-        self.post(f"/api/v1/scenarios/{self.scenario_id}/run", {"pool": {"loans": SMALL_LOANS}},
-                  "scenario run", expect=201)
+        self.post(
+            f"/api/v1/scenarios/{self.scenario_id}/run",
+            {"pool": {"loans": SMALL_LOANS}},
+            "scenario run",
+            expect=201,
+        )
 
     @task(2)
     def scenario_grid(self) -> None:
-        self.post("/api/v1/scenarios/grid", {
-            "pool": {"loans": SMALL_LOANS}, "assumptions": ASSUMPTIONS,
-            "x": {"variable": "cpr", "values": [0.0, 0.05, 0.1, 0.2]},
-            "y": {"variable": "cdr", "values": [0.0, 0.01, 0.02, random.choice((0.04, 0.05, 0.06))]},
-            "measures": ["npv", "wal", "cumulative_loss", "yield"],
-            "valuation": {"discount_rate": 0.06, "price_percent": 100}}, "scenario grid")
+        self.post(
+            "/api/v1/scenarios/grid",
+            {
+                "pool": {"loans": SMALL_LOANS},
+                "assumptions": ASSUMPTIONS,
+                "x": {"variable": "cpr", "values": [0.0, 0.05, 0.1, 0.2]},
+                "y": {
+                    "variable": "cdr",
+                    "values": [0.0, 0.01, 0.02, random.choice((0.04, 0.05, 0.06))],
+                },
+                "measures": ["npv", "wal", "cumulative_loss", "yield"],
+                "valuation": {"discount_rate": 0.06, "price_percent": 100},
+            },
+            "scenario grid",
+        )
 
     @task(1)
     def scenario_stress(self) -> None:
-        self.post("/api/v1/scenarios/stress", {
-            "pool": {"loans": SMALL_LOANS}, "assumptions": ASSUMPTIONS,
-            "valuation": {"discount_rate": random.choice((0.05, 0.06, 0.07))}}, "scenario stress")
+        self.post(
+            "/api/v1/scenarios/stress",
+            {
+                "pool": {"loans": SMALL_LOANS},
+                "assumptions": ASSUMPTIONS,
+                "valuation": {"discount_rate": random.choice((0.05, 0.06, 0.07))},
+            },
+            "scenario stress",
+        )
 
     # --- analytics and Monte Carlo -----------------------------------------------------------
     @task(4)
     def analytics(self) -> None:
         flows = [{"amount": 3.0, "period": k} for k in range(1, 10)]
         flows.append({"amount": 103.0, "period": 10, "principal": 100.0})
-        self.post("/api/v1/analytics/cashflows", {
-            "cashflows": flows, "frequency": 2, "compounding": "compounded",
-            "price": round(random.uniform(95, 105), 2), "discount_rate": 0.06}, "analytics cashflows")
+        self.post(
+            "/api/v1/analytics/cashflows",
+            {
+                "cashflows": flows,
+                "frequency": 2,
+                "compounding": "compounded",
+                "price": round(random.uniform(95, 105), 2),
+                "discount_rate": 0.06,
+            },
+            "analytics cashflows",
+        )
 
     @task(2)
     def monte_carlo_direct(self) -> None:
-        self.post("/api/v1/cashflow/monte-carlo", mc_body(200, random.randrange(1000)),
-                  "monte carlo direct")
+        self.post(
+            "/api/v1/cashflow/monte-carlo",
+            mc_body(200, random.randrange(1000)),
+            "monte carlo direct",
+        )
 
     @task(1)
     def job_with_websocket_wait(self) -> None:
         """Submit a Monte Carlo job, then wait for its final state on WS /ws/updates."""
-        accepted = self.post("/api/v1/jobs/", {"kind": "monte_carlo", "name": "load",
-                                               "payload": mc_body(400, random.randrange(10**6))},
-                             "job submit", expect=202)
+        accepted = self.post(
+            "/api/v1/jobs/",
+            {
+                "kind": "monte_carlo",
+                "name": "load",
+                "payload": mc_body(400, random.randrange(10**6)),
+            },
+            "job submit",
+            expect=202,
+        )
         if not accepted:
             return
         job_id = accepted["job_id"]
@@ -214,9 +321,14 @@ class EngineUser(HttpUser):
         except Exception as exc:  # noqa: BLE001 - reported as a failed WS request
             error = exc
         elapsed = (time.perf_counter() - start) * 1000
-        events.request.fire(request_type="WS", name="job wait (ws /ws/updates)",
-                            response_time=elapsed, response_length=0, exception=error,
-                            context={})
+        events.request.fire(
+            request_type="WS",
+            name="job wait (ws /ws/updates)",
+            response_time=elapsed,
+            response_length=0,
+            exception=error,
+            context={},
+        )
         if state == "succeeded":
             self.get(f"/api/v1/jobs/{job_id}/result", "job result")
 
@@ -238,8 +350,11 @@ class EngineUser(HttpUser):
                     ws.send(json.dumps({"type": "pong"}))
                 elif msg.get("type") == "error":
                     raise RuntimeError(f"socket error: {msg}")
-                elif msg.get("job_id") == job_id and msg.get("state") in ("succeeded", "failed",
-                                                                           "cancelled"):
+                elif msg.get("job_id") == job_id and msg.get("state") in (
+                    "succeeded",
+                    "failed",
+                    "cancelled",
+                ):
                     return str(msg["state"])
         raise TimeoutError(f"job {job_id} not finished after {JOB_WAIT_S} s")
 

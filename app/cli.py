@@ -44,14 +44,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     fc.add_argument("tape", type=Path, help="CSV (header row) or Parquet loan tape")
     fc.add_argument(
-        "--map", action="append", default=[], metavar="COLUMN=FIELD",
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
         help="rename a tape column to an engine field (repeatable), e.g. --map term=original_term_months",
     )
     pre = fc.add_mutually_exclusive_group()
     pre.add_argument("--psa", type=float, help="prepayment: percent of the PSA curve (150)")
     pre.add_argument("--cpr", type=float, help="prepayment: constant CPR, annual decimal (0.06)")
     pre.add_argument("--smm", type=float, help="prepayment: constant SMM, monthly decimal")
-    pre.add_argument("--abs", type=float, help="prepayment: ABS speed, monthly decimal (auto loans)")
+    pre.add_argument(
+        "--abs", type=float, help="prepayment: ABS speed, monthly decimal (auto loans)"
+    )
     dft = fc.add_mutually_exclusive_group()
     dft.add_argument("--sda", type=float, help="default: percent of the SDA curve (100)")
     dft.add_argument("--cdr", type=float, help="default: constant CDR, annual decimal (0.02)")
@@ -59,10 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     fc.add_argument("--severity", type=float, default=0.0, help="loss / balance at default (0..1)")
     fc.add_argument("--lag", type=int, default=0, help="recovery lag in months")
     fc.add_argument("--no-advancing", action="store_true", help="servicer does not advance P&I")
-    fc.add_argument("--periods", type=int, help="projection horizon in months (default: the pool's)")
-    fc.add_argument("--out", type=Path, help="write the columns to .parquet or .csv (default: none)")
     fc.add_argument(
-        "--chunk-loans", type=int, default=250_000,
+        "--periods", type=int, help="projection horizon in months (default: the pool's)"
+    )
+    fc.add_argument(
+        "--out", type=Path, help="write the columns to .parquet or .csv (default: none)"
+    )
+    fc.add_argument(
+        "--chunk-loans",
+        type=int,
+        default=250_000,
         help="loans projected per step of the progress bar (default 250,000)",
     )
     fc.add_argument("--quiet", action="store_true", help="no progress bar, no summary")
@@ -141,7 +152,11 @@ def forecast(args: argparse.Namespace) -> int:
         totals = {name: np.zeros(n_periods) for name in CASHFLOW_COLUMNS}
         try:
             for lo in range(0, len(pool), step):
-                part = pool if step >= len(pool) else pool.take(np.arange(lo, min(lo + step, len(pool))))
+                part = (
+                    pool
+                    if step >= len(pool)
+                    else pool.take(np.arange(lo, min(lo + step, len(pool))))
+                )
                 cols = project_pool(part, fixed).columns
                 for name in CASHFLOW_COLUMNS:
                     totals[name] += cols[name]
@@ -175,11 +190,16 @@ def _note_unmapped(extra: Mapping[str, object], column_map: Mapping[str, str] | 
     kept = [source_of.get(n, n) for n in extra if n in ASSET_CLASS_FIELDS]
     unmapped = [source_of.get(n, n) for n in extra if n not in ASSET_CLASS_FIELDS]
     if kept:
-        print(f"note: column(s) {', '.join(kept)} are asset-class fields, not used by the "
-              "projection", file=sys.stderr)
+        print(
+            f"note: column(s) {', '.join(kept)} are asset-class fields, not used by the projection",
+            file=sys.stderr,
+        )
     if unmapped:
-        print(f"note: column(s) {', '.join(unmapped)} map to no loan field and are ignored "
-              "(--map COLUMN=FIELD if one is a field under another name)", file=sys.stderr)
+        print(
+            f"note: column(s) {', '.join(unmapped)} map to no loan field and are ignored "
+            "(--map COLUMN=FIELD if one is a field under another name)",
+            file=sys.stderr,
+        )
 
 
 def _report(exc: Exception) -> None:

@@ -121,7 +121,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         BodySizeLimitMiddleware,
         default_limit=settings.max_body_bytes,
         upload_limit=settings.max_upload_bytes,
-        upload_prefixes=(f"{API_PREFIX}/pools", f"{API_PREFIX}/specialized-assets/consumer-credit/panels"),
+        upload_prefixes=(
+            f"{API_PREFIX}/pools",
+            f"{API_PREFIX}/specialized-assets/consumer-credit/panels",
+        ),
     )
     install_platform(app, settings)  # logs, Sentry, cache, rate limits, headers, metrics
     if not settings.auth_configured:  # whatever uvicorn was told to bind, serve loopback only

@@ -67,8 +67,10 @@ def main() -> None:
     start = dt.date(2025, 1, 15)
     dates = [start + dt.timedelta(days=int(round(k * 365.25 / 12))) for k in range(M)]
     dates64 = np.array(dates, dtype="datetime64[D]")
-    print(f"{N} vectors x {M} flows; numba threads: {numba.get_num_threads()}; "
-          f"load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{N} vectors x {M} flows; numba threads: {numba.get_num_threads()}; "
+        f"load average {os.getloadavg()[0]:.1f}"
+    )
 
     irr_many(flows[:2])
     xirr_many(flows[:2], dates64)
@@ -82,18 +84,26 @@ def main() -> None:
     t_npf_sub = statistics.median(per_row) * NPF_ROWS
     t_npf = statistics.median(per_row) * N
     print(f"IRR  numba irr_many      : {t_irr * 1e3:8.1f} ms  (CPU {CPU['irr'] * 1e3:.1f} ms)")
-    print(f"IRR  pyxirr.irr loop     : {t_pyx * 1e3:8.1f} ms  (x{t_pyx / t_irr:.0f} slower; "
-          f"CPU {CPU['pyxirr_irr'] * 1e3:.0f} ms)")
-    print(f"IRR  numpy_financial.irr : {t_npf:8.1f} s   extrapolated from the median of "
-          f"{NPF_ROWS} single rows ({t_npf_sub / NPF_ROWS * 1e3:.0f} ms/row), x{t_npf / t_irr:.0f} slower")
-    print(f"     max |ours - pyxirr| = {np.nanmax(np.abs(ours - ref)):.1e}, "
-          f"max |ours - npf| = {np.max(np.abs(ours[:NPF_ROWS] - ref_npf)):.1e}")
+    print(
+        f"IRR  pyxirr.irr loop     : {t_pyx * 1e3:8.1f} ms  (x{t_pyx / t_irr:.0f} slower; "
+        f"CPU {CPU['pyxirr_irr'] * 1e3:.0f} ms)"
+    )
+    print(
+        f"IRR  numpy_financial.irr : {t_npf:8.1f} s   extrapolated from the median of "
+        f"{NPF_ROWS} single rows ({t_npf_sub / NPF_ROWS * 1e3:.0f} ms/row), x{t_npf / t_irr:.0f} slower"
+    )
+    print(
+        f"     max |ours - pyxirr| = {np.nanmax(np.abs(ours - ref)):.1e}, "
+        f"max |ours - npf| = {np.max(np.abs(ours[:NPF_ROWS] - ref_npf)):.1e}"
+    )
 
     t_x, ours_x = timed(lambda: xirr_many(flows, dates64), 7, "xirr")
     t_px, ref_x = timed(lambda: np.array([pyxirr.xirr(dates, r) for r in flows]), 3, "pyxirr_xirr")
     print(f"XIRR numba xirr_many     : {t_x * 1e3:8.1f} ms  (CPU {CPU['xirr'] * 1e3:.1f} ms)")
-    print(f"XIRR pyxirr.xirr loop    : {t_px * 1e3:8.1f} ms  (x{t_px / t_x:.1f} slower; "
-          f"CPU {CPU['pyxirr_xirr'] * 1e3:.0f} ms)")
+    print(
+        f"XIRR pyxirr.xirr loop    : {t_px * 1e3:8.1f} ms  (x{t_px / t_x:.1f} slower; "
+        f"CPU {CPU['pyxirr_xirr'] * 1e3:.0f} ms)"
+    )
     print(f"     max |ours - pyxirr| = {np.nanmax(np.abs(ours_x - ref_x)):.1e}")
 
     nodes = np.linspace(0.25, 30.0, 50)
@@ -104,7 +114,9 @@ def main() -> None:
     price = float(np.dot(a, curve.discount(t) * np.exp(-0.0125 * t)))
     z_spread(a, t, curve, price)
     t_z, s = timed(lambda: z_spread(a, t, curve, price), 201)
-    print(f"Z-spread 360 flows, 50-node curve: {t_z * 1e6:8.0f} us  (spread {s:.10f}, target 0.0125)")
+    print(
+        f"Z-spread 360 flows, 50-node curve: {t_z * 1e6:8.0f} us  (spread {s:.10f}, target 0.0125)"
+    )
 
 
 if __name__ == "__main__":

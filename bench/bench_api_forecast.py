@@ -48,8 +48,12 @@ def make_body(n: int) -> dict:
     return {
         "name": "bench",
         "pool": {"columns": loans},
-        "assumptions": {"prepayment": {"type": "psa", "speed": 150}, "default": {"type": "cdr", "rate": 0.02},
-                        "severity": 0.35, "recovery_lag_months": 6},
+        "assumptions": {
+            "prepayment": {"type": "psa", "speed": 150},
+            "default": {"type": "cdr", "rate": 0.02},
+            "severity": 0.35,
+            "recovery_lag_months": 6,
+        },
         "valuation": {"discount_rate": 0.05},
     }
 
@@ -71,13 +75,17 @@ async def main(n: int, repeats: int) -> None:
         engine.append(time.perf_counter() - t0)
 
     tmp = Path(tempfile.mkdtemp())
-    settings = make_settings(tmp, cache_enabled=False, rate_limit_enabled=False, jobs_forecast_async_loans=10**9)
+    settings = make_settings(
+        tmp, cache_enabled=False, rate_limit_enabled=False, jobs_forecast_async_loans=10**9
+    )
     app = create_app(settings)
     headers = {"Authorization": f"Bearer {sign_token('bench')}"}
     post, get_json, get_csv, priced = [], [], [], []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1", timeout=600) as c:
+        async with httpx.AsyncClient(
+            transport=transport, base_url="http://127.0.0.1", timeout=600
+        ) as c:
             r = await c.post("/api/v1/cashflow/forecast", json=body, headers=headers)  # warm-up
             assert r.status_code == 201, r.text
             for _ in range(repeats):
@@ -90,7 +98,10 @@ async def main(n: int, repeats: int) -> None:
                 await c.get(f"/api/v1/forecasts/{fid}/projections", headers=headers)
                 get_json.append(time.perf_counter() - t0)
                 t0 = time.perf_counter()
-                await c.get(f"/api/v1/forecasts/{fid}/projections", headers={**headers, "Accept": "text/csv"})
+                await c.get(
+                    f"/api/v1/forecasts/{fid}/projections",
+                    headers={**headers, "Accept": "text/csv"},
+                )
                 get_csv.append(time.perf_counter() - t0)
             pricing = {**body, "store": False}
             for _ in range(repeats):

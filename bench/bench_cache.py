@@ -41,13 +41,15 @@ def median_s(fn: Callable[[], object], runs: int) -> float:
 def make_pool(n: int, seed: int = 7) -> LoanPool:
     rng = np.random.default_rng(seed)
     term = rng.choice(np.array([180, 240, 360]), size=n)
-    return LoanPool.from_columns({
-        "loan_id": np.char.add("L", np.arange(n).astype(str)),
-        "balance": np.round(rng.uniform(50_000, 800_000, n), 2),
-        "rate": np.round(rng.uniform(0.03, 0.09, n), 5),
-        "original_term_months": term,
-        "age_months": (rng.random(n) * term * 0.5).astype(np.int64),
-    })
+    return LoanPool.from_columns(
+        {
+            "loan_id": np.char.add("L", np.arange(n).astype(str)),
+            "balance": np.round(rng.uniform(50_000, 800_000, n), 2),
+            "rate": np.round(rng.uniform(0.03, 0.09, n), 5),
+            "original_term_months": term,
+            "age_months": (rng.random(n) * term * 0.5).astype(np.int64),
+        }
+    )
 
 
 def main() -> None:
@@ -59,8 +61,15 @@ def main() -> None:
     prefix = f"bench-cache-{uuid.uuid4().hex[:8]}"
 
     pool = make_pool(args.loans)
-    scenarios = [Assumptions(prepayment=Speed(SpeedKind.CPR, c), default=Speed(SpeedKind.CDR, 0.02),
-                             severity=0.35, recovery_lag_months=6) for c in (0.04, 0.08, 0.16)]
+    scenarios = [
+        Assumptions(
+            prepayment=Speed(SpeedKind.CPR, c),
+            default=Speed(SpeedKind.CDR, 0.02),
+            severity=0.35,
+            recovery_lag_months=6,
+        )
+        for c in (0.04, 0.08, 0.16)
+    ]
 
     def compute() -> list[dict[str, object]]:
         out = []
@@ -102,8 +111,14 @@ def main() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]
-    dead = CacheService(CacheConfig(redis_url=f"redis://127.0.0.1:{dead_port}/0", key_prefix=prefix,
-                                    memory_max_items=0, breaker_reset_seconds=600))
+    dead = CacheService(
+        CacheConfig(
+            redis_url=f"redis://127.0.0.1:{dead_port}/0",
+            key_prefix=prefix,
+            memory_max_items=0,
+            breaker_reset_seconds=600,
+        )
+    )
     for _ in range(6):
         dead.get_or_compute("bench", 1, lambda: 1)  # trips the breaker
     assert dead.breaker.current_state == "open"
@@ -114,19 +129,27 @@ def main() -> None:
     if keys:
         client.delete(*keys)
 
-    print(f"pool: {args.loans} loans x {n_periods} periods x {len(scenarios)} scenarios; "
-          f"result {sum(c.nbytes for r in result for c in r['columns'].values()) / 1e6:.2f} MB "
-          f"of arrays, stored {len(blob) / 1e6:.2f} MB; runs={args.runs} (medians)")
+    print(
+        f"pool: {args.loans} loans x {n_periods} periods x {len(scenarios)} scenarios; "
+        f"result {sum(c.nbytes for r in result for c in r['columns'].values()) / 1e6:.2f} MB "
+        f"of arrays, stored {len(blob) / 1e6:.2f} MB; runs={args.runs} (medians)"
+    )
     print(f"fresh compute (engine)         {t_compute * 1e3:9.2f} ms")
     print(f"key (hash full input)          {t_key * 1e3:9.3f} ms")
-    print(f"hit, memory layer              {t_mem_hit * 1e3:9.3f} ms   "
-          f"compute / hit = {t_compute / t_mem_hit:,.0f}x")
-    print(f"hit, Redis                     {t_redis_hit * 1e3:9.3f} ms   "
-          f"compute / hit = {t_compute / t_redis_hit:,.0f}x")
+    print(
+        f"hit, memory layer              {t_mem_hit * 1e3:9.3f} ms   "
+        f"compute / hit = {t_compute / t_mem_hit:,.0f}x"
+    )
+    print(
+        f"hit, Redis                     {t_redis_hit * 1e3:9.3f} ms   "
+        f"compute / hit = {t_compute / t_redis_hit:,.0f}x"
+    )
     print(f"msgpack encode / decode        {t_enc * 1e3:9.3f} / {t_dec * 1e3:.3f} ms")
     print(f"msgpack, no zlib, encode       {t_plain_enc * 1e3:9.3f} ms")
-    print(f"pickle  encode / decode (ref)  {t_pickle_enc * 1e3:9.3f} / {t_pickle_dec * 1e3:.3f} ms"
-          f"   ratio msgpack/pickle = {(t_enc + t_dec) / (t_pickle_enc + t_pickle_dec):.2f}")
+    print(
+        f"pickle  encode / decode (ref)  {t_pickle_enc * 1e3:9.3f} / {t_pickle_dec * 1e3:.3f} ms"
+        f"   ratio msgpack/pickle = {(t_enc + t_dec) / (t_pickle_enc + t_pickle_dec):.2f}"
+    )
     print(f"key of a 200 000-loan pool     {t_big_key * 1e3:9.2f} ms")
     print(f"miss with breaker open (small) {t_open * 1e3:9.3f} ms (no network call)")
 

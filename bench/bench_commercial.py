@@ -42,8 +42,12 @@ def make_portfolio(n: int, seed: int = 7) -> CopulaPortfolio:
     """Heterogeneous book: balances 1-50M, PD 0.2%-6%, LGD 20-60%, 8 property-type sectors."""
     rng = np.random.default_rng(seed)
     return CopulaPortfolio.build(
-        rng.uniform(1e6, 5e7, n), rng.uniform(0.2, 0.6, n), rng.uniform(0.002, 0.06, n),
-        rng.choice([0.12, 0.15, 0.18, 0.2, 0.24], n), rng.integers(0, 8, n), 0.05,
+        rng.uniform(1e6, 5e7, n),
+        rng.uniform(0.2, 0.6, n),
+        rng.uniform(0.002, 0.06, n),
+        rng.choice([0.12, 0.15, 0.18, 0.2, 0.24], n),
+        rng.integers(0, 8, n),
+        0.05,
     )
 
 
@@ -69,8 +73,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     args = ap.parse_args()
     n = args.loans
-    print(f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numba {numba.__version__}, "
-          f"threads {numba.get_num_threads()}, load {os.getloadavg()}")
+    print(
+        f"# {platform.processor() or platform.machine()}, {os.cpu_count()} cpus, numba {numba.__version__}, "
+        f"threads {numba.get_num_threads()}, load {os.getloadavg()}"
+    )
 
     port = make_portfolio(n)
     simulate_losses(port, 256, seed=1)  # compile / load the cache
@@ -79,16 +85,22 @@ def main() -> None:
     for paths in (10_000, 20_000, 50_000, 100_000):
         t = median_time(lambda p=paths: simulate_losses(port, p, seed=7), args.runs, "k")
         base = base or t
-        print(f"paths {paths:>7}: {t * 1000:9.1f} ms wall, {CPU['k'] * 1000:9.1f} ms CPU "
-              f"({t / base:4.1f}x the 10k time, {t / paths * 1e6:6.1f} us/path)")
+        print(
+            f"paths {paths:>7}: {t * 1000:9.1f} ms wall, {CPU['k'] * 1000:9.1f} ms CPU "
+            f"({t / base:4.1f}x the 10k time, {t / paths * 1e6:6.1f} us/path)"
+        )
     t_nb = median_time(lambda: simulate_losses(port, 10_000, seed=7), args.runs, "nb")
     t_np = median_time(lambda: simulate_losses_numpy(port, 10_000, seed=7), 1, "np")
-    print(f"NumPy twin 10k paths: {t_np * 1000:9.1f} ms wall ({CPU['np'] * 1000:.0f} ms CPU); kernel "
-          f"{t_nb * 1000:.1f} ms wall ({CPU['nb'] * 1000:.0f} ms CPU); ratio {t_np / t_nb:.1f}x wall, "
-          f"{CPU['np'] / CPU['nb']:.1f}x CPU")
+    print(
+        f"NumPy twin 10k paths: {t_np * 1000:9.1f} ms wall ({CPU['np'] * 1000:.0f} ms CPU); kernel "
+        f"{t_nb * 1000:.1f} ms wall ({CPU['nb'] * 1000:.0f} ms CPU); ratio {t_np / t_nb:.1f}x wall, "
+        f"{CPU['np'] / CPU['nb']:.1f}x CPU"
+    )
     a, _ = simulate_losses(port, 10_000, seed=7)
     b, _ = simulate_losses_numpy(port, 10_000, seed=8)
-    print(f"mean loss kernel {a.mean():.4g} vs twin {b.mean():.4g}; exact EL {np.sum(port.ead * port.lgd * port.pd):.4g}")
+    print(
+        f"mean loss kernel {a.mean():.4g} vs twin {b.mean():.4g}; exact EL {np.sum(port.ead * port.lgd * port.pd):.4g}"
+    )
 
     print("\n## stress grid 10 x 10, loans =", n)
     rng = np.random.default_rng(3)
@@ -101,9 +113,13 @@ def main() -> None:
     t_ref = median_time(lambda: grid_reference(bal, dscr, ltv, cap, hs, ss), max(args.runs, 7), "r")
     g = stress_grid(bal, dscr, ltv, cap, hs, ss)
     ref = grid_reference(bal, dscr, ltv, cap, hs, ss)
-    assert np.allclose(g.ltv_percentiles, ref[..., 5:10]) and np.allclose(g.balance_ltv_above[1.0], ref[..., 13])
-    print(f"grid {t_grid * 1000:.1f} ms wall ({CPU['g'] * 1000:.1f} ms CPU); per-cell NumPy reference "
-          f"{t_ref * 1000:.1f} ms ({CPU['r'] * 1000:.1f} ms CPU); ratio {t_ref / t_grid:.1f}x")
+    assert np.allclose(g.ltv_percentiles, ref[..., 5:10]) and np.allclose(
+        g.balance_ltv_above[1.0], ref[..., 13]
+    )
+    print(
+        f"grid {t_grid * 1000:.1f} ms wall ({CPU['g'] * 1000:.1f} ms CPU); per-cell NumPy reference "
+        f"{t_ref * 1000:.1f} ms ({CPU['r'] * 1000:.1f} ms CPU); ratio {t_ref / t_grid:.1f}x"
+    )
     print(f"# load after: {os.getloadavg()}")
 
 

@@ -52,7 +52,9 @@ def timed(fn, repeat: int) -> tuple[float, object]:
     return statistics.median(times), out
 
 
-def simulate(n_loans: int, months: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def simulate(
+    n_loans: int, months: int, seed: int = 1
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Integer-coded panel sorted by (loan, period): loan, period, state code (int8), balance."""
     rng = np.random.default_rng(seed)
     cum = np.cumsum(P, axis=1)
@@ -81,7 +83,9 @@ def main() -> None:
     space = StateSpace.build()
     absorbing = space.absorbing
     seg = np.zeros(n, dtype=np.int8)
-    print(f"panel: {a.loans:,} loans x {a.months} months = {n:,} rows; RSS after building it {rss_mb():,.0f} MB")
+    print(
+        f"panel: {a.loans:,} loans x {a.months} months = {n:,} rows; RSS after building it {rss_mb():,.0f} MB"
+    )
 
     def estimator() -> np.ndarray:
         order, problems = sorted_and_checked(loan, period, state, absorbing)
@@ -97,13 +101,21 @@ def main() -> None:
         return panel_counts(loan, period, state, None, seg, absorbing, 7, 1).counts[0]
 
     t_kernel, _ = timed(counts_only, a.repeat)
-    t_twin, twin = timed(lambda: panel_counts(loan, period, state, None, seg, absorbing, 7, 1,
-                                              engine="reference").counts[0], max(1, a.repeat // 2))
+    t_twin, twin = timed(
+        lambda: panel_counts(
+            loan, period, state, None, seg, absorbing, 7, 1, engine="reference"
+        ).counts[0],
+        max(1, a.repeat // 2),
+    )
     assert np.array_equal(twin, counts)
 
     # the full path from columns: Arrow-coded loan ids and dictionary-coded state names
-    cols = {"loan_id": loan64, "period": period64,
-            "state": pa.DictionaryArray.from_arrays(pa.array(state8), pa.array(list(DEFAULT_STATES))), "balance": bal}
+    cols = {
+        "loan_id": loan64,
+        "period": period64,
+        "state": pa.DictionaryArray.from_arrays(pa.array(state8), pa.array(list(DEFAULT_STATES))),
+        "balance": bal,
+    }
 
     def from_columns() -> np.ndarray:
         return estimate(Panel.from_columns(cols, space)).overall.counts
@@ -148,22 +160,37 @@ def main() -> None:
         from app.engine.projection import project_with_rates
 
         shape = (1, 360)
-        return project_with_rates(pool, np.broadcast_to(res.smm, shape), np.broadcast_to(res.mdr, shape), asm,
-                                  engine="reference")
+        return project_with_rates(
+            pool,
+            np.broadcast_to(res.smm, shape),
+            np.broadcast_to(res.mdr, shape),
+            asm,
+            engine="reference",
+        )
 
     t_pipe, _ = timed(pipe_cash, max(a.repeat, 20))
     t_pipe_ref, _ = timed(pipe_cash_ref, max(a.repeat, 20))
 
-    print(f"cohort estimation (sortedness check, panel checks, Numba count pass, matrix, Wilson CI): "
-          f"{t_est * 1e3:,.0f} ms")
-    print(f"  Numba count pass alone: {t_kernel * 1e3:,.0f} ms; NumPy bincount twin: {t_twin * 1e3:,.0f} ms")
+    print(
+        f"cohort estimation (sortedness check, panel checks, Numba count pass, matrix, Wilson CI): "
+        f"{t_est * 1e3:,.0f} ms"
+    )
+    print(
+        f"  Numba count pass alone: {t_kernel * 1e3:,.0f} ms; NumPy bincount twin: {t_twin * 1e3:,.0f} ms"
+    )
     print(f"  balance-weighted count pass (float sums, Σw², exposure): {t_bal * 1e3:,.0f} ms")
-    print(f"  from columns (Arrow coding of 1M loan ids + state names, validation, estimate): {t_full * 1e3:,.0f} ms")
+    print(
+        f"  from columns (Arrow coding of 1M loan ids + state names, validation, estimate): {t_full * 1e3:,.0f} ms"
+    )
     print(f"pandas groupby.shift + crosstab: {t_ct * 1e3:,.0f} ms  -> ratio {t_ct / t_est:,.1f}x")
-    print(f"pandas groupby.shift + groupby.size: {t_gb * 1e3:,.0f} ms  -> ratio {t_gb / t_est:,.1f}x")
+    print(
+        f"pandas groupby.shift + groupby.size: {t_gb * 1e3:,.0f} ms  -> ratio {t_gb / t_est:,.1f}x"
+    )
     print(f"peak RSS: {rss_numpy:,.0f} MB before pandas, {rss_all:,.0f} MB after")
-    print(f"pipeline + cash flows, 360 months: {t_pipe * 1e3:.2f} ms; NumPy reference {t_pipe_ref * 1e3:.2f} ms "
-          f"-> ratio {t_pipe_ref / t_pipe:,.1f}x")
+    print(
+        f"pipeline + cash flows, 360 months: {t_pipe * 1e3:.2f} ms; NumPy reference {t_pipe_ref * 1e3:.2f} ms "
+        f"-> ratio {t_pipe_ref / t_pipe:,.1f}x"
+    )
 
 
 if __name__ == "__main__":

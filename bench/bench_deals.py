@@ -45,8 +45,9 @@ def timed(fn, repeat: int) -> tuple[float, float, object]:
 def main() -> None:
     settings = get_settings()
     print(f"numba threads {numba.get_num_threads()}, load average {os.getloadavg()}")
-    body = example_request(simulation={"n_paths": N_PATHS, "seed": 1, "correlation": 0.25,
-                                       "recovery_std": 0.1})
+    body = example_request(
+        simulation={"n_paths": N_PATHS, "seed": 1, "correlation": 0.25, "recovery_std": 0.1}
+    )
     req = CloAnalyzeRequest.model_validate(body)
     setup = clo.build_setup(req, settings)
     assert setup.deal is not None and setup.arrays is not None
@@ -55,11 +56,15 @@ def main() -> None:
     clo.run_at(setup, req, 0.02)
     w, c, _ = timed(lambda: clo.run_at(setup, req, 0.02), 50)
     coll = clo.collateral(setup, req, req.assumptions.cpr, 0.02)
-    wr, cr, _ = timed(lambda: run_deal(setup.deal, coll, arrays=setup.arrays, engine="reference"), 5)
+    wr, cr, _ = timed(
+        lambda: run_deal(setup.deal, coll, arrays=setup.arrays, engine="reference"), 5
+    )
     wk_only, _, _ = timed(lambda: run_deal(setup.deal, coll, arrays=setup.arrays), 50)
-    print(f"1. one CLO run: {w * 1e3:.2f} ms wall ({c * 1e3:.2f} ms CPU); waterfall alone "
-          f"{wk_only * 1e3:.3f} ms vs reference waterfall {wr * 1e3:.1f} ms: "
-          f"{wr / wk_only:.0f}x  [target <= 5 ms]")
+    print(
+        f"1. one CLO run: {w * 1e3:.2f} ms wall ({c * 1e3:.2f} ms CPU); waterfall alone "
+        f"{wk_only * 1e3:.3f} ms vs reference waterfall {wr * 1e3:.1f} ms: "
+        f"{wr / wk_only:.0f}x  [target <= 5 ms]"
+    )
 
     # 2. 10,000 copula paths
     clo_simulation.simulate(setup, req, settings)
@@ -72,24 +77,43 @@ def main() -> None:
 
     tau, rec = simulate_block(inp.model, 1, 0, REF_PATHS)
     pi, pp, pl, pb = collateral_paths_reference(
-        inp.a_int, inp.a_prin, inp.a_loss, inp.a_start, inp.a_bal, inp.tot_int, inp.tot_prin,
-        inp.tot_loss, inp.tot_bal, tau, rec)
+        inp.a_int,
+        inp.a_prin,
+        inp.a_loss,
+        inp.a_start,
+        inp.a_bal,
+        inp.tot_int,
+        inp.tot_prin,
+        inp.tot_loss,
+        inp.tot_bal,
+        tau,
+        rec,
+    )
     for p in range(REF_PATHS):
         hc = inp.haircut - inp.ccc_fraction * (inp.tot_bal - pb[p])
-        run_deal(setup.deal, CollateralFlows(inp.coll_balance, pi[p], pp[p], pl[p], hc),
-                 arrays=setup.arrays, engine="reference")
+        run_deal(
+            setup.deal,
+            CollateralFlows(inp.coll_balance, pi[p], pp[p], pl[p], hc),
+            arrays=setup.arrays,
+            engine="reference",
+        )
     ref = (time.perf_counter() - t0) / REF_PATHS * N_PATHS
-    el = {k: round(v["expected_loss"], 5) for k, v in out["tranches"].items() if "expected_loss" in v}
-    print(f"2. {N_PATHS:,} copula paths: {w:.3f} s wall ({c:.3f} s CPU) vs reference "
-          f"(NumPy collateral + Python waterfall, {REF_PATHS} paths scaled) {ref:.1f} s: "
-          f"{ref / w:.0f}x  [target <= 2 s]; EL {el}")
+    el = {
+        k: round(v["expected_loss"], 5) for k, v in out["tranches"].items() if "expected_loss" in v
+    }
+    print(
+        f"2. {N_PATHS:,} copula paths: {w:.3f} s wall ({c:.3f} s CPU) vs reference "
+        f"(NumPy collateral + Python waterfall, {REF_PATHS} paths scaled) {ref:.1f} s: "
+        f"{ref / w:.0f}x  [target <= 2 s]; EL {el}"
+    )
 
     # 3. break-even CDR for all tranches
     treq = CloTrancheAnalysisRequest.model_validate({**example_request(), "prices": {}})
     tset = clo.build_setup(treq, settings, need_deal=True)
     debt = list(tset.deal.debt) if tset.deal else []
     fn = lambda: clo_tranches.breakeven_cdrs(  # noqa: E731
-        lambda cdr: clo_tranches.tranche_losses(clo.run_at(tset, treq, cdr)), debt, 1.0)
+        lambda cdr: clo_tranches.tranche_losses(clo.run_at(tset, treq, cdr)), debt, 1.0
+    )
     fn()
     w, c, be = timed(fn, 5)
     calls = []
@@ -97,14 +121,20 @@ def main() -> None:
     def ref_losses(cdr: float) -> np.ndarray:
         calls.append(cdr)
         cf = clo.collateral(tset, treq, treq.assumptions.cpr, cdr)
-        return clo_tranches.tranche_losses(run_deal(tset.deal, cf, arrays=tset.arrays, engine="reference"))
+        return clo_tranches.tranche_losses(
+            run_deal(tset.deal, cf, arrays=tset.arrays, engine="reference")
+        )
 
     t0 = time.perf_counter()
     clo_tranches.breakeven_cdrs(ref_losses, debt, 1.0)
     ref = time.perf_counter() - t0
-    print(f"3. break-even CDR, {len(debt)} notes ({len(calls)} engine runs): {w:.3f} s wall "
-          f"({c:.3f} s CPU) vs reference waterfall {ref:.2f} s: {ref / w:.0f}x  [target <= 0.5 s]; "
-          + ", ".join(f"{tset.deal.tranches[j].name} {v[0]:.4f}" for j, v in be.items() if v[0] is not None))
+    print(
+        f"3. break-even CDR, {len(debt)} notes ({len(calls)} engine runs): {w:.3f} s wall "
+        f"({c:.3f} s CPU) vs reference waterfall {ref:.2f} s: {ref / w:.0f}x  [target <= 0.5 s]; "
+        + ", ".join(
+            f"{tset.deal.tranches[j].name} {v[0]:.4f}" for j, v in be.items() if v[0] is not None
+        )
+    )
     print(f"load average at the end {os.getloadavg()}")
 
 

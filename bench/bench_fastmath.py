@@ -28,7 +28,7 @@ VARIANTS = {
     "nsz,arcp": '{"nsz", "arcp"}',
     "none": "False",
 }
-RUN = r'''
+RUN = r"""
 import hashlib, sys, time
 import numpy as np
 from app.engine.pool import LoanPool
@@ -58,12 +58,13 @@ timed = sys.argv[2] == "1"
 kernel = median("numba") if timed else float("nan")
 ref = median("reference") if timed else float("nan")
 print(f"{digest} {kernel:.1f} {ref:.1f}")
-'''
+"""
 
 
 def export(flags: str, into: Path) -> None:
-    archive = subprocess.run(["git", "archive", "HEAD", "app"], cwd=ROOT, check=True,
-                             capture_output=True).stdout
+    archive = subprocess.run(
+        ["git", "archive", "HEAD", "app"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     kernel = into / "app" / "engine" / "_kernels" / "projection_nb.py"
     text = kernel.read_text()
@@ -79,7 +80,9 @@ def main() -> None:
     parser.add_argument("--variants", default=",".join(VARIANTS).replace(",", ";"))
     args = parser.parse_args()
     print(f"python {sys.version.split()[0]}, load {os.getloadavg()[0]:.2f}, runs {args.runs}")
-    print("flags | cpu | hash of the columns | kernel median ms | NumPy reference median ms | ratio")
+    print(
+        "flags | cpu | hash of the columns | kernel median ms | NumPy reference median ms | ratio"
+    )
     for name in args.variants.split(";"):
         with tempfile.TemporaryDirectory() as tmp:
             export(VARIANTS[name], Path(tmp))
@@ -89,7 +92,11 @@ def main() -> None:
                     env["NUMBA_CPU_NAME"] = cpu
                 out = subprocess.run(
                     [sys.executable, "-c", RUN, str(args.runs), "1" if cpu == "host" else "0"],
-                    cwd=tmp, env=env, capture_output=True, text=True, check=True,
+                    cwd=tmp,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 ).stdout.split()
                 digest, kernel, ref = out[0], float(out[1]), float(out[2])
                 ratio = ref / kernel if kernel == kernel else float("nan")

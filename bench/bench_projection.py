@@ -80,8 +80,12 @@ def main() -> None:
     ap.add_argument("--reference-loans", type=int, default=10_000)
     args = ap.parse_args()
     n, runs = args.loans, args.runs
-    print(f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}, numpy {np.__version__}")
-    print(f"date: {time.strftime('%Y-%m-%d %H:%M:%S')}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {platform.python_version()}, numpy {np.__version__}"
+    )
+    print(
+        f"date: {time.strftime('%Y-%m-%d %H:%M:%S')}, load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+    )
 
     # JIT cache: a fresh process importing the engine and running a tiny projection
     code = (
@@ -94,12 +98,16 @@ def main() -> None:
     start, cpu = [], []
     for _ in range(5):
         c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
-        out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        )
         c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
         start.append(float(out.stdout))
         cpu.append(c1.ru_utime + c1.ru_stime - c0.ru_utime - c0.ru_stime)
-    print(f"second process: import + first projection (cache hit): median {statistics.median(start):.3f} s "
-          f"(whole process CPU {statistics.median(cpu):.3f} s)")
+    print(
+        f"second process: import + first projection (cache hit): median {statistics.median(start):.3f} s "
+        f"(whole process CPU {statistics.median(cpu):.3f} s)"
+    )
 
     cols = make_columns(n)
     t0 = time.perf_counter()
@@ -111,13 +119,17 @@ def main() -> None:
         sub = pool if size == n else pool.take(np.arange(size))
         t = timed(lambda s=sub: project_pool(s, ASSUMPTIONS), runs)
         med = statistics.median(t)
-        print(f"pool-level {size:>9,} loans x 360: median {med:.3f} s (min {min(t):.3f}; "
-              f"CPU {statistics.median(CPU):.3f} s on {nb.get_num_threads()} threads) "
-              f"-> {size * 360 / med / 1e6:,.0f} M loan-months/s")
+        print(
+            f"pool-level {size:>9,} loans x 360: median {med:.3f} s (min {min(t):.3f}; "
+            f"CPU {statistics.median(CPU):.3f} s on {nb.get_num_threads()} threads) "
+            f"-> {size * 360 / med / 1e6:,.0f} M loan-months/s"
+        )
     sub = pool.take(np.arange(min(n, 100_000)))
     t = timed(lambda: project_pool(sub, ASSUMPTIONS, loan_level=True), runs)
-    print(f"loan-level totals+WAL {len(sub):,} loans: median {statistics.median(t):.3f} s "
-          f"(CPU {statistics.median(CPU):.3f} s)")
+    print(
+        f"loan-level totals+WAL {len(sub):,} loans: median {statistics.median(t):.3f} s "
+        f"(CPU {statistics.median(CPU):.3f} s)"
+    )
 
     m = min(args.reference_loans, n)
     ref_pool = pool.take(np.arange(m))
@@ -137,7 +149,9 @@ def main() -> None:
     pq.write_table(table, pbuf)
     pq_bytes = pbuf.getvalue()
     t = timed(lambda: read_tape(csv_bytes, format="csv"), 3)
-    print(f"read_tape CSV {n:,} rows ({len(csv_bytes) / 1e6:.0f} MB): median {statistics.median(t):.3f} s")
+    print(
+        f"read_tape CSV {n:,} rows ({len(csv_bytes) / 1e6:.0f} MB): median {statistics.median(t):.3f} s"
+    )
     t = timed(lambda: read_tape(pq_bytes, format="parquet"), 3)
     print(f"read_tape Parquet {n:,} rows: median {statistics.median(t):.3f} s")
     print(f"peak RSS of this process: {peak_rss_mb():,.0f} MB")

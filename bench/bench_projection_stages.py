@@ -62,14 +62,21 @@ def main() -> None:
             speed_table(a.prepayment, pool.age_months, n_per),
             speed_table(a.default, pool.age_months, n_per, recovery_lag=lag),
         ),
-        "per-loan arrays": lambda: (knl._loan_arrays(pool), knl._float_arrays(pool, a.index_paths, n_per)),
+        "per-loan arrays": lambda: (
+            knl._loan_arrays(pool),
+            knl._float_arrays(pool, a.index_paths, n_per),
+        ),
         "term grouping (argsort)": lambda: np.argsort(
             np.minimum(la["term_left"] // 12, 32_000).astype(np.int16), kind="stable"
         ),
-        "kernel + reduction": lambda: knl.run_tables(pool, pre, dft, a, n_per, loan_level=False, balance_paths=False),
+        "kernel + reduction": lambda: knl.run_tables(
+            pool, pre, dft, a, n_per, loan_level=False, balance_paths=False
+        ),
         "whole project_pool": lambda: project_pool(pool, a),
     }
-    print(f"{args.loans:,} loans, {nb.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.loans:,} loans, {nb.get_num_threads()} threads, load average {os.getloadavg()[0]:.1f}"
+    )
     for name, fn in stages.items():
         w, c = timed(fn, args.runs)
         print(f"{name:26s} wall {w * 1e3:9.1f} ms   CPU {c * 1e3:9.1f} ms")

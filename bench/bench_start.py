@@ -59,8 +59,13 @@ def one_start(eager: bool, tmp: Path) -> tuple[float, float]:
         f"import uvicorn; uvicorn.run('app.main:app', host='127.0.0.1', port={port}, log_level='warning')"
     )
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-c", code], env=env, cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=url, timeout=30) as c:
@@ -73,8 +78,11 @@ def one_start(eager: bool, tmp: Path) -> tuple[float, float]:
                 if time.perf_counter() - t0 > 120:
                     raise RuntimeError("no /health within 120 s")
             health = time.perf_counter() - t0
-            r = c.post("/api/v1/cashflow/forecast", json=BODY,
-                       headers={"Authorization": f"Bearer {sign_token('start')}"})
+            r = c.post(
+                "/api/v1/cashflow/forecast",
+                json=BODY,
+                headers={"Authorization": f"Bearer {sign_token('start')}"},
+            )
             assert r.status_code in (200, 201), r.text
             first = time.perf_counter() - t0
     finally:
@@ -101,8 +109,10 @@ def main() -> None:
         print(f"{label:24s} start->/health {h:5.2f} s   start->first forecast {f:5.2f} s")
     hb, hn = med(x[0] for x in res[True]), med(x[0] for x in res[False])
     fb, fn = med(x[1] for x in res[True]), med(x[1] for x in res[False])
-    print(f"ratio now/before: /health {hn / hb:.2f}, first forecast {fn / fb:.2f} "
-          f"(runs={args.runs}, load {os.getloadavg()})")
+    print(
+        f"ratio now/before: /health {hn / hb:.2f}, first forecast {fn / fb:.2f} "
+        f"(runs={args.runs}, load {os.getloadavg()})"
+    )
 
 
 if __name__ == "__main__":

@@ -79,7 +79,9 @@ def _payload(tape: Path, chunk_loans: int) -> dict[str, Any]:
     from app.services import stream_forecast
 
     payload: dict[str, Any] = {
-        "tape_path": tape.name, "chunk_loans": chunk_loans, "assumptions": ASSUMPTIONS_JSON
+        "tape_path": tape.name,
+        "chunk_loans": chunk_loans,
+        "assumptions": ASSUMPTIONS_JSON,
     }
     stream_forecast.validate(payload, Settings(tape_store_dir=tape.parent))  # type: ignore[call-arg]
     return payload
@@ -113,7 +115,11 @@ def worker_main(args: argparse.Namespace) -> None:
         pool = read_tape(args.tape, format="parquet", limits=lim)
         cols = project_pool(pool, a).columns
         t1 = time.perf_counter()
-        out = {"seconds": t1 - t0, "rss_mib": _rss_mib(), "total": float(cols["total_cashflow"].sum())}
+        out = {
+            "seconds": t1 - t0,
+            "rss_mib": _rss_mib(),
+            "total": float(cols["total_cashflow"].sum()),
+        }
     else:
         payload = json.loads(Path(args.payload).read_text())
         mine = [int(k) for k in args.chunks.split(",") if k]
@@ -124,7 +130,12 @@ def worker_main(args: argparse.Namespace) -> None:
             blob = stream_forecast.compute_chunk(payload, k, args.n_chunks, lambda d, t: None)
             Path(args.out_dir, f"{k:05d}.npz").write_bytes(blob)
         t1 = time.perf_counter()
-        out = {"seconds": t1 - t0, "rss_mib": _rss_mib(), "t0": time.time() - (t1 - t0), "t1": time.time()}
+        out = {
+            "seconds": t1 - t0,
+            "rss_mib": _rss_mib(),
+            "t0": time.time() - (t1 - t0),
+            "t1": time.time(),
+        }
     print(json.dumps(out), flush=True)
 
 
@@ -132,7 +143,10 @@ def _spawn(extra: list[str]) -> subprocess.Popen[str]:
     env = {**os.environ, "NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "PYTHONPATH": "."}
     return subprocess.Popen(
         [sys.executable, __file__, "--worker", *extra],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
     )
 
 
@@ -151,15 +165,30 @@ def _run_group(procs: list[subprocess.Popen[str]]) -> list[dict[str, Any]]:
     return outs
 
 
-def run_stream(tape: Path, payload_file: Path, n_chunks: int, workers: int) -> tuple[float, list[float], dict[str, Any]]:
+def run_stream(
+    tape: Path, payload_file: Path, n_chunks: int, workers: int
+) -> tuple[float, list[float], dict[str, Any]]:
     """(span seconds incl. merge, peak RSS MiB per worker, merged result)."""
     from app.services import stream_forecast
 
     with tempfile.TemporaryDirectory() as out_dir:
         procs = [
-            _spawn(["--mode", "stream", "--tape", str(tape), "--payload", str(payload_file),
-                    "--n-chunks", str(n_chunks), "--out-dir", out_dir,
-                    "--chunks", ",".join(str(k) for k in range(w, n_chunks, workers))])
+            _spawn(
+                [
+                    "--mode",
+                    "stream",
+                    "--tape",
+                    str(tape),
+                    "--payload",
+                    str(payload_file),
+                    "--n-chunks",
+                    str(n_chunks),
+                    "--out-dir",
+                    out_dir,
+                    "--chunks",
+                    ",".join(str(k) for k in range(w, n_chunks, workers)),
+                ]
+            )
             for w in range(workers)
         ]
         outs = _run_group(procs)
@@ -212,8 +241,10 @@ def main() -> None:
         tape = Path(tmp) / "tape.parquet"
         t = time.perf_counter()
         write_tape(tape, args.loans, min(ROW_GROUP, args.chunk_loans))
-        print(f"tape: {args.loans:,} loans, {tape.stat().st_size / 2**20:.0f} MiB Parquet "
-              f"(written in {time.perf_counter() - t:.1f} s)")
+        print(
+            f"tape: {args.loans:,} loans, {tape.stat().st_size / 2**20:.0f} MiB Parquet "
+            f"(written in {time.perf_counter() - t:.1f} s)"
+        )
         t = time.perf_counter()
         payload = _payload(tape, args.chunk_loans)
         first_pass = time.perf_counter() - t
@@ -223,8 +254,10 @@ def main() -> None:
         from app.services import stream_forecast
 
         n_chunks = len(stream_forecast.plan(payload, Settings()))  # type: ignore[call-arg]
-        print(f"{n_chunks} chunks of ~{args.chunk_loans:,}; horizon {payload['horizon_months']}; "
-              f"validate/first pass {first_pass:.2f} s")
+        print(
+            f"{n_chunks} chunks of ~{args.chunk_loans:,}; horizon {payload['horizon_months']}; "
+            f"validate/first pass {first_pass:.2f} s"
+        )
 
         avail = [available_speedup()]
         mem_s, mem_rss, one_s, one_rss, two_s, two_rss = [], [], [], [], [], []
@@ -247,19 +280,27 @@ def main() -> None:
     med = statistics.median
     print("\n== ratios (measured in this run) ==")
     if mem_s:
-        print(f"stream x1 / in-memory engine: {med(one_s) / med(mem_s):.2f}  (overhead {100 * (med(one_s) / med(mem_s) - 1):+.0f}%, target <= +25%)")
+        print(
+            f"stream x1 / in-memory engine: {med(one_s) / med(mem_s):.2f}  (overhead {100 * (med(one_s) / med(mem_s) - 1):+.0f}%, target <= +25%)"
+        )
     speedup = med(one_s) / med(two_s)
     print(f"speed-up 1 -> 2 workers:      {speedup:.2f}x  (target >= 1.8x)")
-    print(f"reference: 2 CPU-bound loops vs 1 on this machine now: {med(avail):.2f}x "
-          f"(before/after: {avail[0]:.2f}, {avail[1]:.2f}); stream speed-up / that: {speedup / med(avail):.2f}")
+    print(
+        f"reference: 2 CPU-bound loops vs 1 on this machine now: {med(avail):.2f}x "
+        f"(before/after: {avail[0]:.2f}, {avail[1]:.2f}); stream speed-up / that: {speedup / med(avail):.2f}"
+    )
     print("\n== absolute (secondary) ==")
     if mem_s:
         print(f"in-memory:  median {med(mem_s):.2f} s  peak RSS {max(mem_rss):.0f} MiB")
     print(f"stream x1:  median {med(one_s):.2f} s  peak RSS {max(one_rss):.0f} MiB per process")
     print(f"stream x2:  median {med(two_s):.2f} s  peak RSS {max(two_rss):.0f} MiB per process")
-    print(f"runs={args.runs} loans={args.loans:,} chunk_loans={args.chunk_loans:,} 1 thread per process")
-    print(f"machine: {platform.machine()} {os.cpu_count()} CPUs, python {platform.python_version()}; "
-          f"load {os.getloadavg()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}")
+    print(
+        f"runs={args.runs} loans={args.loans:,} chunk_loans={args.chunk_loans:,} 1 thread per process"
+    )
+    print(
+        f"machine: {platform.machine()} {os.cpu_count()} CPUs, python {platform.python_version()}; "
+        f"load {os.getloadavg()}; {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}"
+    )
 
 
 if __name__ == "__main__":

@@ -22,11 +22,23 @@ from typing import Any
 CLONE = Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/fresh17")
 BODY = {
     "name": "first forecast",
-    "pool": {"loans": [{"loan_id": "L1", "balance": 250000.0, "rate": 0.065,
-                        "original_term_months": 360, "age_months": 12}]},
-    "assumptions": {"prepayment": {"type": "psa", "speed": 150},
-                    "default": {"type": "cdr", "rate": 0.02}, "severity": 0.35,
-                    "recovery_lag_months": 6},
+    "pool": {
+        "loans": [
+            {
+                "loan_id": "L1",
+                "balance": 250000.0,
+                "rate": 0.065,
+                "original_term_months": 360,
+                "age_months": 12,
+            }
+        ]
+    },
+    "assumptions": {
+        "prepayment": {"type": "psa", "speed": 150},
+        "default": {"type": "cdr", "rate": 0.02},
+        "severity": 0.35,
+        "recovery_lag_months": 6,
+    },
 }
 
 
@@ -73,8 +85,14 @@ def run_once(label: str) -> dict[str, Any]:
     env.pop("PYTHONPATH", None)
     with open(CLONE / f"serve-{label}.log", "w") as log:
         t0 = time.perf_counter()
-        proc = subprocess.Popen(["bash", "scripts/serve.sh"], cwd=CLONE, env=env, stdout=log,
-                                stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["bash", "scripts/serve.sh"],
+            cwd=CLONE,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         try:
             t_exec = wait_for_exec(proc)
             t_health = wait_for_health(port)

@@ -124,7 +124,9 @@ def reference_table() -> str:
         for name, field in fields:
             default = _default(name, field) or "*(unset)*"
             desc = (field.description or "").replace("|", "\\|")
-            parts.append(f"| `{name.upper()}` | `{default}` | {desc} |".replace("`*(unset)*`", "*(unset)*"))
+            parts.append(
+                f"| `{name.upper()}` | `{default}` | {desc} |".replace("`*(unset)*`", "*(unset)*")
+            )
         parts.append("")
     parts.append(END)
     return "\n".join(parts)

@@ -15,8 +15,13 @@ def mint(secret: str, sub: str, hours: float = 24.0, audience: str = "authentica
     import jwt
 
     now = int(time.time())
-    claims = {"sub": sub, "aud": audience, "role": "authenticated", "iat": now,
-              "exp": int(now + hours * 3600)}
+    claims = {
+        "sub": sub,
+        "aud": audience,
+        "role": "authenticated",
+        "iat": now,
+        "exp": int(now + hours * 3600),
+    }
     return jwt.encode(claims, secret, algorithm="HS256")
 
 

@@ -20,41 +20,100 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 LOANS = [
     {"loan_id": "W1", "balance": 300000, "rate": 0.065, "original_term_months": 360},
-    {"loan_id": "W2", "balance": 150000, "rate": 0.055, "original_term_months": 180,
-     "age_months": 24},
-    {"loan_id": "W3", "balance": 80000, "rate": 0.07, "original_term_months": 120,
-     "amortization": "interest_only", "io_months": 24},
+    {
+        "loan_id": "W2",
+        "balance": 150000,
+        "rate": 0.055,
+        "original_term_months": 180,
+        "age_months": 24,
+    },
+    {
+        "loan_id": "W3",
+        "balance": 80000,
+        "rate": 0.07,
+        "original_term_months": 120,
+        "amortization": "interest_only",
+        "io_months": 24,
+    },
 ]
-ASSUMPTIONS = {"prepayment": {"type": "psa", "speed": 150}, "default": {"type": "cdr", "rate": 0.02},
-               "severity": 0.35, "recovery_lag_months": 6}
+ASSUMPTIONS = {
+    "prepayment": {"type": "psa", "speed": 150},
+    "default": {"type": "cdr", "rate": 0.02},
+    "severity": 0.35,
+    "recovery_lag_months": 6,
+}
 CURVE = {"times": [0.25, 1, 2, 5, 10, 30], "rates": [0.045, 0.044, 0.043, 0.043, 0.044, 0.046]}
-MC_POOL = {"balance": [600_000.0, 400_000.0], "note_rate": [0.065, 0.05],
-           "net_rate": [0.06, 0.045], "remaining_term": [120, 96], "age": [12, 40]}
+MC_POOL = {
+    "balance": [600_000.0, 400_000.0],
+    "note_rate": [0.065, 0.05],
+    "net_rate": [0.06, 0.045],
+    "remaining_term": [120, 96],
+    "age": [12, 40],
+}
 
 
 def _requests() -> list[tuple[str, dict]]:
-    forecast = {"name": "warm-up", "pool": {"loans": LOANS}, "assumptions": ASSUMPTIONS,
-                "valuation": {"discount_rate": 0.06}}
+    forecast = {
+        "name": "warm-up",
+        "pool": {"loans": LOANS},
+        "assumptions": ASSUMPTIONS,
+        "valuation": {"discount_rate": 0.06},
+    }
     out: list[tuple[str, dict]] = [
         ("/api/v1/cashflow/forecast", forecast),
         ("/api/v1/cashflow/forecast", {**forecast, "options": {"loan_level": True}}),
     ]
-    for model in ({"type": "hull_white", "mean_reversion": 0.05, "volatility": 0.012},
-                  {"type": "vasicek", "long_term_rate": 0.05}, {"type": "cir"}):
-        out.append(("/api/v1/cashflow/monte-carlo", {
-            "pool": MC_POOL, "curve": CURVE, "rate_model": model,
-            "default": {"cdr": 0.02, "severity": 0.4, "recovery_lag_months": 3},
-            "n_paths": 100, "block_size": 50, "seed": 1, "price": 1_005_000.0}))
+    for model in (
+        {"type": "hull_white", "mean_reversion": 0.05, "volatility": 0.012},
+        {"type": "vasicek", "long_term_rate": 0.05},
+        {"type": "cir"},
+    ):
+        out.append(
+            (
+                "/api/v1/cashflow/monte-carlo",
+                {
+                    "pool": MC_POOL,
+                    "curve": CURVE,
+                    "rate_model": model,
+                    "default": {"cdr": 0.02, "severity": 0.4, "recovery_lag_months": 3},
+                    "n_paths": 100,
+                    "block_size": 50,
+                    "seed": 1,
+                    "price": 1_005_000.0,
+                },
+            )
+        )
     flows = [{"amount": 3.0, "period": k} for k in range(1, 10)]
     flows.append({"amount": 103.0, "period": 10, "principal": 100.0})
-    out.append(("/api/v1/analytics/cashflows",
-                {"cashflows": flows, "frequency": 2, "compounding": "compounded", "price": 99.0}))
-    out.append(("/api/v1/scenarios/grid", {
-        "pool": {"loans": LOANS}, "assumptions": ASSUMPTIONS,
-        "x": {"variable": "cpr", "values": [0.0, 0.1]}, "y": {"variable": "cdr", "values": [0.0, 0.02]},
-        "measures": ["npv", "wal", "cumulative_loss"], "valuation": {"discount_rate": 0.06}}))
-    out.append(("/api/v1/scenarios/stress", {
-        "pool": {"loans": LOANS}, "assumptions": ASSUMPTIONS, "valuation": {"discount_rate": 0.06}}))
+    out.append(
+        (
+            "/api/v1/analytics/cashflows",
+            {"cashflows": flows, "frequency": 2, "compounding": "compounded", "price": 99.0},
+        )
+    )
+    out.append(
+        (
+            "/api/v1/scenarios/grid",
+            {
+                "pool": {"loans": LOANS},
+                "assumptions": ASSUMPTIONS,
+                "x": {"variable": "cpr", "values": [0.0, 0.1]},
+                "y": {"variable": "cdr", "values": [0.0, 0.02]},
+                "measures": ["npv", "wal", "cumulative_loss"],
+                "valuation": {"discount_rate": 0.06},
+            },
+        )
+    )
+    out.append(
+        (
+            "/api/v1/scenarios/stress",
+            {
+                "pool": {"loans": LOANS},
+                "assumptions": ASSUMPTIONS,
+                "valuation": {"discount_rate": 0.06},
+            },
+        )
+    )
     return out
 
 
@@ -65,9 +124,19 @@ async def _run(data_dir: str) -> list[str]:
     from app.main import create_app
 
     settings = Settings(  # type: ignore[call-arg]
-        _env_file=None, env="development", host="127.0.0.1", data_dir=data_dir, database_url=None,
-        supabase_url=None, supabase_jwt_secret=None, redis_url=None, upstash_redis_host=None,
-        celery_broker_url=None, sentry_dsn=None, engine_warmup=False, rate_limit_enabled=False,
+        _env_file=None,
+        env="development",
+        host="127.0.0.1",
+        data_dir=data_dir,
+        database_url=None,
+        supabase_url=None,
+        supabase_jwt_secret=None,
+        redis_url=None,
+        upstash_redis_host=None,
+        celery_broker_url=None,
+        sentry_dsn=None,
+        engine_warmup=False,
+        rate_limit_enabled=False,
         metrics_enabled=False,
     )
     app = create_app(settings)

@@ -15,12 +15,21 @@ def bearer(sub: str) -> dict[str, str]:
 
 
 LOAN_A1: dict[str, Any] = {
-    "loan_id": "A1", "balance": 300000, "rate": 0.065, "original_term_months": 360,
+    "loan_id": "A1",
+    "balance": 300000,
+    "rate": 0.065,
+    "original_term_months": 360,
 }
 LOAN_A2: dict[str, Any] = {
-    "loan_id": "A2", "balance": 150000, "rate": 0.055, "original_term_months": 180,
+    "loan_id": "A2",
+    "balance": 150000,
+    "rate": 0.055,
+    "original_term_months": 180,
     "age_months": 24,
 }
 LOAN_A3: dict[str, Any] = {
-    "loan_id": "A3", "balance": 80000, "rate": 0.07, "original_term_months": 120,
+    "loan_id": "A3",
+    "balance": 80000,
+    "rate": 0.07,
+    "original_term_months": 120,
 }

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
-DATA = Path(os.environ.get("SHARED_DATA_DIR") or Path(__file__).resolve().parents[1].parent / "shared" / "data")
+DATA = Path(
+    os.environ.get("SHARED_DATA_DIR")
+    or Path(__file__).resolve().parents[1].parent / "shared" / "data"
+)
 UCI_LONG = DATA / "uci_credit_card_default" / "uci_credit_card_panel_long.csv.gz"
 SBA = DATA / "sba_7a_sample" / "sba_7a_sample.csv.gz"
 

@@ -170,7 +170,9 @@ class Settings(BaseSettings):
         "analyze; larger panels become jobs (202 + job_id).",
     )
     consumer_credit_max_panel_rows: int = Field(
-        20_000_000, ge=1, description="Most rows in an uploaded or inline performance panel (422 above it)."
+        20_000_000,
+        ge=1,
+        description="Most rows in an uploaded or inline performance panel (422 above it).",
     )
     commercial_sync_max_draws: int = Field(
         400_000_000,
@@ -267,7 +269,10 @@ class Settings(BaseSettings):
         2, ge=1, le=64, description="Processes of the embedded job pool (no CELERY_BROKER_URL)."
     )
     jobs_mc_chunks: int = Field(
-        4, ge=1, le=1024, description="Chunks a Monte Carlo job is split into (any worker runs one)."
+        4,
+        ge=1,
+        le=1024,
+        description="Chunks a Monte Carlo job is split into (any worker runs one).",
     )
     jobs_forecast_async_loans: int = Field(
         200_000, ge=1, description="Forecasts over this many loans x scenarios run as jobs (202)."
@@ -278,15 +283,21 @@ class Settings(BaseSettings):
         "loan-level datasets are written under it). Every worker must see it (shared volume).",
     )
     stream_chunk_loans: int = Field(
-        250_000, ge=1, description="Loans per chunk of a stream_forecast job (Parquet: whole "
-        "row groups of at least this many rows)."
+        250_000,
+        ge=1,
+        description="Loans per chunk of a stream_forecast job (Parquet: whole "
+        "row groups of at least this many rows).",
     )
     stream_upload_bytes: int = Field(
-        64 * MiB, ge=1, description="Tape uploads larger than this are kept as files in "
+        64 * MiB,
+        ge=1,
+        description="Tape uploads larger than this are kept as files in "
         "TAPE_STORE_DIR (origin tape) and forecast as stream_forecast jobs.",
     )
     stream_max_loans: int = Field(
-        100_000_000, ge=1, description="Most loans in a streamed tape (stream_forecast, 422 above it)."
+        100_000_000,
+        ge=1,
+        description="Most loans in a streamed tape (stream_forecast, 422 above it).",
     )
     jobs_progress_interval_seconds: float = Field(
         0.25, gt=0, description="Least time between two progress messages of one job."
@@ -298,7 +309,9 @@ class Settings(BaseSettings):
         3, ge=1, description="Starts of one chunk (worker deaths included) before the job fails."
     )
     jobs_requeue_after_seconds: float = Field(
-        600.0, gt=0, description="A queued job not picked up, or a running one without a "
+        600.0,
+        gt=0,
+        description="A queued job not picked up, or a running one without a "
         "heartbeat, for this long is enqueued again (a lost message or a dead worker).",
     )
     jobs_sweep_interval_seconds: float = Field(
@@ -311,11 +324,12 @@ class Settings(BaseSettings):
         None, description="Serve a Celery worker's Prometheus metrics on this port."
     )
     jobs_worker_metrics_host: str = Field(
-        "127.0.0.1", description="Address of that metrics server (0.0.0.0 in a container, "
-        "for Prometheus on another host)."
+        "127.0.0.1",
+        description="Address of that metrics server (0.0.0.0 in a container, "
+        "for Prometheus on another host).",
     )
     ws_ping_interval_seconds: float = Field(
-        20.0, gt=0, description="Keep-alive: the server sends {\"type\": \"ping\"} this often."
+        20.0, gt=0, description='Keep-alive: the server sends {"type": "ping"} this often.'
     )
     ws_auth_timeout_seconds: float = Field(
         10.0, gt=0, description="A socket must authenticate within this many seconds."

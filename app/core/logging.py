@@ -36,7 +36,8 @@ def _context(record: logging.LogRecord) -> dict[str, Any]:
 
 def _extras(record: logging.LogRecord) -> dict[str, Any]:
     return {
-        k: v for k, v in vars(record).items()
+        k: v
+        for k, v in vars(record).items()
         if k not in _STANDARD_ATTRS and k not in ("request_id", "user_id") and not k.startswith("_")
     }
 
@@ -46,9 +47,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "ts": _dt.datetime.fromtimestamp(record.created, _dt.UTC).isoformat(
-                timespec="milliseconds"
-            ).replace("+00:00", "Z"),
+            "ts": _dt.datetime.fromtimestamp(record.created, _dt.UTC)
+            .isoformat(timespec="milliseconds")
+            .replace("+00:00", "Z"),
             "level": record.levelname,
             "logger": record.name,
             "msg": record.getMessage(),
@@ -80,8 +81,9 @@ class ConsoleFormatter(logging.Formatter):
         return line
 
 
-def configure_logging(level: str = "INFO", fmt: str = "auto", env: str = "development",
-                      stream: TextIO | None = None) -> logging.Handler:
+def configure_logging(
+    level: str = "INFO", fmt: str = "auto", env: str = "development", stream: TextIO | None = None
+) -> logging.Handler:
     """Install our handler on the root logger (idempotent: replaces only our own handler).
 
     ``fmt``: "json", "console", or "auto" (console in development, JSON otherwise).

@@ -89,12 +89,18 @@ class ObservabilityMiddleware:
             state = scope.get("state") or {}
             user_id = state.get("user_id") or get_user_id()
             client = scope.get("client")
-            level = logging.DEBUG if scope["path"] in _QUIET_PATHS and status < 400 else logging.INFO
+            level = (
+                logging.DEBUG if scope["path"] in _QUIET_PATHS and status < 400 else logging.INFO
+            )
             if failed or status >= 500:
                 level = logging.ERROR
             access_log.log(
                 level,
-                "%s %s %d %.1fms", scope["method"], route, status, seconds * 1000,
+                "%s %s %d %.1fms",
+                scope["method"],
+                route,
+                status,
+                seconds * 1000,
                 extra={
                     "method": scope["method"],
                     "route": route,
@@ -142,16 +148,21 @@ def scrub_event(event: dict[str, Any], hint: dict[str, Any] | None = None) -> di
     user = event.get("user")
     if isinstance(user, dict):  # keep the pseudonymous id only
         event["user"] = {"id": user["id"]} if "id" in user else {}
-    for crumb in (event.get("breadcrumbs") or {}).get("values", []) if isinstance(
-        event.get("breadcrumbs"), dict
-    ) else []:
+    for crumb in (
+        (event.get("breadcrumbs") or {}).get("values", [])
+        if isinstance(event.get("breadcrumbs"), dict)
+        else []
+    ):
         if isinstance(crumb, dict) and isinstance(crumb.get("data"), dict):
-            crumb["data"] = {k: v for k, v in crumb["data"].items()
-                             if k.lower() not in _SECRET_HEADERS}
+            crumb["data"] = {
+                k: v for k, v in crumb["data"].items() if k.lower() not in _SECRET_HEADERS
+            }
     return event
 
 
-def _scrub_breadcrumb(crumb: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any] | None:
+def _scrub_breadcrumb(
+    crumb: dict[str, Any], hint: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
     if crumb.get("category") == "redis":
         return None  # redis command breadcrumbs can contain cached results
     return crumb

@@ -81,7 +81,7 @@ class RateLimitConfig:
 
 
 def limit_class(method: str) -> str | None:
-    """"read", "run" or None (not limited, e.g. OPTIONS preflights)."""
+    """ "read", "run" or None (not limited, e.g. OPTIONS preflights)."""
     if method in READ_METHODS:
         return "read"
     if method in RUN_METHODS:
@@ -113,10 +113,28 @@ def build_limiter(config: RateLimitConfig) -> Limiter:
     # slowapi's `application_limits` argument cannot filter by method, so we build the same
     # LimitGroups it would, each with its methods and a scope naming the budget it draws on.
     limiter._application_limits = [  # noqa: SLF001 - documented above
-        LimitGroup(config.read, _scope_key, "read", False, [m.lower() for m in READ_METHODS],
-                   None, None, 1, False),
-        LimitGroup(config.run, _scope_key, "run", False, [m.lower() for m in RUN_METHODS],
-                   None, None, 1, False),
+        LimitGroup(
+            config.read,
+            _scope_key,
+            "read",
+            False,
+            [m.lower() for m in READ_METHODS],
+            None,
+            None,
+            1,
+            False,
+        ),
+        LimitGroup(
+            config.run,
+            _scope_key,
+            "run",
+            False,
+            [m.lower() for m in RUN_METHODS],
+            None,
+            None,
+            1,
+            False,
+        ),
     ]
     return limiter
 
@@ -124,8 +142,15 @@ def build_limiter(config: RateLimitConfig) -> Limiter:
 class RateLimitMiddleware:
     """Charges each request to its caller's read or run budget; 429 when it is spent."""
 
-    def __init__(self, app: ASGIApp, *, limiter: Limiter, exempt_paths: Iterable[str] = (),
-                 identify: Callable[[Scope], Any] | None = None, offload: bool = False) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        limiter: Limiter,
+        exempt_paths: Iterable[str] = (),
+        identify: Callable[[Scope], Any] | None = None,
+        offload: bool = False,
+    ) -> None:
         """``offload``: run the (synchronous) storage calls in a worker thread — set it for a
         networked storage (Redis) so a slow round trip never blocks the event loop."""
         self.app = app
@@ -197,8 +222,12 @@ class RateLimitMiddleware:
         return headers, float(reset_at)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (scope["type"] != "http" or not self.limiter.enabled
-                or scope["path"] in self.exempt or limit_class(scope["method"]) is None):
+        if (
+            scope["type"] != "http"
+            or not self.limiter.enabled
+            or scope["path"] in self.exempt
+            or limit_class(scope["method"]) is None
+        ):
             await self.app(scope, receive, send)
             return
         scope.setdefault("state", {})
@@ -217,13 +246,20 @@ class RateLimitMiddleware:
             retry_after = max(1, int(math.ceil(reset_at - time.time())))
             retry_at = time.strftime("%H:%M:%S UTC", time.gmtime(reset_at))
             await self._give_back(request)
-            log.info("rate limit %s exceeded", exc.detail,
-                     extra={"limit_class": cls, "retry_after": retry_after})
+            log.info(
+                "rate limit %s exceeded",
+                exc.detail,
+                extra={"limit_class": cls, "retry_after": retry_after},
+            )
             response = render_error(
-                TooManyRequests(f"{cls} rate limit of {exc.detail} exceeded; the next request "
-                                f"is accepted in {retry_after} s (at {retry_at}); refused requests "
-                                f"(422 and the like) are not counted", retry_after=retry_after),
-                request_id_from_scope(scope), headers=headers,
+                TooManyRequests(
+                    f"{cls} rate limit of {exc.detail} exceeded; the next request "
+                    f"is accepted in {retry_after} s (at {retry_at}); refused requests "
+                    f"(422 and the like) are not counted",
+                    retry_after=retry_after,
+                ),
+                request_id_from_scope(scope),
+                headers=headers,
             )
             await response(scope, receive, send)
             return

@@ -86,7 +86,9 @@ class SecurityHeadersMiddleware:
     then re-raised so the server and Sentry still see it.
     """
 
-    def __init__(self, app: ASGIApp, *, docs_paths: Iterable[str] = (), hsts_max_age: int = 0) -> None:
+    def __init__(
+        self, app: ASGIApp, *, docs_paths: Iterable[str] = (), hsts_max_age: int = 0
+    ) -> None:
         self.app = app
         self.docs_paths = frozenset(p for p in docs_paths if p)
         self.hsts = f"max-age={hsts_max_age}; includeSubDomains" if hsts_max_age > 0 else None
@@ -216,8 +218,12 @@ def install_cors(app: FastAPI, origins: list[str], allow_credentials: bool) -> N
         allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
         expose_headers=[
-            "X-Request-ID", "Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining",
-            "X-RateLimit-Reset", "Content-Disposition",
+            "X-Request-ID",
+            "Retry-After",
+            "X-RateLimit-Limit",
+            "X-RateLimit-Remaining",
+            "X-RateLimit-Reset",
+            "Content-Disposition",
         ],
         max_age=600,
     )

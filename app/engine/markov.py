@@ -69,7 +69,9 @@ def check_panel(
     same = loan[1:] == loan[:-1]
     dup = np.flatnonzero(same & (period[1:] == period[:-1]))
     for r in dup[:20].tolist():
-        problems.append(FieldProblem(int(rows[r + 1]), "period", "duplicated (loan_id, period) row"))
+        problems.append(
+            FieldProblem(int(rows[r + 1]), "period", "duplicated (loan_id, period) row")
+        )
     s0, s1 = state[:-1], state[1:]
     out = same & (s0 >= 0) & (s1 >= 0) & absorbing[np.maximum(s0, 0)] & (s1 != s0)
     for r in np.flatnonzero(out)[:20].tolist():
@@ -80,7 +82,12 @@ def check_panel(
 
 
 def sorted_and_checked(
-    loan: np.ndarray, period: np.ndarray, state: np.ndarray, absorbing: np.ndarray, *, engine: Engine = "numba"
+    loan: np.ndarray,
+    period: np.ndarray,
+    state: np.ndarray,
+    absorbing: np.ndarray,
+    *,
+    engine: Engine = "numba",
 ) -> tuple[np.ndarray | None, list[FieldProblem]]:
     """(order, problems): order None when the rows are already sorted by (loan, period), else
     the stable sorting order (apply it before counting); problems as `check_panel` (rows are
@@ -102,14 +109,22 @@ def sorted_and_checked(
     order = None
     if not ok:
         order = np.lexsort((period, loan))
-        ok, n_bad = panel_check_nb(loan[order], period[order], state[order], absorbing, bad_row, bad_kind)
+        ok, n_bad = panel_check_nb(
+            loan[order], period[order], state[order], absorbing, bad_row, bad_kind
+        )
     rows = np.arange(loan.shape[0]) if order is None else order
     problems = []
-    for r, k in zip(bad_row[: min(n_bad, 40)].tolist(), bad_kind[: min(n_bad, 40)].tolist(), strict=True):
+    for r, k in zip(
+        bad_row[: min(n_bad, 40)].tolist(), bad_kind[: min(n_bad, 40)].tolist(), strict=True
+    ):
         if k == 1:
-            problems.append(FieldProblem(int(rows[r]), "period", "duplicated (loan_id, period) row"))
+            problems.append(
+                FieldProblem(int(rows[r]), "period", "duplicated (loan_id, period) row")
+            )
         else:
-            problems.append(FieldProblem(int(rows[r]), "state", "a transition out of an absorbing state"))
+            problems.append(
+                FieldProblem(int(rows[r]), "state", "a transition out of an absorbing state")
+            )
     return order, problems
 
 
@@ -139,8 +154,16 @@ def panel_counts(
     absorbing = np.ascontiguousarray(absorbing, dtype=np.bool_)
     if engine == "reference":
         w = np.ones(loan.shape[0]) if weight is None else np.asarray(weight, dtype=np.float64)
-        return _panel_counts_ref(loan.astype(np.int64), period.astype(np.int64), state.astype(np.int64), w,
-                                 seg.astype(np.int64), absorbing, s, g)
+        return _panel_counts_ref(
+            loan.astype(np.int64),
+            period.astype(np.int64),
+            state.astype(np.int64),
+            w,
+            seg.astype(np.int64),
+            absorbing,
+            s,
+            g,
+        )
     from app.engine._kernels.markov_nb import panel_counts_nb, panel_counts_unit_nb
 
     if weight is None:  # count weighting: integer sums, no weight array streamed
@@ -150,8 +173,13 @@ def panel_counts(
         panel_counts_unit_nb(loan, period, state, seg, absorbing, s, n_obs, half, gaps)
         obs = n_obs.reshape(g, s, s)
         return PanelCounts(
-            obs.astype(np.float64), obs, obs.sum(axis=2).astype(np.float64), half.reshape(g, s) / 2.0,
-            int(gaps[0]), int(gaps[1]), int(gaps[2]),
+            obs.astype(np.float64),
+            obs,
+            obs.sum(axis=2).astype(np.float64),
+            half.reshape(g, s) / 2.0,
+            int(gaps[0]),
+            int(gaps[1]),
+            int(gaps[2]),
         )
     weight = np.ascontiguousarray(weight, dtype=np.float64)
     counts = np.zeros(g * s * s)
@@ -159,10 +187,17 @@ def panel_counts(
     sq = np.zeros(g * s)
     exposure = np.zeros(g * s)
     gaps = np.zeros(3, dtype=np.int64)
-    panel_counts_nb(loan, period, state, weight, seg, absorbing, s, g, counts, n_obs, sq, exposure, gaps)
+    panel_counts_nb(
+        loan, period, state, weight, seg, absorbing, s, g, counts, n_obs, sq, exposure, gaps
+    )
     return PanelCounts(
-        counts.reshape(g, s, s), n_obs.reshape(g, s, s), sq.reshape(g, s), exposure.reshape(g, s),
-        int(gaps[0]), int(gaps[1]), int(gaps[2]),
+        counts.reshape(g, s, s),
+        n_obs.reshape(g, s, s),
+        sq.reshape(g, s),
+        exposure.reshape(g, s),
+        int(gaps[0]),
+        int(gaps[1]),
+        int(gaps[2]),
     )
 
 
@@ -198,8 +233,13 @@ def _panel_counts_ref(
         + np.bincount(gs[into] * s + j[into], weights=0.5 * w[into], minlength=g * s)
     )
     return PanelCounts(
-        counts.reshape(g, s, s), n_obs.reshape(g, s, s), sq.reshape(g, s), exposure.reshape(g, s),
-        int(gap.sum()), int((d[gap] - 1).sum()), int(miss.sum()),
+        counts.reshape(g, s, s),
+        n_obs.reshape(g, s, s),
+        sq.reshape(g, s),
+        exposure.reshape(g, s),
+        int(gap.sum()),
+        int((d[gap] - 1).sum()),
+        int(miss.sum()),
     )
 
 
@@ -263,7 +303,9 @@ def interval(
         k = pp * nn
         with np.errstate(invalid="ignore"):
             lo = np.where(k > 0, stats.beta.ppf(alpha / 2, np.maximum(k, 1e-300), nn - k + 1), 0.0)
-            hi = np.where(k < nn, stats.beta.ppf(1 - alpha / 2, k + 1, np.maximum(nn - k, 1e-300)), 1.0)
+            hi = np.where(
+                k < nn, stats.beta.ppf(1 - alpha / 2, k + 1, np.maximum(nn - k, 1e-300)), 1.0
+            )
     return np.where(ok, lo, np.nan), np.where(ok, hi, np.nan)
 
 
@@ -274,7 +316,9 @@ def check_stochastic(p: np.ndarray, field: str, tol: float = 1e-9) -> None:
         problems.append(FieldProblem(i, field, "entries must be finite probabilities in [0, 1]"))
     sums = p.sum(axis=1)
     for i in np.flatnonzero(np.abs(sums - 1.0) > tol).tolist():
-        problems.append(FieldProblem(i, field, f"row sums to {float(sums[i])!r}, not 1 (± {tol:g})"))
+        problems.append(
+            FieldProblem(i, field, f"row sums to {float(sums[i])!r}, not 1 (± {tol:g})")
+        )
     if problems:
         raise InvalidInput(sorted(problems, key=lambda p: p.row or 0))
 

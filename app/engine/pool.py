@@ -214,10 +214,16 @@ def _numeric(
     if pa.types.is_boolean(arr.type):
         problems.append(FieldProblem(None, name, "expected numbers, got booleans"))
         return np.zeros(n), np.zeros(n, dtype=bool)
-    if pa.types.is_integer(arr.type) or pa.types.is_floating(arr.type) or pa.types.is_null(arr.type):
+    if (
+        pa.types.is_integer(arr.type)
+        or pa.types.is_floating(arr.type)
+        or pa.types.is_null(arr.type)
+    ):
         # unsafe: integers beyond 2^53 become the nearest float (and then fail the field's
         # bounds with a located problem) instead of raising from inside Arrow
-        out = pc.cast(arr, pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(np.float64)
+        out = (
+            pc.cast(arr, pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(np.float64)
+        )
         missing = np.isnan(out)
         return out, missing
     if pa.types.is_dictionary(arr.type):
@@ -278,7 +284,9 @@ def _enum(
         text = pc.utf8_lower(_strings(arr))
         enc = pc.dictionary_encode(text)
         dictionary = enc.dictionary.to_pylist()
-        codes_u = np.array([mapping.get(u, -1) if u != "" else -2 for u in dictionary] + [-2], dtype=np.int64)
+        codes_u = np.array(
+            [mapping.get(u, -1) if u != "" else -2 for u in dictionary] + [-2], dtype=np.int64
+        )
         idx = pc.fill_null(enc.indices, len(dictionary)).to_numpy(zero_copy_only=False)
         codes = codes_u[idx]
         codes[codes == -2] = mapping[default]
@@ -352,14 +360,46 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
     lcap = num("life_cap", DEFAULTS["life_cap"])
     lfloor = num("life_floor", DEFAULTS["life_floor"])
 
-    _flag("balance", ~(balance > 0) & np.isfinite(balance) | np.isinf(balance), "must be > 0 and finite", problems)
-    _flag("balance", np.isfinite(balance) & (balance > MAX_BALANCE), f"must be <= {MAX_BALANCE:g}", problems)
-    for name, vals in (("original_term_months", term_f), ("age_months", age_f), ("io_months", io_f),
-                       ("amortization_term_months", amt_f), ("reset_months", reset_f)):
-        _flag(name, np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS), f"must be <= {MAX_TERM_MONTHS} months", problems)
-        vals[np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS)] = np.nan  # int casts stay defined
-    _flag("margin", np.isfinite(margin) & (np.abs(margin) > MAX_ABS_MARGIN), f"must satisfy |margin| <= {MAX_ABS_MARGIN:g}", problems)
-    _flag("rate", ~((rate >= 0) & (rate < 1)) & ~np.isnan(rate), "must satisfy 0 <= rate < 1 (rates are decimals: 0.065 for 6.5%)", problems)
+    _flag(
+        "balance",
+        ~(balance > 0) & np.isfinite(balance) | np.isinf(balance),
+        "must be > 0 and finite",
+        problems,
+    )
+    _flag(
+        "balance",
+        np.isfinite(balance) & (balance > MAX_BALANCE),
+        f"must be <= {MAX_BALANCE:g}",
+        problems,
+    )
+    for name, vals in (
+        ("original_term_months", term_f),
+        ("age_months", age_f),
+        ("io_months", io_f),
+        ("amortization_term_months", amt_f),
+        ("reset_months", reset_f),
+    ):
+        _flag(
+            name,
+            np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS),
+            f"must be <= {MAX_TERM_MONTHS} months",
+            problems,
+        )
+        vals[np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS)] = (
+            np.nan
+        )  # int casts stay defined
+    _flag(
+        "margin",
+        np.isfinite(margin) & (np.abs(margin) > MAX_ABS_MARGIN),
+        f"must satisfy |margin| <= {MAX_ABS_MARGIN:g}",
+        problems,
+    )
+    _flag(
+        "rate",
+        ~((rate >= 0) & (rate < 1)) & ~np.isnan(rate),
+        "must satisfy 0 <= rate < 1 (rates are decimals: 0.065 for 6.5%)",
+        problems,
+    )
     _flag(
         "net_rate",
         ~((net >= 0) & (net <= rate)) & ~np.isnan(net) & (rate >= 0) & (rate < 1),
@@ -369,16 +409,30 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
     term = integer("original_term_months", term_f)
     age = integer("age_months", age_f)
     _flag("original_term_months", np.isfinite(term_f) & ~(term_f >= 1), "must be >= 1", problems)
-    _flag("age_months", np.isfinite(age_f) & ~((age_f >= 0) & (age_f < term_f)), "must satisfy 0 <= age < term", problems)
+    _flag(
+        "age_months",
+        np.isfinite(age_f) & ~((age_f >= 0) & (age_f < term_f)),
+        "must satisfy 0 <= age < term",
+        problems,
+    )
     _flag("age_months", ~np.isfinite(age_f), "must be a finite number", problems)
 
-    amort = _enum("amortization", cols.get("amortization"), AMORTIZATION_NAMES, "level", n, problems)
+    amort = _enum(
+        "amortization", cols.get("amortization"), AMORTIZATION_NAMES, "level", n, problems
+    )
     rtype = _enum("rate_type", cols.get("rate_type"), RATE_TYPE_NAMES, "fixed", n, problems)
-    freq = _enum("payment_frequency", cols.get("payment_frequency"), FREQUENCY_NAMES, "1", n, problems)
+    freq = _enum(
+        "payment_frequency", cols.get("payment_frequency"), FREQUENCY_NAMES, "1", n, problems
+    )
 
     io = integer("io_months", io_f)
     is_io = amort == Amortization.INTEREST_ONLY
-    _flag("io_months", ~((io_f >= 0) & (io_f < term_f)) & is_io, "interest_only needs 0 <= io_months < term", problems)
+    _flag(
+        "io_months",
+        ~((io_f >= 0) & (io_f < term_f)) & is_io,
+        "interest_only needs 0 <= io_months < term",
+        problems,
+    )
     io = np.where(is_io, io, 0)
     amt_f = np.where(np.isnan(amt_f), term_f, amt_f)
     amt_term = integer("amortization_term_months", amt_f)
@@ -419,8 +473,12 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
     _flag("margin", is_float & ~np.isfinite(margin), "must be finite", problems)
 
     if "loan_id" in cols:
-        ids = pc.cast(_to_arrow(cols["loan_id"]).dictionary_decode() if pa.types.is_dictionary(
-            _to_arrow(cols["loan_id"]).type) else _to_arrow(cols["loan_id"]), pa.string())
+        ids = pc.cast(
+            _to_arrow(cols["loan_id"]).dictionary_decode()
+            if pa.types.is_dictionary(_to_arrow(cols["loan_id"]).type)
+            else _to_arrow(cols["loan_id"]),
+            pa.string(),
+        )
         id_missing = pc.is_null(ids).to_numpy(zero_copy_only=False)
         loan_id = pc.fill_null(ids, "").to_numpy(zero_copy_only=False).astype(object)
         if id_missing.any():
@@ -433,7 +491,9 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
         raise InvalidInput(problems)
 
     extra = {
-        k: np.asarray(v.to_numpy(zero_copy_only=False) if isinstance(v, pa.Array | pa.ChunkedArray) else v)
+        k: np.asarray(
+            v.to_numpy(zero_copy_only=False) if isinstance(v, pa.Array | pa.ChunkedArray) else v
+        )
         for k, v in cols.items()
         if k not in KNOWN_FIELDS
     }

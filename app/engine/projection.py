@@ -91,8 +91,12 @@ def _validate(pool: LoanPool, a: Assumptions) -> None:
         problems.append(FieldProblem(None, "balance", "the pool has no loans"))
     if not (0.0 <= a.severity <= 1.0):
         problems.append(FieldProblem(None, "severity", "must be a decimal in [0, 1]"))
-    if not (isinstance(a.recovery_lag_months, int | np.integer) and 0 <= a.recovery_lag_months <= 120):
-        problems.append(FieldProblem(None, "recovery_lag_months", "must be a whole number of months in 0..120"))
+    if not (
+        isinstance(a.recovery_lag_months, int | np.integer) and 0 <= a.recovery_lag_months <= 120
+    ):
+        problems.append(
+            FieldProblem(None, "recovery_lag_months", "must be a whole number of months in 0..120")
+        )
     flt = pool.rate_type == RateType.FLOATING
     if flt.any():
         for name in np.unique(pool.index_name[flt]).tolist():
@@ -102,7 +106,11 @@ def _validate(pool: LoanPool, a: Assumptions) -> None:
                 continue
             arr = np.asarray(path, dtype=np.float64)
             if arr.ndim != 1 or arr.shape[0] == 0 or not np.all(np.isfinite(arr)):
-                problems.append(FieldProblem(None, "index_paths", f"path {name!r} must be a non-empty finite 1-D array"))
+                problems.append(
+                    FieldProblem(
+                        None, "index_paths", f"path {name!r} must be a non-empty finite 1-D array"
+                    )
+                )
     if problems:
         raise InvalidInput(problems)
 
@@ -123,7 +131,9 @@ def _assemble(
             + totals["defaulted_amortization"]
             + totals["recovery"]
         )
-        wal = np.divide(totals["wal_numerator"], principal, out=np.zeros_like(principal), where=principal > 0)
+        wal = np.divide(
+            totals["wal_numerator"], principal, out=np.zeros_like(principal), where=principal > 0
+        )
         ll = LoanLevelResult(
             loan_id=pool.loan_id,
             totals={k: totals[k] for k in LOAN_TOTAL_COLUMNS},
@@ -170,7 +180,13 @@ def project_pool(
     pre = speed_table(assumptions.prepayment, pool.age_months, n_periods)
     dft = speed_table(assumptions.default, pool.age_months, n_periods, recovery_lag=lag)
     cols, totals, paths = nb.run_tables(
-        pool, pre, dft, assumptions, n_periods, loan_level=loan_level or balance_paths, balance_paths=balance_paths
+        pool,
+        pre,
+        dft,
+        assumptions,
+        n_periods,
+        loan_level=loan_level or balance_paths,
+        balance_paths=balance_paths,
     )
     return _assemble(pool, cols, totals, paths, n_periods)
 
@@ -220,7 +236,9 @@ def project_with_rates(
     problems: list[FieldProblem] = []
     for name, arr in (("smm", smm), ("mdr", mdr)):
         if arr.ndim != 2 or arr.shape[0] != len(pool) or arr.shape[1] < 1:
-            problems.append(FieldProblem(None, name, f"must have shape (n_loans={len(pool)}, n_periods)"))
+            problems.append(
+                FieldProblem(None, name, f"must have shape (n_loans={len(pool)}, n_periods)")
+            )
         elif not np.all((arr >= 0) & (arr <= 1)):
             problems.append(FieldProblem(None, name, "must be decimals in [0, 1]"))
     if not problems and smm.shape != mdr.shape:
@@ -232,6 +250,11 @@ def project_with_rates(
     from app.engine._kernels import projection_nb as nb
 
     cols, totals, paths = nb.run_matrices(
-        pool, smm, mdr, assumptions, loan_level=loan_level or balance_paths, balance_paths=balance_paths
+        pool,
+        smm,
+        mdr,
+        assumptions,
+        loan_level=loan_level or balance_paths,
+        balance_paths=balance_paths,
     )
     return _assemble(pool, cols, totals, paths, smm.shape[1])

@@ -35,7 +35,9 @@ LOAN_TOTAL_COLUMNS: tuple[str, ...] = (
 """Per-loan totals reported by loan-level projection (sums over the horizon, currency)."""
 
 
-def index_matrix(pool: LoanPool, index_paths: Mapping[str, np.ndarray], n_periods: int) -> np.ndarray:
+def index_matrix(
+    pool: LoanPool, index_paths: Mapping[str, np.ndarray], n_periods: int
+) -> np.ndarray:
     """Index rate per (floating loan, period): the named path, holding its last value."""
     flt = pool.rate_type == RateType.FLOATING
     names = pool.index_name[flt]
@@ -47,7 +49,9 @@ def index_matrix(pool: LoanPool, index_paths: Mapping[str, np.ndarray], n_period
     return out
 
 
-def coupon_matrix(pool: LoanPool, index_paths: Mapping[str, np.ndarray], n_periods: int) -> np.ndarray:
+def coupon_matrix(
+    pool: LoanPool, index_paths: Mapping[str, np.ndarray], n_periods: int
+) -> np.ndarray:
     """Gross annual coupon per (loan, period) (decimal).
 
     Fixed-rate loans keep `rate`. A floating-rate loan resets at the start of month i when its
@@ -66,7 +70,11 @@ def coupon_matrix(pool: LoanPool, index_paths: Mapping[str, np.ndarray], n_perio
     for i in range(1, n_periods + 1):
         prev_age = age + i - 1
         reset = (prev_age > 0) & (prev_age % reset_m == 0)
-        new = np.clip(idx[:, i - 1] + pool.margin[flt], c - pool.periodic_floor[flt], c + pool.periodic_cap[flt])
+        new = np.clip(
+            idx[:, i - 1] + pool.margin[flt],
+            c - pool.periodic_floor[flt],
+            c + pool.periodic_cap[flt],
+        )
         new = np.clip(new, pool.life_floor[flt], pool.life_cap[flt])
         c = np.where(reset, new, c)
         out[flt, i - 1] = c
@@ -91,7 +99,12 @@ def amortization_factor(pool: LoanPool, coupon: np.ndarray, i: int) -> np.ndarra
         pool.io_months,
         np.where(amort == Amortization.BULLET, pool.original_term_months, 0),
     )
-    q_end = np.where(amort == Amortization.BALLOON, pool.amortization_term_months, pool.original_term_months) // f
+    q_end = (
+        np.where(
+            amort == Amortization.BALLOON, pool.amortization_term_months, pool.original_term_months
+        )
+        // f
+    )
     q = (q_end - (m - 1) // f).astype(np.float64)
     p = np.where(amort == Amortization.LINEAR, 0.0, coupon * f / 12.0)
     # coupons below 1e-9 a period amortise straight line (same rule as the kernel)

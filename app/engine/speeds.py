@@ -19,7 +19,14 @@ from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.types import Speed, SpeedKind
 
 PREPAY_KINDS = frozenset(
-    {SpeedKind.CPR, SpeedKind.SMM, SpeedKind.PSA, SpeedKind.ABS, SpeedKind.CPR_VECTOR, SpeedKind.SMM_VECTOR}
+    {
+        SpeedKind.CPR,
+        SpeedKind.SMM,
+        SpeedKind.PSA,
+        SpeedKind.ABS,
+        SpeedKind.CPR_VECTOR,
+        SpeedKind.SMM_VECTOR,
+    }
 )
 DEFAULT_KINDS = frozenset(
     {SpeedKind.CDR, SpeedKind.MDR, SpeedKind.SDA, SpeedKind.CDR_VECTOR, SpeedKind.MDR_VECTOR}
@@ -49,7 +56,9 @@ def psa_cpr(age_month: np.ndarray | int, speed: np.ndarray | float = 100.0) -> n
     0.03
     """
     m = np.asarray(age_month, dtype=np.float64)
-    return np.minimum(1.0, np.asarray(speed, dtype=np.float64) / 100.0 * 0.002 * np.minimum(m, 30.0))
+    return np.minimum(
+        1.0, np.asarray(speed, dtype=np.float64) / 100.0 * 0.002 * np.minimum(m, 30.0)
+    )
 
 
 def sda_cdr(age_month: np.ndarray | int, speed: np.ndarray | float = 100.0) -> np.ndarray:
@@ -85,7 +94,9 @@ def abs_smm(age_month: np.ndarray | int, abs_speed: np.ndarray | float) -> np.nd
     return np.where(a == 0.0, 0.0, out)
 
 
-def multiplier_by_group(keys: np.ndarray, mapping: Mapping[Any, float], default: float = 1.0) -> np.ndarray:
+def multiplier_by_group(
+    keys: np.ndarray, mapping: Mapping[Any, float], default: float = 1.0
+) -> np.ndarray:
     """Per-loan multipliers from a group column (e.g. `pool.extra["state"]`) and a {group: x} map.
 
     >>> multiplier_by_group(np.array(["CA", "NY", "CA"]), {"CA": 1.5}).tolist()
@@ -104,7 +115,9 @@ def validate_speed(speed: Speed, n_loans: int, *, name: str, default: bool) -> N
     """Raise InvalidInput when a speed is of the wrong family or out of range."""
     kinds = DEFAULT_KINDS if default else PREPAY_KINDS
     if speed.kind not in kinds:
-        raise _problem(name, f"{speed.kind.value!r} is not a {'default' if default else 'prepayment'} speed")
+        raise _problem(
+            name, f"{speed.kind.value!r} is not a {'default' if default else 'prepayment'} speed"
+        )
     if speed.kind in _CURVES - {SpeedKind.ABS}:
         if not (np.isfinite(speed.speed) and speed.speed >= 0):
             raise _problem(f"{name}.speed", "must be a finite percentage >= 0")
@@ -126,7 +139,10 @@ def validate_speed(speed: Speed, n_loans: int, *, name: str, default: bool) -> N
             raise _problem(f"{name}.loan_rates", f"needs one value per loan ({n_loans})")
         hi = np.inf if speed.kind in (SpeedKind.PSA, SpeedKind.SDA) else 1.0
         if not np.all((lr >= 0) & (lr <= hi)):
-            raise _problem(f"{name}.loan_rates", "values out of range (decimals in [0, 1]; PSA/SDA speeds >= 0)")
+            raise _problem(
+                f"{name}.loan_rates",
+                "values out of range (decimals in [0, 1]; PSA/SDA speeds >= 0)",
+            )
     if speed.loan_multiplier is not None:
         lm = np.asarray(speed.loan_multiplier, dtype=np.float64)
         if lm.shape != (n_loans,):
@@ -238,7 +254,9 @@ def speed_table(
             table = _curve_monthly(kind, m, level)
             start = zero_start
         else:
-            uniq, inv = np.unique(np.asarray(speed.loan_rates, dtype=np.float64), return_inverse=True)
+            uniq, inv = np.unique(
+                np.asarray(speed.loan_rates, dtype=np.float64), return_inverse=True
+            )
             if uniq.shape[0] * width > _MAX_TABLE_CELLS:
                 raise _problem(
                     "loan_rates",

@@ -164,14 +164,21 @@ def pool_from_table(table: pa.Table, column_map: Mapping[str, str] | None = None
     names = table.column_names
     missing = [src for src in mapping if src not in names]
     if missing:
-        raise InvalidInput([FieldProblem(None, src, "column_map names a column the tape does not have") for src in missing])
+        raise InvalidInput(
+            [
+                FieldProblem(None, src, "column_map names a column the tape does not have")
+                for src in missing
+            ]
+        )
     columns: dict[str, pa.ChunkedArray] = {}
     problems: list[FieldProblem] = []
     for name in names:
         field = mapping.get(name, name)
         field = FIELD_ALIASES.get(field, field)
         if field in columns:
-            problems.append(FieldProblem(None, name, f"maps to {field!r}, which another column already fills"))
+            problems.append(
+                FieldProblem(None, name, f"maps to {field!r}, which another column already fills")
+            )
             continue
         columns[field] = table.column(name)
     if problems:
@@ -190,7 +197,9 @@ def _read_csv(
         convert_options=pacsv.ConvertOptions(column_types=text_cols, strings_can_be_null=True),
     )
     if len(reader.schema) > lim.max_columns:
-        raise _tape_error(f"{len(reader.schema)} columns is more than the limit of {lim.max_columns}")
+        raise _tape_error(
+            f"{len(reader.schema)} columns is more than the limit of {lim.max_columns}"
+        )
     batches: list[pa.RecordBatch] = []
     rows = 0
     for batch in reader:
@@ -235,18 +244,31 @@ def _check_strings(data: pa.Table | pa.RecordBatch, lim: TapeLimits) -> None:
     for name, col in zip(data.column_names, data.columns, strict=True):
         kind = col.type
         if pa.types.is_dictionary(kind):
-            col = col.dictionary if isinstance(col, pa.Array) else pa.chunked_array(
-                [c.dictionary for c in col.chunks], type=kind.value_type
+            col = (
+                col.dictionary
+                if isinstance(col, pa.Array)
+                else pa.chunked_array([c.dictionary for c in col.chunks], type=kind.value_type)
             )
             kind = kind.value_type
-        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)
-                or pa.types.is_binary(kind) or pa.types.is_large_binary(kind)):
+        if not (
+            pa.types.is_string(kind)
+            or pa.types.is_large_string(kind)
+            or pa.types.is_binary(kind)
+            or pa.types.is_large_binary(kind)
+        ):
             continue
         longest = pc.max(pc.binary_length(col)).as_py()
         if longest is not None and longest > lim.max_string_bytes:
-            raise InvalidInput([FieldProblem(
-                None, str(name), f"a text cell of {longest} bytes is longer than the limit of "
-                f"{lim.max_string_bytes}")])
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        None,
+                        str(name),
+                        f"a text cell of {longest} bytes is longer than the limit of "
+                        f"{lim.max_string_bytes}",
+                    )
+                ]
+            )
 
 
 def write_csv_bytes(columns: Mapping[str, object]) -> bytes:

@@ -141,7 +141,9 @@ def _term_columns(names: list[str], column_map: Mapping[str, str]) -> tuple[str,
     rev = _field_of(column_map)
     term = rev.get("original_term_months", "original_term_months")
     if term not in names:
-        raise InvalidInput([FieldProblem(None, "original_term_months", "the tape has no term column")])
+        raise InvalidInput(
+            [FieldProblem(None, "original_term_months", "the tape has no term column")]
+        )
     age = rev.get("age_months", "age_months")
     return term, (age if age in names else None)
 
@@ -162,7 +164,9 @@ def longest_remaining_term(path: str | Path, fmt: TapeFormat, column_map: Mappin
     for b in batches:
         t = pc.cast(b.column(term), pa.float64()).to_numpy(zero_copy_only=False)
         a = (
-            pc.fill_null(pc.cast(b.column(age), pa.float64()), default_age).to_numpy(zero_copy_only=False)
+            pc.fill_null(pc.cast(b.column(age), pa.float64()), default_age).to_numpy(
+                zero_copy_only=False
+            )
             if age
             else default_age
         )
@@ -173,7 +177,9 @@ def longest_remaining_term(path: str | Path, fmt: TapeFormat, column_map: Mappin
     return longest
 
 
-def _table_of(path: str | Path, fmt: TapeFormat, chunk: TapeChunk, column_map: Mapping[str, str]) -> pa.Table:
+def _table_of(
+    path: str | Path, fmt: TapeFormat, chunk: TapeChunk, column_map: Mapping[str, str]
+) -> pa.Table:
     if fmt == "parquet":
         return pq.ParquetFile(str(path)).read_row_groups(list(chunk.row_groups), use_threads=False)
     parts: list[pa.RecordBatch] = []
@@ -185,7 +191,9 @@ def _table_of(path: str | Path, fmt: TapeFormat, chunk: TapeChunk, column_map: M
         seen = hi
         if hi <= chunk.start:
             continue
-        parts.append(batch.slice(max(0, chunk.start - lo), min(hi, chunk.stop) - max(lo, chunk.start)))
+        parts.append(
+            batch.slice(max(0, chunk.start - lo), min(hi, chunk.stop) - max(lo, chunk.start))
+        )
         if hi >= chunk.stop:
             break
     return pa.Table.from_batches(parts, schema=schema)
@@ -213,13 +221,19 @@ def read_chunk(
     except (pa.ArrowInvalid, OSError) as exc:
         raise _err(f"cannot read the {fmt} tape: {str(exc)[:300]}") from exc
     if table.num_rows != chunk.n_rows:
-        raise _err(f"chunk {chunk.index} has {table.num_rows} rows, expected {chunk.n_rows}: the tape changed")
+        raise _err(
+            f"chunk {chunk.index} has {table.num_rows} rows, expected {chunk.n_rows}: the tape changed"
+        )
     return pool_of_chunk(table, chunk, mapping)
 
 
 def chunk_tables(
-    path: str | Path, fmt: TapeFormat, chunk_loans: int, column_map: Mapping[str, str] | None = None,
-    *, max_rows: int | None = None,
+    path: str | Path,
+    fmt: TapeFormat,
+    chunk_loans: int,
+    column_map: Mapping[str, str] | None = None,
+    *,
+    max_rows: int | None = None,
 ) -> Iterator[tuple[TapeChunk, pa.Table]]:
     """The tape as consecutive tables of exactly `chunk_loans` rows (the last: the rest), in one
     streaming pass (tape columns as read, before renaming), for a caller that validates or
@@ -263,5 +277,8 @@ def pool_of_chunk(table: pa.Table, chunk: TapeChunk, column_map: Mapping[str, st
         return pool_from_table(_with_global_ids(table, chunk, mapping), mapping)
     except InvalidInput as exc:
         raise InvalidInput(
-            [FieldProblem(None if p.row is None else p.row + chunk.start, p.column, p.reason) for p in exc.problems]
+            [
+                FieldProblem(None if p.row is None else p.row + chunk.start, p.column, p.reason)
+                for p in exc.problems
+            ]
         ) from exc

@@ -29,8 +29,9 @@ def _rounded(value: Any) -> Any:
 
 # small enough to run in about a second: 12 assets, 5 years, 200 simulated paths
 _ANALYZE_EXAMPLE = _rounded(
-    example_request(n_assets=12, n_periods=60, simulation={"n_paths": 200, "seed": 7,
-                                                           "correlation": 0.25})
+    example_request(
+        n_assets=12, n_periods=60, simulation={"n_paths": 200, "seed": 7, "correlation": 0.25}
+    )
 )
 _TRANCHE_EXAMPLE = _rounded(
     {**example_request(n_assets=12, n_periods=60), "prices": {"A1": 1.0, "B": 0.99, "F": 0.9}}
@@ -42,15 +43,32 @@ class _Strict(BaseModel):
 
 
 class AssetIn(_Strict):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
-        "asset_id": "L1", "par": 2000000, "price": 0.985, "spread": 0.035, "index": "SOFR",
-        "floor": 0.005, "rating": "B2", "industry": "Healthcare", "obligor": "Acme Health",
-        "maturity_date": "2031-06-15", "recovery_rate": 0.45}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "asset_id": "L1",
+                    "par": 2000000,
+                    "price": 0.985,
+                    "spread": 0.035,
+                    "index": "SOFR",
+                    "floor": 0.005,
+                    "rating": "B2",
+                    "industry": "Healthcare",
+                    "obligor": "Acme Health",
+                    "maturity_date": "2031-06-15",
+                    "recovery_rate": 0.45,
+                }
+            ]
+        },
+    )
 
     asset_id: str | None = Field(None, max_length=64)
     par: Annotated[float, Field(allow_inf_nan=False, gt=0.0)] = Field(description="Par (currency).")
     price: Annotated[float, Field(allow_inf_nan=False, gt=0.0)] = Field(
-        1.0, description="Market price per unit of par (0.97 = 97).")
+        1.0, description="Market price per unit of par (0.97 = 97)."
+    )
     spread: Num | None = Field(None, description="Floater spread over the index, decimal.")
     coupon: Num | None = Field(None, description="Fixed coupon, decimal (no spread).")
     index: str | None = Field(None, description="Index of a floater; path in index_paths.")
@@ -154,7 +172,8 @@ class CloTrancheAnalysisRequest(CloAnalyzeRequest):
 
     prices: dict[str, Annotated[float, Field(gt=0.0)]] = Field(default_factory=dict)
     breakeven_tolerance: Annotated[float, Field(gt=0.0)] = Field(
-        1.0, description="A tranche 'loses' once its loss exceeds this (currency).")
+        1.0, description="A tranche 'loses' once its loss exceeds this (currency)."
+    )
 
 
 class CloResponse(BaseModel):

@@ -32,7 +32,9 @@ class PropertyTypeOut(BaseModel):
     property_type: PropertyType
     description: str
     default_assumptions: DefaultAssumptions
-    source: str = Field(description="Where each default comes from (a public source or house assumption).")
+    source: str = Field(
+        description="Where each default comes from (a public source or house assumption)."
+    )
 
 
 class CommercialLoanIn(LoanIn):
@@ -73,8 +75,12 @@ class CommercialLoanIn(LoanIn):
     msa: str | None = Field(None, max_length=128)
     sponsor: str | None = Field(None, max_length=128)
     occupancy: Dec | None = Field(None, description="Physical occupancy, decimal in [0, 1].")
-    prepayment_lockout_months: int | None = Field(None, description="No prepayment until this loan age.")
-    yield_maintenance: bool | None = Field(None, description="Prepayment carries yield maintenance.")
+    prepayment_lockout_months: int | None = Field(
+        None, description="No prepayment until this loan age."
+    )
+    yield_maintenance: bool | None = Field(
+        None, description="Prepayment carries yield maintenance."
+    )
     extension_months: int | None = Field(None, description="Extension option at maturity (months).")
     pd_annual: Dec | None = Field(None, description="Caller's annual PD (overrides the PD model).")
     severity: Dec | None = Field(None, description="Caller's severity (overrides the model).")
@@ -125,7 +131,9 @@ class RefinanceIn(BaseModel):
     """The refinance test at maturity."""
 
     model_config = ConfigDict(extra="forbid")
-    rate: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.07, description="New-loan coupon, annual decimal.")
+    rate: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.07, description="New-loan coupon, annual decimal."
+    )
     amortization_months: int = Field(360, ge=1, le=600)
     max_ltv: Annotated[float, Field(gt=0.0, le=5.0)] = 0.75
     min_dscr: Annotated[float, Field(ge=0.0, le=10.0)] = 1.25
@@ -133,10 +141,16 @@ class RefinanceIn(BaseModel):
 
 class SeverityIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    model: SeverityModel = Field(SeverityModel.LTV, description="ltv: from LTV at liquidation; property_type: table default.")
+    model: SeverityModel = Field(
+        SeverityModel.LTV, description="ltv: from LTV at liquidation; property_type: table default."
+    )
     liquidation_cost: Unit = Field(0.10, description="Fraction of the value lost to the sale.")
-    carry_cost: Unit = Field(0.02, description="Annual fraction of the balance paid while liquidating.")
-    liquidation_months: int | None = Field(None, ge=0, le=120, description="Default: each property type's.")
+    carry_cost: Unit = Field(
+        0.02, description="Annual fraction of the balance paid while liquidating."
+    )
+    liquidation_months: int | None = Field(
+        None, ge=0, le=120, description="Default: each property type's."
+    )
     value_haircut: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.0, description="Distressed-sale discount on the value at liquidation."
     )
@@ -175,9 +189,15 @@ class PortfolioLossIn(BaseModel):
     """Gaussian-copula Monte Carlo of losses over the horizon (per-loan pd_annual, severity and
     correlation override the models)."""
 
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"correlation": 0.15, "horizon_years": 1, "n_paths": 20000, "seed": 7}]})
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"correlation": 0.15, "horizon_years": 1, "n_paths": 20000, "seed": 7}]
+        },
+    )
     correlation: Annotated[float, Field(ge=0.0, lt=1.0)] | None = Field(
-        None, description="Global-factor correlation in [0, 1); default each loan's or its property type's."
+        None,
+        description="Global-factor correlation in [0, 1); default each loan's or its property type's.",
     )
     sector_correlation: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.0, description="Extra correlation inside a property type (sector factor); 0 = none."
@@ -222,21 +242,33 @@ class CommercialAnalyzeIn(BaseModel):
         json_schema_extra={"examples": [_ANALYZE_EXAMPLE]},
     )
     pool: CommercialPoolRef
-    noi_growth: Annotated[float, Field(gt=-0.5, lt=0.5)] = Field(0.0, description="Annual NOI growth, decimal.")
-    noi_haircut: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(0.0, description="Base-case NOI haircut.")
-    cap_rate_shift: Annotated[float, Field(gt=-0.2, lt=0.5)] = Field(0.0, description="Base-case cap-rate shift.")
+    noi_growth: Annotated[float, Field(gt=-0.5, lt=0.5)] = Field(
+        0.0, description="Annual NOI growth, decimal."
+    )
+    noi_haircut: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
+        0.0, description="Base-case NOI haircut."
+    )
+    cap_rate_shift: Annotated[float, Field(gt=-0.2, lt=0.5)] = Field(
+        0.0, description="Base-case cap-rate shift."
+    )
     prepayment_cpr: Unit = Field(0.0, description="Voluntary CPR after lockout.")
-    yield_maintenance_factor: Unit = Field(0.0, description="CPR multiplier under yield maintenance.")
+    yield_maintenance_factor: Unit = Field(
+        0.0, description="CPR multiplier under yield maintenance."
+    )
     pd_model: PDModelIn = Field(default_factory=PDModelIn)
     refinance: RefinanceIn = Field(default_factory=RefinanceIn)
     severity: SeverityIn = Field(default_factory=SeverityIn)
     stress: StressIn = Field(default_factory=StressIn)
     portfolio_loss: PortfolioLossIn | None = None
     discount_rate: Annotated[float, Field(gt=-0.5, lt=1.0)] | None = Field(
-        None, description="Flat annual yield (monthly compounding) for npv/duration of the pool cash flow."
+        None,
+        description="Flat annual yield (monthly compounding) for npv/duration of the pool cash flow.",
     )
     index_paths: dict[str, list[Dec]] = Field(
-        default_factory=dict, description="Annual index rate per month by index name, for floating-rate loans."
+        default_factory=dict,
+        description="Annual index rate per month by index name, for floating-rate loans.",
     )
-    loan_paths: bool = Field(False, description="Add each loan's yearly dscr/ltv/debt_yield paths to `loans`.")
+    loan_paths: bool = Field(
+        False, description="Add each loan's yearly dscr/ltv/debt_yield paths to `loans`."
+    )
     async_: bool = Field(False, alias="async", description="Run as a job whatever the size.")

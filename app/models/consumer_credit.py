@@ -89,7 +89,9 @@ class RollRatesIn(BaseModel):
     weight: WeightIn = "count"
     interval: IntervalIn = Field("wilson", description="95% interval per cell.")
     states: list[str] | None = Field(
-        None, min_length=2, max_length=30,
+        None,
+        min_length=2,
+        max_length=30,
         description="Ordered state names (severity order); default current, dpd30, dpd60, "
         "dpd90, dpd120, charged_off, prepaid.",
     )
@@ -106,13 +108,18 @@ class PipelineIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     start_balances: dict[str, Finite] | None = Field(
-        None, description="Balance by state at the start; default: the panel's last period, "
-        "else the pool's balance as current."
+        None,
+        description="Balance by state at the start; default: the panel's last period, "
+        "else the pool's balance as current.",
     )
     months: int = Field(60, ge=1, le=1200)
     amortize: bool = True
-    rate: Rate | None = Field(None, description="Annual coupon of the performing balance; default the loan type's.")
-    term_months: int | None = Field(None, ge=1, le=1200, description="Remaining term; default the loan type's.")
+    rate: Rate | None = Field(
+        None, description="Annual coupon of the performing balance; default the loan type's."
+    )
+    term_months: int | None = Field(
+        None, ge=1, le=1200, description="Remaining term; default the loan type's."
+    )
 
 
 class VintagesIn(BaseModel):
@@ -125,7 +132,9 @@ class VintagesIn(BaseModel):
         "prepay_amount, and attributes for segment_by. Default: derived from the performance "
         "panel (its `origination_column`).",
     )
-    origination_column: str = Field("origination_date", description="Panel column of the origination month.")
+    origination_column: str = Field(
+        "origination_date", description="Panel column of the origination month."
+    )
     as_of: str | int | None = Field(None, description="End of observation, 'YYYY-MM'.")
     fit: bool = Field(False, description="Also fit A (1 - exp(-(m/lambda)^k)).")
     max_months: int | None = Field(None, ge=1, le=600)
@@ -141,8 +150,12 @@ class ScoreMigrationIn(BaseModel):
     snapshots: PerformanceIn | None = Field(
         None, description="Two snapshots instead of a panel: columns band_from, band_to[, balance]."
     )
-    powers: list[Annotated[int, Field(ge=1, le=600)]] = Field(default_factory=lambda: [2, 4], max_length=10)
-    pd: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] | None = Field(None, description="PD per band over the horizon.")
+    powers: list[Annotated[int, Field(ge=1, le=600)]] = Field(
+        default_factory=lambda: [2, 4], max_length=10
+    )
+    pd: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] | None = Field(
+        None, description="PD per band over the horizon."
+    )
     severity: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
     exposure: dict[str, Rate] | None = None
 
@@ -166,11 +179,19 @@ class MacroIn(BaseModel):
 
     link: LinkIn = "logit"
     coefficients: dict[MacroVariableIn, Finite] = Field(default_factory=dict)
-    estimate: bool = Field(False, description="Estimate the coefficients from the panel's macro columns.")
-    variables: list[MacroVariableIn] = Field(default_factory=list, description="Macro columns to estimate on.")
+    estimate: bool = Field(
+        False, description="Estimate the coefficients from the panel's macro columns."
+    )
+    variables: list[MacroVariableIn] = Field(
+        default_factory=list, description="Macro columns to estimate on."
+    )
     reference: dict[MacroVariableIn, Finite] = Field(default_factory=dict)
-    scenarios: list[str] = Field(default_factory=list, max_length=10, description="scenario_ids with a macro block.")
-    paths: dict[str, MacroPathsIn] = Field(default_factory=dict, description="Inline named scenarios.")
+    scenarios: list[str] = Field(
+        default_factory=list, max_length=10, description="scenario_ids with a macro block."
+    )
+    paths: dict[str, MacroPathsIn] = Field(
+        default_factory=dict, description="Inline named scenarios."
+    )
 
 
 class RevolvingIn(BaseModel):
@@ -204,7 +225,9 @@ _EXAMPLE: dict[str, Any] = {
 class AnalyzeRequest(BaseModel):
     """POST /api/v1/specialized-assets/consumer-credit/analyze."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra={"examples": [_EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid", populate_by_name=True, json_schema_extra={"examples": [_EXAMPLE]}
+    )
 
     loan_type: LoanTypeIn = "personal_installment"
     pool: ConsumerPoolRef | None = None
@@ -216,9 +239,13 @@ class AnalyzeRequest(BaseModel):
     score_migration: ScoreMigrationIn | None = None
     macro: MacroIn | None = None
     revolving: RevolvingIn | None = None
-    severity: Annotated[float, Field(ge=0.0, le=1.0)] | None = Field(None, description="Default: the loan type's.")
+    severity: Annotated[float, Field(ge=0.0, le=1.0)] | None = Field(
+        None, description="Default: the loan type's."
+    )
     recovery_lag_months: int | None = Field(None, ge=0, le=120)
-    discount_rate: Finite | None = Field(None, description="Flat annual yield for the analytics (monthly compounding).")
+    discount_rate: Finite | None = Field(
+        None, description="Flat annual yield for the analytics (monthly compounding)."
+    )
     async_: bool = Field(False, alias="async", description="Run as a job whatever the size.")
 
     @model_validator(mode="after")
@@ -231,10 +258,24 @@ class AnalyzeRequest(BaseModel):
 class AnalyzeResponse(BaseModel):
     """Each part its inputs allow (null otherwise); arrays ready to plot."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"loan_type": "auto", "roll_rates": None, "pipeline": None,
-                                                                "vintages": None, "score_migration": None, "macro": None,
-                                                                "revolving": None, "cashflows": None, "analytics": None,
-                                                                "warnings": []}]})
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "loan_type": "auto",
+                    "roll_rates": None,
+                    "pipeline": None,
+                    "vintages": None,
+                    "score_migration": None,
+                    "macro": None,
+                    "revolving": None,
+                    "cashflows": None,
+                    "analytics": None,
+                    "warnings": [],
+                }
+            ]
+        }
+    )
 
     loan_type: str
     roll_rates: dict[str, Any] | None = None

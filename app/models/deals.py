@@ -111,27 +111,59 @@ class ReinvestmentIn(_Strict):
 class DealIn(_Strict):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{
-            "name": "CLO 2026-1",
-            "tranches": [
-                {"name": "A", "balance": 80000000, "coupon": {"type": "fixed", "rate": 0.05},
-                 "day_count": "30/360"},
-                {"name": "B", "balance": 12000000,
-                 "coupon": {"type": "floating", "index": "SOFR", "margin": 0.03}, "deferrable": True},
-                {"name": "E", "role": "equity"}],
-            "fees": [{"name": "trustee", "rate": 0.0002, "basis": "collateral_balance"},
-                     {"name": "admin", "amount": 5000}],
-            "accounts": [{"name": "reserve", "initial": 0, "target": {"percent_of_collateral": 0.01}}],
-            "tests": [{"name": "oc_AB", "type": "oc", "tranches": ["A", "B"], "trigger": 1.08},
-                      {"name": "ic_AB", "type": "ic", "tranches": ["A", "B"], "trigger": 1.10}],
-            "waterfall": [
-                {"source": "principal", "pay": "principal", "tranches": ["A", "B"], "mode": "sequential"},
-                {"source": "principal", "pay": "residual", "to": "E"},
-                {"source": "interest", "pay": "fees", "fees": ["trustee", "admin"]},
-                {"source": "interest", "pay": "interest", "tranches": ["A"]},
-                {"source": "interest", "pay": "interest", "tranches": ["B"]},
-                {"source": "interest", "pay": "cure", "test": "oc_AB", "mode": "cure", "tranches": ["A", "B"]},
-                {"source": "interest", "pay": "residual", "to": "E"}]}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "CLO 2026-1",
+                    "tranches": [
+                        {
+                            "name": "A",
+                            "balance": 80000000,
+                            "coupon": {"type": "fixed", "rate": 0.05},
+                            "day_count": "30/360",
+                        },
+                        {
+                            "name": "B",
+                            "balance": 12000000,
+                            "coupon": {"type": "floating", "index": "SOFR", "margin": 0.03},
+                            "deferrable": True,
+                        },
+                        {"name": "E", "role": "equity"},
+                    ],
+                    "fees": [
+                        {"name": "trustee", "rate": 0.0002, "basis": "collateral_balance"},
+                        {"name": "admin", "amount": 5000},
+                    ],
+                    "accounts": [
+                        {"name": "reserve", "initial": 0, "target": {"percent_of_collateral": 0.01}}
+                    ],
+                    "tests": [
+                        {"name": "oc_AB", "type": "oc", "tranches": ["A", "B"], "trigger": 1.08},
+                        {"name": "ic_AB", "type": "ic", "tranches": ["A", "B"], "trigger": 1.10},
+                    ],
+                    "waterfall": [
+                        {
+                            "source": "principal",
+                            "pay": "principal",
+                            "tranches": ["A", "B"],
+                            "mode": "sequential",
+                        },
+                        {"source": "principal", "pay": "residual", "to": "E"},
+                        {"source": "interest", "pay": "fees", "fees": ["trustee", "admin"]},
+                        {"source": "interest", "pay": "interest", "tranches": ["A"]},
+                        {"source": "interest", "pay": "interest", "tranches": ["B"]},
+                        {
+                            "source": "interest",
+                            "pay": "cure",
+                            "test": "oc_AB",
+                            "mode": "cure",
+                            "tranches": ["A", "B"],
+                        },
+                        {"source": "interest", "pay": "residual", "to": "E"},
+                    ],
+                }
+            ]
+        },
     )
 
     name: str = Field("deal", max_length=200)
@@ -165,16 +197,31 @@ class DealRunRequest(_Strict):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{
-            "deal": {"name": "two notes",
-                     "tranches": [{"name": "A", "balance": 80, "coupon": {"type": "fixed", "rate": 0.06}},
-                                  {"name": "E", "role": "equity"}],
-                     "waterfall": [{"source": "interest", "pay": "interest", "tranches": ["A"]},
-                                   {"source": "principal", "pay": "principal", "tranches": ["A"]},
-                                   {"source": "interest", "pay": "residual", "to": "E"},
-                                   {"source": "principal", "pay": "residual", "to": "E"}]},
-            "collateral_cashflows": {"balance": 100, "interest": [0.6, 0.6, 0.6],
-                                     "principal": [1, 1, 98], "losses": [0, 0, 0]}}]},
+        json_schema_extra={
+            "examples": [
+                {
+                    "deal": {
+                        "name": "two notes",
+                        "tranches": [
+                            {"name": "A", "balance": 80, "coupon": {"type": "fixed", "rate": 0.06}},
+                            {"name": "E", "role": "equity"},
+                        ],
+                        "waterfall": [
+                            {"source": "interest", "pay": "interest", "tranches": ["A"]},
+                            {"source": "principal", "pay": "principal", "tranches": ["A"]},
+                            {"source": "interest", "pay": "residual", "to": "E"},
+                            {"source": "principal", "pay": "residual", "to": "E"},
+                        ],
+                    },
+                    "collateral_cashflows": {
+                        "balance": 100,
+                        "interest": [0.6, 0.6, 0.6],
+                        "principal": [1, 1, 98],
+                        "losses": [0, 0, 0],
+                    },
+                }
+            ]
+        },
     )
 
     deal: DealIn

@@ -555,7 +555,7 @@ class ForecastResponse(BaseModel):
     )
 
     forecast_id: str | None = Field(
-        description="The stored forecast's id; null for a pricing call (`\"store\": false`)."
+        description='The stored forecast\'s id; null for a pricing call (`"store": false`).'
     )
     name: str
     status: Status

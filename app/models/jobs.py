@@ -98,28 +98,30 @@ class JobSubmit(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            "examples": [{
-                "kind": "monte_carlo",
-                "name": "MC 400 paths",
-                "payload": {
-                    "pool": {
-                        "balance": [1000000.0],
-                        "note_rate": [0.065],
-                        "remaining_term": [360],
+            "examples": [
+                {
+                    "kind": "monte_carlo",
+                    "name": "MC 400 paths",
+                    "payload": {
+                        "pool": {
+                            "balance": [1000000.0],
+                            "note_rate": [0.065],
+                            "remaining_term": [360],
+                        },
+                        "curve": {"times": [1.0, 10.0, 30.0], "rates": [0.04, 0.042, 0.045]},
+                        "rate_model": {
+                            "type": "hull_white",
+                            "mean_reversion": 0.03,
+                            "volatility": 0.01,
+                        },
+                        "n_paths": 400,
+                        "block_size": 100,
+                        "price_pct": 99.5,
+                        "seed": 7,
                     },
-                    "curve": {"times": [1.0, 10.0, 30.0], "rates": [0.04, 0.042, 0.045]},
-                    "rate_model": {
-                        "type": "hull_white",
-                        "mean_reversion": 0.03,
-                        "volatility": 0.01,
-                    },
-                    "n_paths": 400,
-                    "block_size": 100,
-                    "price_pct": 99.5,
-                    "seed": 7,
-                },
-            }]
-        }
+                }
+            ]
+        },
     )
 
     kind: JobKindName

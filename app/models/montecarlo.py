@@ -182,8 +182,15 @@ class MonteCarloIn(MonteCarloSettingsIn):
                         "remaining_term": [348, 300],
                         "age": [12, 60],
                     },
-                    "curve": {"times": [1.0, 5.0, 10.0, 30.0], "rates": [0.04, 0.041, 0.043, 0.045]},
-                    "rate_model": {"type": "hull_white", "mean_reversion": 0.03, "volatility": 0.01},
+                    "curve": {
+                        "times": [1.0, 5.0, 10.0, 30.0],
+                        "rates": [0.04, 0.041, 0.043, 0.045],
+                    },
+                    "rate_model": {
+                        "type": "hull_white",
+                        "mean_reversion": 0.03,
+                        "volatility": 0.01,
+                    },
                     "default": {"cdr": 0.01, "severity": 0.35, "recovery_lag_months": 6},
                     "n_paths": 200,
                     "block_size": 100,

@@ -35,17 +35,25 @@ _FIELD_LOC = {
 def _engine_422(exc: EngineError) -> ValidationFailed:
     field = exc.field or ""
     loc = _FIELD_LOC.get(field, tuple(p for p in field.split(".") if p))
-    return ValidationFailed([{"loc": ["body", *loc], "msg": exc.message, "type": type(exc).__name__}])
+    return ValidationFailed(
+        [{"loc": ["body", *loc], "msg": exc.message, "type": type(exc).__name__}]
+    )
 
 
 def _times(req: CashflowAnalyticsRequest, dc: DayCount, f: Frequency) -> np.ndarray:
     if req.cashflows[0].date is None:
         return np.array([c.period for c in req.cashflows], dtype=np.float64) / float(f)
     if req.settlement_date is None:
-        raise ValidationFailed.single(["body", "settlement_date"], "required when cash flows are dated")
+        raise ValidationFailed.single(
+            ["body", "settlement_date"], "required when cash flows are dated"
+        )
     settle = req.settlement_date
     problems = [
-        {"loc": ["body", "cashflows", i, "date"], "msg": "before settlement_date", "type": "value_error"}
+        {
+            "loc": ["body", "cashflows", i, "date"],
+            "msg": "before settlement_date",
+            "type": "value_error",
+        }
         for i, c in enumerate(req.cashflows)
         if c.date is not None and c.date < settle
     ]

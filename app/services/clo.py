@@ -43,8 +43,9 @@ class CloSetup:
     bucket_follows_cdr: bool = False  # reinvested assets default at the run's CDR
 
 
-def _reinvestment(r: CloReinvestmentIn, cpr: float, cdr: float, warnings: list[str]
-                  ) -> dict[str, Any]:
+def _reinvestment(
+    r: CloReinvestmentIn, cpr: float, cdr: float, warnings: list[str]
+) -> dict[str, Any]:
     """The deal's reinvestment block; an ineligible reinvestment asset buys nothing."""
     e = r.eligibility
     wal_years = max(0.0, (r.maturity_period - r.end_period) / 12.0)
@@ -54,30 +55,44 @@ def _reinvestment(r: CloReinvestmentIn, cpr: float, cdr: float, warnings: list[s
     if e.max_price is not None and r.price > e.max_price:
         reasons.append(f"price {r.price:g} > {e.max_price:g}")
     if e.max_rating_factor is not None and RATING_FACTOR[r.rating] > e.max_rating_factor:
-        reasons.append(f"rating {r.rating.value} factor {RATING_FACTOR[r.rating]:g} > {e.max_rating_factor:g}")
+        reasons.append(
+            f"rating {r.rating.value} factor {RATING_FACTOR[r.rating]:g} > {e.max_rating_factor:g}"
+        )
     if e.max_wal_years is not None and wal_years > e.max_wal_years:
         reasons.append(f"WAL {wal_years:g}y > {e.max_wal_years:g}y")
     end = r.end_period
     if reasons:
-        warnings.append("reinvestment asset is not eligible (" + "; ".join(reasons)
-                        + "): no reinvestment; principal proceeds go down the waterfall")
+        warnings.append(
+            "reinvestment asset is not eligible ("
+            + "; ".join(reasons)
+            + "): no reinvestment; principal proceeds go down the waterfall"
+        )
         end = 0
     return {
-        "end_period": end, "price": r.price, "spread": r.spread, "coupon": r.coupon,
-        "index": r.index, "floor": r.floor, "maturity_period": r.maturity_period,
-        "cpr": cpr if r.cpr is None else r.cpr, "cdr": cdr if r.cdr is None else r.cdr,
+        "end_period": end,
+        "price": r.price,
+        "spread": r.spread,
+        "coupon": r.coupon,
+        "index": r.index,
+        "floor": r.floor,
+        "maturity_period": r.maturity_period,
+        "cpr": cpr if r.cpr is None else r.cpr,
+        "cdr": cdr if r.cdr is None else r.cdr,
         "recovery_rate": r.recovery_rate,
     }
 
 
 def build_setup(req: CloAnalyzeRequest, settings: Settings, *, need_deal: bool = False) -> CloSetup:
     if len(req.assets) > settings.clo_max_assets:
-        raise ValidationFailed.single(("body", "assets"), f"at most {settings.clo_max_assets} assets")
+        raise ValidationFailed.single(
+            ("body", "assets"), f"at most {settings.clo_max_assets} assets"
+        )
     a = req.assumptions
     warnings: list[str] = []
     try:
         p = portfolio_from_assets(
-            [x.model_dump(exclude_none=True) for x in req.assets], a.analysis_date,
+            [x.model_dump(exclude_none=True) for x in req.assets],
+            a.analysis_date,
             {k.value: v for k, v in (a.pd_table or {}).items()},
         )
     except DealError as exc:
@@ -86,8 +101,9 @@ def build_setup(req: CloAnalyzeRequest, settings: Settings, *, need_deal: bool =
         raise ValidationFailed.single(("body", "assets"), "every asset is defaulted")
     n = a.n_periods or int(p.maturity_months.max())
     if n > settings.deals_max_periods:
-        raise ValidationFailed.single(("body", "assumptions", "n_periods"),
-                                      f"at most {settings.deals_max_periods} periods")
+        raise ValidationFailed.single(
+            ("body", "assumptions", "n_periods"), f"at most {settings.deals_max_periods} periods"
+        )
     paths = {k: np.asarray(v, dtype=np.float64) for k, v in a.index_paths.items()}
     try:
         rates = asset_rates(p, n, paths)
@@ -96,16 +112,20 @@ def build_setup(req: CloAnalyzeRequest, settings: Settings, *, need_deal: bool =
     call_period = None
     if req.call is not None and req.call.call_period is not None:
         if req.call.call_period <= req.call.non_call_period:
-            raise ValidationFailed.single(("body", "call", "call_period"),
-                                          "the deal cannot be called inside its non-call period")
+            raise ValidationFailed.single(
+                ("body", "call", "call_period"),
+                "the deal cannot be called inside its non-call period",
+            )
         call_period = req.call.call_period
         if call_period < n:
             n = call_period
             rates = rates[:, :n]
     if call_period is None and n < int(p.maturity_months.max()):
         call_period = n
-        warnings.append(f"the horizon ({n} periods) ends before the last asset matures: what is "
-                        f"left is sold in period {n} at the call price (par without a call)")
+        warnings.append(
+            f"the horizon ({n} periods) ends before the last asset matures: what is "
+            f"left is sold in period {n} at the call price (par without a call)"
+        )
     deal = arrays = None
     if req.deal is None:
         if need_deal:
@@ -117,16 +137,22 @@ def build_setup(req: CloAnalyzeRequest, settings: Settings, *, need_deal: bool =
         if req.reinvestment is not None:
             d["reinvestment"] = _reinvestment(req.reinvestment, a.cpr, a.cdr, warnings)
             if not any(s["pay"] == "reinvest" for s in d["waterfall"]):
-                first = next((i for i, s in enumerate(d["waterfall"]) if s["source"] == "principal"), 0)
+                first = next(
+                    (i for i, s in enumerate(d["waterfall"]) if s["source"] == "principal"), 0
+                )
                 d["waterfall"].insert(first, {"source": "principal", "pay": "reinvest"})
-                warnings.append(f"a principal reinvest step was inserted at deal.waterfall[{first}]")
+                warnings.append(
+                    f"a principal reinvest step was inserted at deal.waterfall[{first}]"
+                )
         try:
             deal = parse_deal(d)
             check_capital_structure(deal, float(p.par.sum()))
             arrays = compile_deal(deal, n, paths)
         except DealError as exc:
             if req.reinvestment is not None and exc.path[:2] == ("deal", "reinvestment"):
-                raise deal_error(DealError(exc.path[1:], exc.message)) from exc  # the request's own block
+                raise deal_error(
+                    DealError(exc.path[1:], exc.message)
+                ) from exc  # the request's own block
             raise deal_error(exc) from exc
     follows = req.reinvestment is not None and req.reinvestment.cdr is None
     return CloSetup(p, rates, n, deal, arrays, call_period, warnings, follows)
@@ -135,9 +161,14 @@ def build_setup(req: CloAnalyzeRequest, settings: Settings, *, need_deal: bool =
 def collateral(setup: CloSetup, req: CloAnalyzeRequest, cpr: float, cdr: float) -> CollateralFlows:
     flows = project_assets(setup.portfolio, setup.rates, cpr, cdr)
     call_price = req.call.price if req.call is not None else 1.0
-    return collateral_flows(setup.portfolio, flows, caa_limit=req.assumptions.caa_limit,
-                            workout_months=req.assumptions.workout_months,
-                            call_period=setup.call_period, call_price=call_price)
+    return collateral_flows(
+        setup.portfolio,
+        flows,
+        caa_limit=req.assumptions.caa_limit,
+        workout_months=req.assumptions.workout_months,
+        call_period=setup.call_period,
+        call_price=call_price,
+    )
 
 
 def run_at(setup: CloSetup, req: CloAnalyzeRequest, cdr: float) -> DealResult:
@@ -168,8 +199,9 @@ def analyze(req: CloAnalyzeRequest, settings: Settings) -> dict[str, Any]:
     """Quality tests of the collateral, and the deal's statements when a deal is given."""
     setup = build_setup(req, settings)
     out: dict[str, Any] = {
-        "quality_tests": quality_tests(setup.portfolio,
-                                       req.assumptions.quality_triggers.model_dump()),
+        "quality_tests": quality_tests(
+            setup.portfolio, req.assumptions.quality_triggers.model_dump()
+        ),
         "collateral": collateral_summary(setup, req),
         "deal": None,
         "warnings": list(setup.warnings),

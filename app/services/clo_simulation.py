@@ -77,13 +77,31 @@ def mc_inputs(setup: clo.CloSetup, req: CloAnalyzeRequest) -> McInputs:
         names = {s: k for k, s in enumerate(dict.fromkeys(p.industry))}
         sectors = np.array([names[s] for s in p.industry], dtype=np.int64)
     model = CopulaModel(
-        pd=np.where(p.performing, p.pd, 0.0), maturity=p.maturity_months.astype(np.float64),
-        recovery_mean=p.recovery_rate, horizon=n, correlation=sim.correlation,
-        sector=sectors, sector_correlation=sim.sector_correlation, recovery_std=sim.recovery_std,
+        pd=np.where(p.performing, p.pd, 0.0),
+        maturity=p.maturity_months.astype(np.float64),
+        recovery_mean=p.recovery_rate,
+        horizon=n,
+        correlation=sim.correlation,
+        sector=sectors,
+        sector_correlation=sim.sector_correlation,
+        recovery_std=sim.recovery_std,
     )
     assert base.oc_haircut is not None
-    return McInputs(a_int, a_prin, a_loss, a_start, a_bal, base.interest, base.principal,
-                    base.losses, a_bal.sum(axis=0), base.oc_haircut, ccc, base.balance, model)
+    return McInputs(
+        a_int,
+        a_prin,
+        a_loss,
+        a_start,
+        a_bal,
+        base.interest,
+        base.principal,
+        base.losses,
+        a_bal.sum(axis=0),
+        base.oc_haircut,
+        ccc,
+        base.balance,
+        model,
+    )
 
 
 def block_size(sim: SimulationIn, settings: Settings) -> int:
@@ -99,8 +117,9 @@ def work(setup: clo.CloSetup, req: CloAnalyzeRequest) -> int:
 def check(setup: clo.CloSetup, req: CloAnalyzeRequest, settings: Settings) -> None:
     assert req.simulation is not None
     if req.simulation.n_paths > settings.clo_mc_max_paths:
-        raise ValidationFailed.single(("body", "simulation", "n_paths"),
-                                      f"at most {settings.clo_mc_max_paths} paths")
+        raise ValidationFailed.single(
+            ("body", "simulation", "n_paths"), f"at most {settings.clo_mc_max_paths} paths"
+        )
     if setup.deal is None:
         raise ValidationFailed.single(("body", "deal"), "the simulation runs the deal: give it")
     try:
@@ -109,8 +128,14 @@ def check(setup: clo.CloSetup, req: CloAnalyzeRequest, settings: Settings) -> No
         raise ValidationFailed.from_engine(exc, prefix=("body", "simulation")) from exc
 
 
-def run_blocks(setup: clo.CloSetup, req: CloAnalyzeRequest, inp: McInputs, blocks: range,
-               bsize: int, progress: Any = None) -> dict[str, np.ndarray]:
+def run_blocks(
+    setup: clo.CloSetup,
+    req: CloAnalyzeRequest,
+    inp: McInputs,
+    blocks: range,
+    bsize: int,
+    progress: Any = None,
+) -> dict[str, np.ndarray]:
     """Per-path results of the given blocks, in block order: tranche losses (P, tranches),
     equity cash (P, T) summed to IRR later, collateral loss (P,), lowest test values (P, k)."""
     assert req.simulation is not None and setup.deal is not None and setup.arrays is not None
@@ -126,15 +151,39 @@ def run_blocks(setup: clo.CloSetup, req: CloAnalyzeRequest, inp: McInputs, block
         tau, rec = simulate_block(inp.model, sim.seed, b, n)
         shape = (n, n_t)
         p_int, p_prin, p_loss, p_bal = (np.empty(shape) for _ in range(4))
-        collateral_paths_nb(inp.a_int, inp.a_prin, inp.a_loss, inp.a_start, inp.a_bal,
-                            inp.tot_int, inp.tot_prin, inp.tot_loss, inp.tot_bal, tau, rec,
-                            p_int, p_prin, p_loss, p_bal)
+        collateral_paths_nb(
+            inp.a_int,
+            inp.a_prin,
+            inp.a_loss,
+            inp.a_start,
+            inp.a_bal,
+            inp.tot_int,
+            inp.tot_prin,
+            inp.tot_loss,
+            inp.tot_bal,
+            tau,
+            rec,
+            p_int,
+            p_prin,
+            p_loss,
+            p_bal,
+        )
         haircut = inp.haircut[None, :] - inp.ccc_fraction * (inp.tot_bal[None, :] - p_bal)
         loss = np.empty((n, arr.tr_bal0.size))
         cash = np.empty((n, n_t))
         cushion = np.empty((n, arr.test_trig.size))
-        paths_nb(p_int, p_prin, p_loss, inp.coll_balance, haircut, *arr.args(),  # type: ignore[call-arg]
-                 eq[0] if eq else -1, loss, cash, cushion)
+        paths_nb(
+            p_int,
+            p_prin,
+            p_loss,
+            inp.coll_balance,
+            haircut,
+            *arr.args(),  # type: ignore[call-arg]
+            eq[0] if eq else -1,
+            loss,
+            cash,
+            cushion,
+        )
         parts["loss"].append(loss)
         parts["equity"].append(cash)
         parts["coll_loss"].append(p_loss.sum(axis=1))
@@ -150,13 +199,18 @@ def _dist(x: np.ndarray, percentiles: list[float]) -> dict[str, Any]:
     if x.size == 0:
         return {"mean": None, "std": None, "standard_error": None, "percentiles": {}, "n": 0}
     std = float(x.std(ddof=1)) if x.size > 1 else 0.0
-    return {"mean": float(x.mean()), "std": std, "standard_error": std / np.sqrt(x.size),
-            "percentiles": {f"{q:g}": float(np.quantile(x, q)) for q in percentiles},
-            "n": int(x.size)}
+    return {
+        "mean": float(x.mean()),
+        "std": std,
+        "standard_error": std / np.sqrt(x.size),
+        "percentiles": {f"{q:g}": float(np.quantile(x, q)) for q in percentiles},
+        "n": int(x.size),
+    }
 
 
-def summarize(setup: clo.CloSetup, req: CloAnalyzeRequest, res: dict[str, np.ndarray]
-              ) -> dict[str, Any]:
+def summarize(
+    setup: clo.CloSetup, req: CloAnalyzeRequest, res: dict[str, np.ndarray]
+) -> dict[str, Any]:
     """Loss distributions (fractions of each tranche's balance), EL, P(loss), attachment and
     detachment (fractions of collateral par), and the equity IRR distribution (annual,
     monthly compounded: 12 × the monthly IRR of −equity notional then the equity's cash)."""
@@ -171,14 +225,25 @@ def summarize(setup: clo.CloSetup, req: CloAnalyzeRequest, res: dict[str, np.nda
     for j, t in enumerate(deal.tranches):
         if t.role is TrancheRole.EQUITY:
             notional = max(par - debt_total, 0.0)
-            flows = np.concatenate([np.full((res["equity"].shape[0], 1), -notional), res["equity"]], axis=1)
-            irr = irr_many(flows, errors="nan") * 12.0 if notional > 0 else np.full(flows.shape[0], np.nan)
+            flows = np.concatenate(
+                [np.full((res["equity"].shape[0], 1), -notional), res["equity"]], axis=1
+            )
+            irr = (
+                irr_many(flows, errors="nan") * 12.0
+                if notional > 0
+                else np.full(flows.shape[0], np.nan)
+            )
             bad = int(np.count_nonzero(~np.isfinite(irr)))
             if bad:
-                warnings.append(f"equity IRR not computable on {bad} path(s) (no sign change); left out")
-            out["tranches"][t.name] = {"role": "equity", "attachment": 0.0,
-                                       "detachment": notional / par if par else None,
-                                       "irr": _dist(irr, sim.percentiles)}
+                warnings.append(
+                    f"equity IRR not computable on {bad} path(s) (no sign change); left out"
+                )
+            out["tranches"][t.name] = {
+                "role": "equity",
+                "attachment": 0.0,
+                "detachment": notional / par if par else None,
+                "irr": _dist(irr, sim.percentiles),
+            }
             continue
         frac = res["loss"][:, j] / t.balance if t.balance > 0 else np.zeros(res["loss"].shape[0])
         out["tranches"][t.name] = {
@@ -192,8 +257,10 @@ def summarize(setup: clo.CloSetup, req: CloAnalyzeRequest, res: dict[str, np.nda
         }
         senior += t.balance
     out["collateral_loss"] = _dist(res["coll_loss"] / par, sim.percentiles)
-    out["tests"] = {tst.name: {"lowest_value": _dist(res["cushion"][:, k], sim.percentiles)}
-                    for k, tst in enumerate(deal.tests)}
+    out["tests"] = {
+        tst.name: {"lowest_value": _dist(res["cushion"][:, k], sim.percentiles)}
+        for k, tst in enumerate(deal.tests)
+    }
     out["warnings"] = warnings
     return out
 
@@ -234,10 +301,12 @@ def mc_validate(payload: dict[str, Any], settings: Settings) -> None:
     try:
         req = _request(payload)
     except ValidationError as exc:
-        raise ValidationFailed([
-            {"loc": ["body", "payload", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_context=False, include_input=False)
-        ]) from exc
+        raise ValidationFailed(
+            [
+                {"loc": ["body", "payload", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors(include_url=False, include_context=False, include_input=False)
+            ]
+        ) from exc
     if req.simulation is None:
         raise ValidationFailed.single(("body", "payload", "simulation"), "is required")
     check(clo.build_setup(req, settings), req, settings)
@@ -250,16 +319,19 @@ def mc_plan(payload: dict[str, Any], settings: Settings) -> list[int]:
     bsize = block_size(req.simulation, settings)
     nb = n_blocks(req.simulation.n_paths, bsize)
     k = max(1, min(int(payload.get("n_chunks") or settings.jobs_mc_chunks), nb))
-    return [sum(block_paths(req.simulation.n_paths, bsize, b) for b in _chunk(nb, i, k))
-            for i in range(k)]
+    return [
+        sum(block_paths(req.simulation.n_paths, bsize, b) for b in _chunk(nb, i, k))
+        for i in range(k)
+    ]
 
 
 def _chunk(nb: int, i: int, k: int) -> range:
     return range(i * nb // k, (i + 1) * nb // k)
 
 
-def mc_compute_chunk(payload: dict[str, Any], chunk_index: int, n_chunks: int, progress: Any
-                     ) -> bytes:
+def mc_compute_chunk(
+    payload: dict[str, Any], chunk_index: int, n_chunks: int, progress: Any
+) -> bytes:
     settings = get_settings()
     req = _request(payload)
     assert req.simulation is not None
@@ -286,7 +358,11 @@ def mc_merge(payload: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
 
 
 async def run_or_submit(
-    session: AsyncSession, *, owner_id: str, body: CloAnalyzeRequest, settings: Settings,
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    body: CloAnalyzeRequest,
+    settings: Settings,
     request_id: str | None,
 ) -> dict[str, Any] | jobs.Submitted:
     """The analyze run path: answer now, or (a simulation over CLO_MC_SYNC_MAX_WORK paths x
@@ -301,7 +377,11 @@ async def run_or_submit(
         return await anyio.to_thread.run_sync(analyze_with_simulation, body, settings)
 
     return await jobs.run_or_submit(
-        session, as_job=as_job, run_now=now, owner_id=owner_id, kind="clo_monte_carlo",
+        session,
+        as_job=as_job,
+        run_now=now,
+        owner_id=owner_id,
+        kind="clo_monte_carlo",
         payload=lambda: body.model_dump(
             mode="json", by_alias=True, exclude_unset=True, exclude={"async_"}
         ),

@@ -43,8 +43,9 @@ def tranche_losses(res: DealResult) -> np.ndarray:
     return np.maximum(0.0, bal0 - tr[wk.T_PPAID].sum(axis=1)) + tr[wk.T_SHORT, :, -1]
 
 
-def breakeven_cdrs(loss_at: Callable[[float], np.ndarray], debt: list[int], tol: float
-                   ) -> dict[int, tuple[float | None, str | None]]:
+def breakeven_cdrs(
+    loss_at: Callable[[float], np.ndarray], debt: list[int], tol: float
+) -> dict[int, tuple[float | None, str | None]]:
     """Per debt tranche: (break-even CDR or None, warning or None)."""
     cache: dict[float, np.ndarray] = {}
 
@@ -81,8 +82,14 @@ def _discount_margin(cf: np.ndarray, price: float, index: np.ndarray, tau: np.nd
             return math.inf
         return float(np.dot(cf, np.exp(-np.cumsum(np.log(growth)))))
 
-    return solve(lambda dm: (pv(dm) - price) / max(price, 1.0), 0.01, -0.5, 5.0,
-                 what="discount margin", field="prices")
+    return solve(
+        lambda dm: (pv(dm) - price) / max(price, 1.0),
+        0.01,
+        -0.5,
+        5.0,
+        what="discount margin",
+        field="prices",
+    )
 
 
 def _annual_irr(flows: np.ndarray) -> float:
@@ -100,15 +107,17 @@ def tranche_analysis(req: CloTrancheAnalysisRequest, settings: Settings) -> dict
     t = np.arange(1, n + 1) / 12.0
     warnings: list[str] = list(setup.warnings)
     debt = [j for j, tr in enumerate(deal.tranches) if tr.role is TrancheRole.DEBT]
-    be = breakeven_cdrs(lambda c: tranche_losses(clo.run_at(setup, req, c)), debt,
-                        req.breakeven_tolerance)
+    be = breakeven_cdrs(
+        lambda c: tranche_losses(clo.run_at(setup, req, c)), debt, req.breakeven_tolerance
+    )
     par = float(setup.portfolio.par.sum())
     out: dict[str, Any] = {}
     for j, tr in enumerate(deal.tranches):
         price = req.prices.get(tr.name, 1.0)
 
-        def measure(name: str, fn: Callable[..., float], *args: Any, tranche: str = tr.name
-                    ) -> float | None:
+        def measure(
+            name: str, fn: Callable[..., float], *args: Any, tranche: str = tr.name
+        ) -> float | None:
             try:
                 return float(fn(*args))
             except EngineError as exc:
@@ -119,18 +128,27 @@ def tranche_analysis(req: CloTrancheAnalysisRequest, settings: Settings) -> dict
             notional = max(par - sum(deal.tranches[k].balance for k in debt), 0.0)
             cash = led.tranches[wk.T_RESID, j]
             flows = np.concatenate([[-notional * price], cash])
-            out[tr.name] = {"role": "equity", "notional": notional, "price": price,
-                            "irr": measure("irr", _annual_irr, flows)}
+            out[tr.name] = {
+                "role": "equity",
+                "notional": notional,
+                "price": price,
+                "irr": measure("irr", _annual_irr, flows),
+            }
             continue
         cf = led.tranches[wk.T_IPAID, j] + led.tranches[wk.T_PPAID, j]
         prin = led.tranches[wk.T_PPAID, j]
         dirty = price * tr.balance
         y = measure("yield", yield_from_price, cf, t, dirty, Compounding.COMPOUNDED, 12)
         row: dict[str, Any] = {
-            "role": "debt", "price": price, "yield": y,
+            "role": "debt",
+            "price": price,
+            "yield": y,
             "wal": measure("wal", wal, prin, t),
-            "modified_duration": None if y is None else measure(
-                "modified_duration", modified_duration, cf, t, y, Compounding.COMPOUNDED, 12),
+            "modified_duration": None
+            if y is None
+            else measure(
+                "modified_duration", modified_duration, cf, t, y, Compounding.COMPOUNDED, 12
+            ),
             "discount_margin": None,
             "breakeven_cdr": be[j][0],
             "loss_at_assumptions": float(tranche_losses(base)[j]),
@@ -139,15 +157,24 @@ def tranche_analysis(req: CloTrancheAnalysisRequest, settings: Settings) -> dict
             warnings.append(f"{tr.name}: {be[j][1]}")
         if tr.coupon.type is CouponType.FLOATING:
             index = arr.tr_rate[j] - tr.coupon.margin
-            row["discount_margin"] = measure("discount_margin", _discount_margin, cf, dirty, index,
-                                             arr.tr_acc[j])
+            row["discount_margin"] = measure(
+                "discount_margin", _discount_margin, cf, dirty, index, arr.tr_acc[j]
+            )
         out[tr.name] = row
     cushions = {}
     for k, test in enumerate(deal.tests):
         v = led.tests[0, k] - test.trigger
         cushions[test.name] = [float(x) if np.isfinite(x) else None for x in v]
-    return {"deal": deal.name, "n_periods": n, "tranches": out, "cushions": cushions,
-            "conventions": {"time": "period / 12 years", "yield": "monthly compounded",
-                            "discount_margin": "simple over each period on the index path",
-                            "breakeven_tolerance": req.breakeven_tolerance},
-            "warnings": warnings}
+    return {
+        "deal": deal.name,
+        "n_periods": n,
+        "tranches": out,
+        "cushions": cushions,
+        "conventions": {
+            "time": "period / 12 years",
+            "yield": "monthly compounded",
+            "discount_margin": "simple over each period on the index path",
+            "breakeven_tolerance": req.breakeven_tolerance,
+        },
+        "warnings": warnings,
+    }

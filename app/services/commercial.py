@@ -59,7 +59,15 @@ def engine_error(exc: EngineError, pool_form: str, prefix: Loc = ("body",)) -> V
     """A 422 naming each problem: loan fields as pool.<form>.<row>.<field> (columns:
     pool.columns.<field>.<row>), option fields by their dotted body path."""
     if not (isinstance(exc, InvalidInput) and exc.problems):
-        return ValidationFailed([{"loc": [*prefix, exc.field or "body"], "msg": exc.message, "type": type(exc).__name__}])
+        return ValidationFailed(
+            [
+                {
+                    "loc": [*prefix, exc.field or "body"],
+                    "msg": exc.message,
+                    "type": type(exc).__name__,
+                }
+            ]
+        )
     items = []
     for p in exc.problems:
         loc: list[Any]
@@ -93,7 +101,10 @@ def options_of(body: CommercialAnalyzeIn, named: list[NamedStress]) -> AnalyzeOp
         ),
         pd_model=PDModel(body.pd_model.intercept, body.pd_model.dscr, body.pd_model.ltv),
         refi=RefiTerms(
-            body.refinance.rate, body.refinance.amortization_months, body.refinance.max_ltv, body.refinance.min_dscr
+            body.refinance.rate,
+            body.refinance.amortization_months,
+            body.refinance.max_ltv,
+            body.refinance.min_dscr,
         ),
         severity=SeverityTerms(
             SeverityModel(body.severity.model),
@@ -107,7 +118,14 @@ def options_of(body: CommercialAnalyzeIn, named: list[NamedStress]) -> AnalyzeOp
         scenarios=tuple(named),
         portfolio_loss=None
         if pl is None
-        else PortfolioLossOptions(pl.correlation, pl.sector_correlation, pl.horizon_years, pl.n_paths, pl.seed, pl.histogram_bins),
+        else PortfolioLossOptions(
+            pl.correlation,
+            pl.sector_correlation,
+            pl.horizon_years,
+            pl.n_paths,
+            pl.seed,
+            pl.histogram_bins,
+        ),
         discount_rate=body.discount_rate,
         index_paths={k: np.asarray(v, dtype=np.float64) for k, v in body.index_paths.items()},
         loan_paths=body.loan_paths,
@@ -121,15 +139,22 @@ def loans_of(pool: LoanPool, form: str) -> CommercialLoans:
         raise engine_error(exc, form) from exc
 
 
-async def load_pool(session: Any, *, owner_id: str, ref: CommercialPoolRef, settings: Settings) -> LoanPool:
+async def load_pool(
+    session: Any, *, owner_id: str, ref: CommercialPoolRef, settings: Settings
+) -> LoanPool:
     """The pool of a request: a stored pool of the caller, or inline loans/columns."""
     if ref.pool_id is not None:
         _, pool = await pools.load_pool(session, owner_id=owner_id, pool_id=ref.pool_id)
         return pool
-    n = len(ref.loans) if ref.loans is not None else max((len(v) for v in (ref.columns or {}).values()), default=0)
+    n = (
+        len(ref.loans)
+        if ref.loans is not None
+        else max((len(v) for v in (ref.columns or {}).values()), default=0)
+    )
     if n > settings.max_inline_loans:
         raise ValidationFailed.single(
-            ["body", "pool"], f"{n} inline loans is more than the limit of {settings.max_inline_loans} (MAX_INLINE_LOANS); upload a tape to /api/v1/pools"
+            ["body", "pool"],
+            f"{n} inline loans is more than the limit of {settings.max_inline_loans} (MAX_INLINE_LOANS); upload a tape to /api/v1/pools",
         )
     if ref.loans is not None:
         rows = _LOANS.dump_python(ref.loans, mode="json", exclude_none=True)
@@ -137,7 +162,9 @@ async def load_pool(session: Any, *, owner_id: str, ref: CommercialPoolRef, sett
     return await anyio.to_thread.run_sync(pools.pool_from_columns, ref.columns or {})
 
 
-async def resolve_named(session: Any, *, owner_id: str, body: CommercialAnalyzeIn) -> list[NamedStress]:
+async def resolve_named(
+    session: Any, *, owner_id: str, body: CommercialAnalyzeIn
+) -> list[NamedStress]:
     """Named stresses: inline ones as given; a saved scenario gives its name and its parallel
     rate shocks (summed, bp -> decimal) added to the refinance rate."""
     out: list[NamedStress] = []
@@ -149,12 +176,22 @@ async def resolve_named(session: Any, *, owner_id: str, body: CommercialAnalyzeI
         from app.services import scenarios  # the one use of the scenarios service
 
         try:
-            row, resolved = await scenarios.read_scenario(session, owner_id=owner_id, scenario_id=s.scenario_id)
+            row, resolved = await scenarios.read_scenario(
+                session, owner_id=owner_id, scenario_id=s.scenario_id
+            )
         except NotFound as exc:
-            raise ValidationFailed.single(["body", "stress", "scenarios", k, "scenario_id"], "no such scenario of yours") from exc
+            raise ValidationFailed.single(
+                ["body", "stress", "scenarios", k, "scenario_id"], "no such scenario of yours"
+            ) from exc
         shift = sum(r.parallel_bp for r in resolved.rate_shocks) / 10_000.0
         out.append(
-            NamedStress(s.name or row.name, s.noi_haircut, s.cap_rate_shift, s.refi_rate_shift + shift, f"scenario:{row.id}")
+            NamedStress(
+                s.name or row.name,
+                s.noi_haircut,
+                s.cap_rate_shift,
+                s.refi_rate_shift + shift,
+                f"scenario:{row.id}",
+            )
         )
     return out
 
@@ -163,18 +200,28 @@ def io_balloon_warnings(ref: CommercialPoolRef) -> list[str]:
     """Balloons sent with io_months > 0: the engine has no IO-then-balloon type (its pool
     builder keeps io_months only for interest_only loans), so they run as plain balloons."""
     if ref.loans is not None:
-        ids = [str(ln.loan_id if ln.loan_id is not None else k) for k, ln in enumerate(ref.loans)
-               if ln.amortization == "balloon" and (ln.io_months or 0) > 0]
+        ids = [
+            str(ln.loan_id if ln.loan_id is not None else k)
+            for k, ln in enumerate(ref.loans)
+            if ln.amortization == "balloon" and (ln.io_months or 0) > 0
+        ]
     elif ref.columns is not None and "io_months" in ref.columns and "amortization" in ref.columns:
         idc = ref.columns.get("loan_id") or list(range(len(ref.columns["io_months"])))
-        ids = [str(i) for i, a, io_ in zip(idc, ref.columns["amortization"], ref.columns["io_months"], strict=False)
-               if str(a).lower() == "balloon" and isinstance(io_, int | float) and io_ > 0]
+        ids = [
+            str(i)
+            for i, a, io_ in zip(
+                idc, ref.columns["amortization"], ref.columns["io_months"], strict=False
+            )
+            if str(a).lower() == "balloon" and isinstance(io_, int | float) and io_ > 0
+        ]
     else:
         ids = []
     if not ids:
         return []
-    return [f"io_months ignored on {len(ids)} balloon loan(s) (e.g. loan {ids[0]}): the engine has no "
-            "interest-only-then-balloon type; metrics and cash flows use the balloon schedule from now"]
+    return [
+        f"io_months ignored on {len(ids)} balloon loan(s) (e.g. loan {ids[0]}): the engine has no "
+        "interest-only-then-balloon type; metrics and cash flows use the balloon schedule from now"
+    ]
 
 
 def draws(body: CommercialAnalyzeIn, n_loans: int) -> int:
@@ -200,7 +247,9 @@ def check_portfolio(loans: CommercialLoans, options: AnalyzeOptions, form: str) 
 
 
 # ---- job kind -----------------------------------------------------------------------------
-def job_payload(body: CommercialAnalyzeIn, pool: LoanPool, named: list[NamedStress]) -> dict[str, Any]:
+def job_payload(
+    body: CommercialAnalyzeIn, pool: LoanPool, named: list[NamedStress]
+) -> dict[str, Any]:
     """A self-contained payload: the body with the pool as inline columns and the named
     stresses resolved (a chunk needs no database)."""
     data = body.model_dump(mode="json", by_alias=True, exclude={"async_", "pool"})
@@ -232,7 +281,9 @@ def _json_columns(pool: LoanPool) -> dict[str, list[Any]]:
 
 
 def _from_payload(payload: dict[str, Any]) -> tuple[CommercialLoans, AnalyzeOptions]:
-    body = CommercialAnalyzeIn.model_validate({**payload["body"], "pool": {"columns": payload["columns"]}})
+    body = CommercialAnalyzeIn.model_validate(
+        {**payload["body"], "pool": {"columns": payload["columns"]}}
+    )
     named = [NamedStress(**s) for s in payload.get("named", [])]
     pool = LoanPool.from_columns(payload["columns"])
     return commercial_loans(pool), options_of(body, named)
@@ -243,16 +294,24 @@ def job_validate(payload: dict[str, Any], settings: Settings) -> None:
     try:
         loans, o = _from_payload(payload)
         if o.portfolio_loss is None:
-            raise ValidationFailed.single(("body", "payload", "body", "portfolio_loss"), "a portfolio-loss job needs portfolio_loss")
+            raise ValidationFailed.single(
+                ("body", "payload", "body", "portfolio_loss"),
+                "a portfolio-loss job needs portfolio_loss",
+            )
         copula_portfolio(loans, o)
     except ValidationError as exc:
         raise ValidationFailed(
-            [{"loc": ["body", "payload", *e["loc"]], "msg": e["msg"], "type": e["type"]} for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+            [
+                {"loc": ["body", "payload", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors(include_url=False, include_context=False, include_input=False)
+            ]
         ) from exc
     except EngineError as exc:
         raise engine_error(exc, "columns", prefix=("body", "payload")) from exc
     except (KeyError, TypeError) as exc:
-        raise ValidationFailed.single(("body", "payload"), f"not a commercial analyze payload: {exc!s}") from exc
+        raise ValidationFailed.single(
+            ("body", "payload"), f"not a commercial analyze payload: {exc!s}"
+        ) from exc
 
 
 def job_plan(payload: dict[str, Any], settings: Settings) -> list[int]:
@@ -262,7 +321,9 @@ def job_plan(payload: dict[str, Any], settings: Settings) -> list[int]:
     return [chunk_paths(n_paths, n_chunks, k)[1] for k in range(n_chunks)]
 
 
-def job_compute_chunk(payload: dict[str, Any], chunk_index: int, n_chunks: int, progress: Any) -> bytes:
+def job_compute_chunk(
+    payload: dict[str, Any], chunk_index: int, n_chunks: int, progress: Any
+) -> bytes:
     """Simulate chunk `chunk_index`'s paths (per-path streams: any split gives the same losses)."""
     loans, o = _from_payload(payload)
     assert o.portfolio_loss is not None
@@ -289,7 +350,11 @@ def job_merge(payload: dict[str, Any], blobs: list[bytes]) -> dict[str, Any]:
 
 
 async def run_or_submit(
-    session: AsyncSession, *, owner_id: str, body: CommercialAnalyzeIn, settings: Settings,
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    body: CommercialAnalyzeIn,
+    settings: Settings,
     request_id: str | None,
 ) -> dict[str, Any] | jobs.Submitted:
     """The analyze run path: answer now, or (a copula run over COMMERCIAL_SYNC_MAX_DRAWS paths x
@@ -311,6 +376,11 @@ async def run_or_submit(
         return result
 
     return await jobs.run_or_submit(
-        session, as_job=as_job, run_now=now, owner_id=owner_id, kind=KIND,
-        payload=lambda: job_payload(body, pool, named), request_id=request_id,
+        session,
+        as_job=as_job,
+        run_now=now,
+        owner_id=owner_id,
+        kind=KIND,
+        payload=lambda: job_payload(body, pool, named),
+        request_id=request_id,
     )

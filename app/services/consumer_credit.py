@@ -44,13 +44,23 @@ def to_422(exc: EngineError, prefix: tuple[str | int, ...] = ("body",)) -> Valid
     if isinstance(exc, InvalidInput) and exc.problems:
         return ValidationFailed(
             [
-                {"loc": [*prefix, *p.column.split("."), *([p.row] if p.row is not None else [])],
-                 "msg": p.reason, "type": "invalid_value"}
+                {
+                    "loc": [*prefix, *p.column.split("."), *([p.row] if p.row is not None else [])],
+                    "msg": p.reason,
+                    "type": "invalid_value",
+                }
                 for p in exc.problems
             ]
         )
-    return ValidationFailed([{"loc": [*prefix, *(exc.field or "").split(".")], "msg": exc.message,
-                              "type": type(exc).__name__}])
+    return ValidationFailed(
+        [
+            {
+                "loc": [*prefix, *(exc.field or "").split(".")],
+                "msg": exc.message,
+                "type": type(exc).__name__,
+            }
+        ]
+    )
 
 
 # --- panels ----------------------------------------------------------------------------------
@@ -63,37 +73,67 @@ def read_panel_table(data: bytes, fmt: str, column_map: Mapping[str, str] | None
             table = pq.read_table(pa.BufferReader(data))
         else:
             text = {reverse.get(c, c): pa.string() for c in ("loan_id", "state")}
-            table = pacsv.read_csv(pa.BufferReader(data),
-                                   convert_options=pacsv.ConvertOptions(column_types=text, strings_can_be_null=True))
+            table = pacsv.read_csv(
+                pa.BufferReader(data),
+                convert_options=pacsv.ConvertOptions(column_types=text, strings_can_be_null=True),
+            )
     except (pa.ArrowInvalid, OSError, ValueError) as exc:
-        raise ValidationFailed.single(["body", "file"], f"cannot read the {fmt} file: {exc}") from exc
+        raise ValidationFailed.single(
+            ["body", "file"], f"cannot read the {fmt} file: {exc}"
+        ) from exc
     missing = [c for c in mapping if c not in table.column_names]
     if missing:
-        raise ValidationFailed([{"loc": ["body", "column_map", c], "msg": "no such column in the file",
-                                 "type": "value_error"} for c in missing])
+        raise ValidationFailed(
+            [
+                {
+                    "loc": ["body", "column_map", c],
+                    "msg": "no such column in the file",
+                    "type": "value_error",
+                }
+                for c in missing
+            ]
+        )
     return table.rename_columns([mapping.get(c, c) for c in table.column_names])
 
 
 def check_panel_table(table: pa.Table) -> Panel:
     """Structure checks at upload (states are checked against the request's states later)."""
     cols = {c: table.column(c) for c in table.column_names}
-    names = [s for s in pa.compute.unique(table.column("state").combine_chunks()).to_pylist()
-             if s not in (None, "")] if "state" in cols else []
+    names = (
+        [
+            s
+            for s in pa.compute.unique(table.column("state").combine_chunks()).to_pylist()
+            if s not in (None, "")
+        ]
+        if "state" in cols
+        else []
+    )
     space = StateSpace.build(names if len(names) >= 2 else [*names, "_other_"][:2] or ["a", "b"])
     return Panel.from_columns(cols, space)
 
 
 async def upload_panel(
-    session: AsyncSession, *, owner_id: str, name: str, data: bytes, filename: str | None,
-    declared_format: str | None, column_map: Mapping[str, str] | None, settings: Settings, request_id: str | None,
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    name: str,
+    data: bytes,
+    filename: str | None,
+    declared_format: str | None,
+    column_map: Mapping[str, str] | None,
+    settings: Settings,
+    request_id: str | None,
 ) -> PanelOut:
     if not data:
         raise ValidationFailed.single(["body", "file"], "the uploaded file is empty")
     fmt = pools.detect_format(data, filename, declared_format)
     table = await anyio.to_thread.run_sync(read_panel_table, data, fmt, column_map)
     if table.num_rows > settings.consumer_credit_max_panel_rows:
-        raise ValidationFailed.single(["body", "file"], f"{table.num_rows} rows is more than the limit of "
-                                      f"{settings.consumer_credit_max_panel_rows} (CONSUMER_CREDIT_MAX_PANEL_ROWS)")
+        raise ValidationFailed.single(
+            ["body", "file"],
+            f"{table.num_rows} rows is more than the limit of "
+            f"{settings.consumer_credit_max_panel_rows} (CONSUMER_CREDIT_MAX_PANEL_ROWS)",
+        )
     try:
         panel = await anyio.to_thread.run_sync(check_panel_table, table)
     except EngineError as exc:
@@ -102,15 +142,34 @@ async def upload_panel(
     pq.write_table(table, buf, compression="zstd")
     blob = buf.getvalue()
     total = float(panel.balance.sum()) if panel.balance is not None else 0.0
-    row = Pool(owner_id=owner_id, name=name, origin=PANEL_ORIGIN, source_format=fmt, n_loans=panel.n_loans,
-               total_balance=total, columns=list(table.column_names), column_map=dict(column_map) if column_map else None,
-               data=blob, size_bytes=len(blob), request_id=request_id)
+    row = Pool(
+        owner_id=owner_id,
+        name=name,
+        origin=PANEL_ORIGIN,
+        source_format=fmt,
+        n_loans=panel.n_loans,
+        total_balance=total,
+        columns=list(table.column_names),
+        column_map=dict(column_map) if column_map else None,
+        data=blob,
+        size_bytes=len(blob),
+        request_id=request_id,
+    )
     row = await PoolRepository(session).add(row)
-    return PanelOut(panel_id=row.id, name=row.name, source_format=fmt, n_rows=table.num_rows, n_loans=panel.n_loans,
-                    columns=list(table.column_names), size_bytes=len(blob))
+    return PanelOut(
+        panel_id=row.id,
+        name=row.name,
+        source_format=fmt,
+        n_rows=table.num_rows,
+        n_loans=panel.n_loans,
+        columns=list(table.column_names),
+        size_bytes=len(blob),
+    )
 
 
-async def _panel_row(session: AsyncSession, owner_id: str, panel_id: str, *, with_data: bool = True) -> Pool:
+async def _panel_row(
+    session: AsyncSession, owner_id: str, panel_id: str, *, with_data: bool = True
+) -> Pool:
     row = await PoolRepository(session).get_owned(owner_id, panel_id, with_data=with_data)
     if row is None or row.origin != PANEL_ORIGIN:
         raise NotFound("panel not found")
@@ -134,7 +193,9 @@ async def panel_rows(session: AsyncSession, *, owner_id: str, body: AnalyzeReque
     return 0
 
 
-async def _pool(session: AsyncSession, owner_id: str, body: AnalyzeRequest, settings: Settings) -> LoanPool | None:
+async def _pool(
+    session: AsyncSession, owner_id: str, body: AnalyzeRequest, settings: Settings
+) -> LoanPool | None:
     ref = body.pool
     if ref is None:
         return None
@@ -143,13 +204,18 @@ async def _pool(session: AsyncSession, owner_id: str, body: AnalyzeRequest, sett
         return pool
     if ref.loans is not None:
         if len(ref.loans) > settings.max_inline_loans:
-            raise ValidationFailed.single(["body", "pool", "loans"], f"more than MAX_INLINE_LOANS={settings.max_inline_loans} loans")
+            raise ValidationFailed.single(
+                ["body", "pool", "loans"],
+                f"more than MAX_INLINE_LOANS={settings.max_inline_loans} loans",
+            )
         rows = [loan.model_dump(exclude_none=True) for loan in ref.loans]
         return await anyio.to_thread.run_sync(pools.pool_from_loans, rows)
     return await anyio.to_thread.run_sync(pools.pool_from_columns, ref.columns or {})
 
 
-async def _scenarios(session: AsyncSession, owner_id: str, body: AnalyzeRequest) -> list[MacroScenario]:
+async def _scenarios(
+    session: AsyncSession, owner_id: str, body: AnalyzeRequest
+) -> list[MacroScenario]:
     """The `macro` blocks of the named saved scenarios (a scenario's own block)."""
     if body.macro is None or not body.macro.scenarios:
         return []
@@ -160,11 +226,17 @@ async def _scenarios(session: AsyncSession, owner_id: str, body: AnalyzeRequest)
     for k, sid in enumerate(body.macro.scenarios):
         row = await repo.get_owned(owner_id, sid)
         if row is None:
-            raise ValidationFailed.single(["body", "macro", "scenarios", k], "no such scenario of yours")
+            raise ValidationFailed.single(
+                ["body", "macro", "scenarios", k], "no such scenario of yours"
+            )
         block = (row.definition or {}).get("macro")
         if not block:
-            raise ValidationFailed.single(["body", "macro", "scenarios", k], f"scenario {row.name!r} has no macro block")
-        out.append(MacroScenario(row.name, block.get("paths") or {}, block.get("reference"), row.id))
+            raise ValidationFailed.single(
+                ["body", "macro", "scenarios", k], f"scenario {row.name!r} has no macro block"
+            )
+        out.append(
+            MacroScenario(row.name, block.get("paths") or {}, block.get("reference"), row.id)
+        )
     return out
 
 
@@ -183,8 +255,12 @@ def contiguous(obj: Any) -> Any:
     return obj
 
 
-def run_analysis(payload: dict[str, Any], pool: LoanPool | None, panel: Mapping[str, Any] | None,
-                 scenarios: list[MacroScenario]) -> dict[str, Any]:
+def run_analysis(
+    payload: dict[str, Any],
+    pool: LoanPool | None,
+    panel: Mapping[str, Any] | None,
+    scenarios: list[MacroScenario],
+) -> dict[str, Any]:
     """Pure CPU (a worker thread): the asset's analysis, errors as 422 at the body's paths."""
     try:
         return contiguous(analyze(payload, pool=pool, panel_columns=panel, scenarios=scenarios))
@@ -192,11 +268,15 @@ def run_analysis(payload: dict[str, Any], pool: LoanPool | None, panel: Mapping[
         raise to_422(exc) from exc
 
 
-async def analyze_request(session: AsyncSession, *, owner_id: str, body: AnalyzeRequest, settings: Settings) -> dict[str, Any]:
+async def analyze_request(
+    session: AsyncSession, *, owner_id: str, body: AnalyzeRequest, settings: Settings
+) -> dict[str, Any]:
     """Load the inputs (pool, panel, saved macro scenarios) and run the analysis."""
     n = await panel_rows(session, owner_id=owner_id, body=body)
     if n > settings.consumer_credit_max_panel_rows:
-        raise ValidationFailed.single(["body", "performance"], f"{n} rows is more than CONSUMER_CREDIT_MAX_PANEL_ROWS")
+        raise ValidationFailed.single(
+            ["body", "performance"], f"{n} rows is more than CONSUMER_CREDIT_MAX_PANEL_ROWS"
+        )
     pool = await _pool(session, owner_id, body, settings)
     panel: Mapping[str, Any] | None = None
     if body.performance is not None:
@@ -239,20 +319,30 @@ def job_validate(payload: dict[str, Any], settings: Settings) -> None:
         AnalyzeRequest.model_validate(payload)
     except ValidationError as exc:
         raise ValidationFailed(
-            [{"loc": ["body", "payload", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-             for e in exc.errors(include_url=False, include_context=False, include_input=False)]
+            [
+                {"loc": ["body", "payload", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                for e in exc.errors(include_url=False, include_context=False, include_input=False)
+            ]
         ) from exc
 
 
-async def job_run_whole(session: AsyncSession, job: Job, settings: Settings) -> tuple[dict[str, Any], None]:
+async def job_run_whole(
+    session: AsyncSession, job: Job, settings: Settings
+) -> tuple[dict[str, Any], None]:
     """Run the analysis of a stored analyze body; the JSON result is the job's result."""
     body = AnalyzeRequest.model_validate(job.payload)
     out = await analyze_request(session, owner_id=job.owner_id, body=body, settings=settings)
-    return orjson.loads(orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)), None
+    return orjson.loads(
+        orjson.dumps(out, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
+    ), None
 
 
 async def run_or_submit(
-    session: AsyncSession, *, owner_id: str, body: AnalyzeRequest, settings: Settings,
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    body: AnalyzeRequest,
+    settings: Settings,
     request_id: str | None,
 ) -> dict[str, Any] | jobs.Submitted:
     """The analyze run path: answer now, or (a panel over CONSUMER_CREDIT_SYNC_MAX_ROWS rows,

@@ -21,14 +21,38 @@ from app.services.scenarios.resolution import definition_of
 log = logging.getLogger(__name__)
 
 DEMO_LOANS: list[dict[str, object]] = [
-    {"loan_id": "D1", "balance": 250000.0, "rate": 0.065, "original_term_months": 360,
-     "age_months": 12, "servicing_fee": 0.0025},
-    {"loan_id": "D2", "balance": 180000.0, "rate": 0.0575, "original_term_months": 360,
-     "age_months": 30, "servicing_fee": 0.0025},
-    {"loan_id": "D3", "balance": 320000.0, "rate": 0.07, "original_term_months": 360,
-     "age_months": 6, "servicing_fee": 0.0025},
-    {"loan_id": "D4", "balance": 95000.0, "rate": 0.06, "original_term_months": 180,
-     "age_months": 24, "servicing_fee": 0.0025},
+    {
+        "loan_id": "D1",
+        "balance": 250000.0,
+        "rate": 0.065,
+        "original_term_months": 360,
+        "age_months": 12,
+        "servicing_fee": 0.0025,
+    },
+    {
+        "loan_id": "D2",
+        "balance": 180000.0,
+        "rate": 0.0575,
+        "original_term_months": 360,
+        "age_months": 30,
+        "servicing_fee": 0.0025,
+    },
+    {
+        "loan_id": "D3",
+        "balance": 320000.0,
+        "rate": 0.07,
+        "original_term_months": 360,
+        "age_months": 6,
+        "servicing_fee": 0.0025,
+    },
+    {
+        "loan_id": "D4",
+        "balance": 95000.0,
+        "rate": 0.06,
+        "original_term_months": 180,
+        "age_months": 24,
+        "servicing_fee": 0.0025,
+    },
 ]
 DEMO_SCENARIO = ScenarioCreate.model_validate(
     {
@@ -84,7 +108,9 @@ async def seed_demo(database: Database) -> None:
                 )
             )
             await session.flush()
-            session.add_all([ScenarioTag(scenario_id=DEMO_SCENARIO_ID, tag=t) for t in DEMO_SCENARIO.tags])
+            session.add_all(
+                [ScenarioTag(scenario_id=DEMO_SCENARIO_ID, tag=t) for t in DEMO_SCENARIO.tags]
+            )
 
 
 async def seed_demo_or_log(database: Database) -> None:

@@ -356,7 +356,9 @@ async def price_forecast(
     """`"store": false`: run the forecast and keep nothing; (loans, engine+analytics ms, outcomes)."""
     check_limits(request, settings)
     if request.async_:
-        raise ValidationFailed.single(("body", "store"), "a pricing call (store false) cannot be a job")
+        raise ValidationFailed.single(
+            ("body", "store"), "a pricing call (store false) cannot be a job"
+        )
     if await loan_scenarios(session, owner_id, request) > settings.jobs_forecast_async_loans:
         raise ValidationFailed.single(
             ("body", "store"),
@@ -553,7 +555,12 @@ async def run_or_submit(
 
             check_limits(body, settings)
             return await tape_pools.submit_forecast(
-                session, owner_id=owner_id, row=row, body=body, settings=settings, request_id=request_id
+                session,
+                owner_id=owner_id,
+                row=row,
+                body=body,
+                settings=settings,
+                request_id=request_id,
             )
     as_job = body.async_ or await loan_scenarios(session, owner_id, body) > (
         settings.jobs_forecast_async_loans

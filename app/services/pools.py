@@ -28,7 +28,9 @@ from app.services.tape_columns import TapeColumnReport, sort_columns
 TapeFormat = Literal["csv", "parquet"]
 PARQUET_MAGIC = b"PAR1"
 TAPE_ORIGIN = "tape"  # a large upload kept as a file (app.services.tape_pools)
-PANEL_ORIGIN = "panel"  # consumer-credit performance panels share the table (services/consumer_credit)
+PANEL_ORIGIN = (
+    "panel"  # consumer-credit performance panels share the table (services/consumer_credit)
+)
 
 TAPE_CONTENT_TYPES = frozenset(
     {

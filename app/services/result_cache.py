@@ -67,8 +67,11 @@ def cached_compute_forecast(plan: Any) -> list[Any]:
         start = time.perf_counter()
         outcomes = forecasts.compute_forecast(plan)
         observe_engine_run(
-            len(plan.pool), max(o.projection.n_periods for o in outcomes),
-            time.perf_counter() - start, kind="forecast", n_scenarios=len(outcomes),
+            len(plan.pool),
+            max(o.projection.n_periods for o in outcomes),
+            time.perf_counter() - start,
+            kind="forecast",
+            n_scenarios=len(outcomes),
         )
         return outcomes
 
@@ -78,23 +81,29 @@ def cached_compute_forecast(plan: Any) -> list[Any]:
 
     def fresh_encoded() -> list[dict[str, Any]]:
         return [
-            {"name": o.name, "columns": o.projection.columns, "n_periods": o.projection.n_periods,
-             "analytics": o.analytics}
+            {
+                "name": o.name,
+                "columns": o.projection.columns,
+                "n_periods": o.projection.n_periods,
+                "analytics": o.analytics,
+            }
             for o in fresh()
         ]
 
     encoded = get_cache().get_or_compute(NAMESPACE, payload, fresh_encoded)
     return [
         forecasts.ScenarioOutcome(
-            e["name"], Projection(columns=e["columns"], n_periods=int(e["n_periods"])),
+            e["name"],
+            Projection(columns=e["columns"], n_periods=int(e["n_periods"])),
             e["analytics"],
         )
         for e in encoded
     ]
 
 
-async def cached_result(namespace: str, key_input: Any, compute: Callable[[], T], *,
-                        work_cells: float | None = None) -> T:
+async def cached_result(
+    namespace: str, key_input: Any, compute: Callable[[], T], *, work_cells: float | None = None
+) -> T:
     """Any deterministic engine computation through the cache (async): ``compute()`` runs in
     a worker thread on a miss, keyed by ``key_input`` (its full input) and the engine source
     fingerprint. ``work_cells`` (loans x periods x paths, ...) feeds the engine throughput
@@ -104,8 +113,9 @@ async def cached_result(namespace: str, key_input: Any, compute: Callable[[], T]
         start = time.perf_counter()
         value = await anyio.to_thread.run_sync(compute)
         if work_cells is not None:
-            observe_engine_run(int(work_cells), 1, time.perf_counter() - start, kind=namespace,
-                               count_loans=False)
+            observe_engine_run(
+                int(work_cells), 1, time.perf_counter() - start, kind=namespace, count_loans=False
+            )
         return value
 
     payload = {"engine": engine_fingerprint(), "input": key_input}

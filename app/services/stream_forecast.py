@@ -89,7 +89,9 @@ def _fmt(payload: dict[str, Any]) -> TapeFormat:
 
 
 def _chunks(payload: dict[str, Any], max_rows: int | None = None) -> list[TapeChunk]:
-    return plan_chunks(payload["tape_path"], _fmt(payload), int(payload["chunk_loans"]), max_rows=max_rows)
+    return plan_chunks(
+        payload["tape_path"], _fmt(payload), int(payload["chunk_loans"]), max_rows=max_rows
+    )
 
 
 def validate(payload: dict[str, Any], settings: Settings) -> None:
@@ -105,10 +107,14 @@ def validate(payload: dict[str, Any], settings: Settings) -> None:
             raise _bad("tape_path", "an uploaded pool's tape is forecast through its pool_id")
     if payload.get("loan_level_dir") is not None:
         payload["loan_level_dir"] = str(
-            _inside(settings.tape_store_dir / RESULTS_DIR, payload["loan_level_dir"], "loan_level_dir")
+            _inside(
+                settings.tape_store_dir / RESULTS_DIR, payload["loan_level_dir"], "loan_level_dir"
+            )
         )
     cmap = payload.get("column_map") or {}
-    if not isinstance(cmap, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in cmap.items()):
+    if not isinstance(cmap, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in cmap.items()
+    ):
         raise _bad("column_map", "must map tape column names to field names")
     chunk_loans = payload.get("chunk_loans", settings.stream_chunk_loans)
     if not isinstance(chunk_loans, int) or isinstance(chunk_loans, bool) or chunk_loans < 1:
@@ -140,7 +146,9 @@ def plan(payload: dict[str, Any], settings: Settings) -> list[int]:
     return [c.n_rows for c in _chunks(payload)]
 
 
-def project_chunk(pool: LoanPool, assumptions: Assumptions, horizon_months: int, loan_level: bool) -> Projection:
+def project_chunk(
+    pool: LoanPool, assumptions: Assumptions, horizon_months: int, loan_level: bool
+) -> Projection:
     """One chunk's engine call: the pool projected on the whole tape's horizon."""
     a = Assumptions(
         prepayment=assumptions.prepayment,
@@ -157,7 +165,12 @@ def project_chunk(pool: LoanPool, assumptions: Assumptions, horizon_months: int,
 def _horizon(payload: dict[str, Any], a: Assumptions) -> int:
     if payload.get("horizon_months"):
         return int(payload["horizon_months"])
-    return horizon_for_term(longest_remaining_term(payload["tape_path"], _fmt(payload), payload.get("column_map") or {}), a)
+    return horizon_for_term(
+        longest_remaining_term(
+            payload["tape_path"], _fmt(payload), payload.get("column_map") or {}
+        ),
+        a,
+    )
 
 
 def _write_loan_level(directory: str, chunk: TapeChunk, proj: Projection) -> str:

@@ -125,7 +125,8 @@ def forecast_payload(row: Pool, body: ForecastRequest, settings: Settings) -> di
     scenarios = scenario_inputs(body)
     if len(scenarios) != 1:
         raise ValidationFailed.single(
-            ("body", "scenarios"), "a pool stored as a streamed tape is forecast one scenario per request"
+            ("body", "scenarios"),
+            "a pool stored as a streamed tape is forecast one scenario per request",
         )
     _, assumptions, _, _ = scenarios[0]
     payload: dict[str, Any] = {
@@ -141,11 +142,22 @@ def forecast_payload(row: Pool, body: ForecastRequest, settings: Settings) -> di
 
 
 async def submit_forecast(
-    session: AsyncSession, *, owner_id: str, row: Pool, body: ForecastRequest, settings: Settings, request_id: str | None
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    row: Pool,
+    body: ForecastRequest,
+    settings: Settings,
+    request_id: str | None,
 ) -> jobs.Submitted:
     """Queue the stream_forecast job of a tape pool's forecast (validated first: 422, no job)."""
     payload = forecast_payload(row, body, settings)
     await jobs.validate_payload("stream_forecast", payload, settings)
     return await jobs.submit(
-        session, owner_id=owner_id, kind="stream_forecast", payload=payload, name=body.name, request_id=request_id
+        session,
+        owner_id=owner_id,
+        kind="stream_forecast",
+        payload=payload,
+        name=body.name,
+        request_id=request_id,
     )

@@ -38,7 +38,9 @@ def _child_init(settings_json: str, msg_queue: Any, redis_url: str | None) -> No
     metrics.ENABLED = False  # the service records each job's outcome (see _record)
     settings = Settings.model_validate_json(settings_json)
     publisher = (
-        RedisHub(redis_url, settings.jobs_channel_prefix) if redis_url else QueuePublisher(msg_queue)
+        RedisHub(redis_url, settings.jobs_channel_prefix)
+        if redis_url
+        else QueuePublisher(msg_queue)
     )
     _child["runner"] = asyncio.Runner()
     _child["ctx"] = JobContext(settings=settings, db=Database(settings), publisher=publisher)
@@ -170,8 +172,9 @@ class EmbeddedDispatcher:
             started, finished = job.started_at, job.finished_at
             seconds = None
             if started is not None and finished is not None:
-                seconds = _seconds_since(started, finished.replace(tzinfo=UTC)
-                                         if finished.tzinfo is None else finished)
+                seconds = _seconds_since(
+                    started, finished.replace(tzinfo=UTC) if finished.tzinfo is None else finished
+                )
             error = (job.error or {}).get("type")
             from app.services.jobs.kinds import get_kind
 
@@ -195,7 +198,11 @@ class EmbeddedDispatcher:
             log.warning("embedded job unit failed: %s", exc, extra={"job_id": job_id})
             with contextlib.suppress(Exception):
                 await asyncio.get_running_loop().run_in_executor(
-                    self._ensure_pool(), _child_call, "fail", job_id, type(exc).__name__,
+                    self._ensure_pool(),
+                    _child_call,
+                    "fail",
+                    job_id,
+                    type(exc).__name__,
                     str(exc),
                 )
 

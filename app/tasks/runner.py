@@ -103,8 +103,9 @@ def _bind_log_context(job: Job) -> None:
     user_id_var.set(job.owner_id)
 
 
-async def _publish(ctx: JobContext, job: Job, state: str, done: int, total: int,
-                   message: str | None) -> None:
+async def _publish(
+    ctx: JobContext, job: Job, state: str, done: int, total: int, message: str | None
+) -> None:
     await ctx.publisher.publish(job.owner_id, make_update(job.id, state, done, total, message))
 
 
@@ -123,9 +124,14 @@ async def start_job(ctx: JobContext, job_id: str) -> list[int]:
         if not restarts_exhausted and not await repo.mark_running(job_id, utcnow()):
             return []
     if restarts_exhausted:  # every start died with its process (a worker or the server)
-        await fail_job(ctx, job_id, RuntimeError(
-            f"the job was started {job.attempts} times and its process died each time "
-            "(JOBS_MAX_ATTEMPTS)"))
+        await fail_job(
+            ctx,
+            job_id,
+            RuntimeError(
+                f"the job was started {job.attempts} times and its process died each time "
+                "(JOBS_MAX_ATTEMPTS)"
+            ),
+        )
         return []
     if first:
         metrics.job_state("running")
@@ -175,8 +181,15 @@ async def _run_whole(ctx: JobContext, job_id: str) -> None:
         result, result_id = await kind.run_whole(session, job, ctx.settings)
         now = utcnow()
         moved = await repo.transition(
-            job_id, ["running"], "succeeded", result=result, result_id=result_id,
-            progress_done=1, progress_total=1, message="done", finished_at=now,
+            job_id,
+            ["running"],
+            "succeeded",
+            result=result,
+            result_id=result_id,
+            progress_done=1,
+            progress_total=1,
+            message="done",
+            finished_at=now,
             duration_ms=(_seconds_since(job.started_at, now) or 0.0) * 1e3,
         )
         if not moved:
@@ -186,9 +199,7 @@ async def _run_whole(ctx: JobContext, job_id: str) -> None:
     await _publish(ctx, job, "succeeded", 1, 1, "done")
 
 
-async def run_chunk(
-    ctx: JobContext, job_id: str, chunk_index: int, takeover: bool = False
-) -> None:
+async def run_chunk(ctx: JobContext, job_id: str, chunk_index: int, takeover: bool = False) -> None:
     """Compute chunk `chunk_index` unless stored already; merge if it completes the job.
 
     A chunk that another worker is computing (touched within JOBS_REQUEUE_AFTER_SECONDS) is
@@ -207,8 +218,10 @@ async def run_chunk(
             if not finished and attempts > 0 and not takeover:
                 age = _seconds_since(touched, utcnow())
                 if age is not None and age < ctx.settings.jobs_requeue_after_seconds:
-                    log.info("chunk is being computed elsewhere",
-                             extra={"job_id": job_id, "chunk": chunk_index})
+                    log.info(
+                        "chunk is being computed elsewhere",
+                        extra={"job_id": job_id, "chunk": chunk_index},
+                    )
                     return
             if not finished:
                 if attempts >= ctx.settings.jobs_max_attempts:
@@ -294,8 +307,13 @@ async def finalize(ctx: JobContext, job_id: str) -> None:
             now = utcnow()
             total = job.progress_total
             moved = await repo.transition(
-                job_id, ["running"], "succeeded", result=result, progress_done=total,
-                message="done", finished_at=now,
+                job_id,
+                ["running"],
+                "succeeded",
+                result=result,
+                progress_done=total,
+                message="done",
+                finished_at=now,
                 duration_ms=(_seconds_since(job.started_at, now) or 0.0) * 1e3,
             )
             if not moved:
@@ -309,8 +327,12 @@ async def finalize(ctx: JobContext, job_id: str) -> None:
         await fail_job(ctx, job_id, exc)
         return
     log.info("job succeeded", extra={"job_id": job_id, "kind": job.kind})
-    metrics.job_finished(job.kind, "succeeded", _seconds_since(job.started_at, now),
-                         paths=total if kind.unit == "paths" else 0)
+    metrics.job_finished(
+        job.kind,
+        "succeeded",
+        _seconds_since(job.started_at, now),
+        paths=total if kind.unit == "paths" else 0,
+    )
     await _publish(ctx, job, "succeeded", total, total, "done")
 
 
@@ -319,11 +341,14 @@ def error_info(exc: BaseException) -> dict[str, Any]:
     message = str(exc) or exc.__class__.__name__
     detail = getattr(exc, "detail", None)
     if isinstance(detail, list):  # a ValidationFailed: the field problems
-        message = "; ".join(
-            f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg')}"
-            for item in detail
-            if isinstance(item, dict)
-        ) or message
+        message = (
+            "; ".join(
+                f"{'.'.join(str(p) for p in item.get('loc', []))}: {item.get('msg')}"
+                for item in detail
+                if isinstance(item, dict)
+            )
+            or message
+        )
     return {"type": exc.__class__.__name__, "message": message[:2000]}
 
 
@@ -337,7 +362,11 @@ async def fail_job(ctx: JobContext, job_id: str, exc: BaseException) -> None:
             return
         now = utcnow()
         moved = await repo.transition(
-            job_id, ["queued", "running"], "failed", error=info, message=info["message"],
+            job_id,
+            ["queued", "running"],
+            "failed",
+            error=info,
+            message=info["message"],
             finished_at=now,
             duration_ms=(_seconds_since(job.started_at, now) or 0.0) * 1e3,
         )
@@ -345,9 +374,7 @@ async def fail_job(ctx: JobContext, job_id: str, exc: BaseException) -> None:
         return
     log.warning("job failed: %s", info["message"], extra={"job_id": job_id, "error": info["type"]})
     metrics.job_finished(job.kind, "failed", _seconds_since(job.started_at, now), info["type"])
-    await _publish(
-        ctx, job, "failed", job.progress_done, job.progress_total, info["message"]
-    )
+    await _publish(ctx, job, "failed", job.progress_done, job.progress_total, info["message"])
 
 
 async def stale_jobs(ctx: JobContext, older_than: float | None = None) -> list[str]:

@@ -64,8 +64,9 @@ def _retry_or_fail(task: Any, job_id: str, exc: Exception) -> None:
     """Retry a transient error with backoff; after the last retry, fail the job."""
     if is_transient(exc) and task.request.retries < task.max_retries:
         countdown = min(60.0, 0.5 * 2**task.request.retries)
-        log.warning("transient error, retrying in %.1fs: %s", countdown, exc,
-                    extra={"job_id": job_id})
+        log.warning(
+            "transient error, retrying in %.1fs: %s", countdown, exc, extra={"job_id": job_id}
+        )
         raise task.retry(exc=exc, countdown=countdown)
     _run(fail_job, job_id, exc)
 
@@ -95,9 +96,17 @@ def chunk(self: Any, job_id: str, chunk_index: int) -> None:
 def enqueue(job_id: str) -> None:
     """Send the start task for a job (blocking; the caller records enqueued_at)."""
     settings = get_settings()
-    start.apply_async(args=[job_id], queue=settings.celery_queue, retry=True,
-                      retry_policy={"max_retries": 2, "interval_start": 0.2,
-                                    "interval_step": 0.5, "interval_max": 1.0})
+    start.apply_async(
+        args=[job_id],
+        queue=settings.celery_queue,
+        retry=True,
+        retry_policy={
+            "max_retries": 2,
+            "interval_start": 0.2,
+            "interval_step": 0.5,
+            "interval_max": 1.0,
+        },
+    )
 
 
 def recover_stale() -> int:

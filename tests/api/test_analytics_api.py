@@ -11,8 +11,20 @@ import pytest
 import pyxirr
 
 URL = "/api/v1/analytics/cashflows"
-KEYS = {"npv", "irr", "xirr", "yield", "macaulay_duration", "modified_duration", "convexity",
-        "wal", "dv01", "z_spread", "effective_duration", "effective_convexity"}
+KEYS = {
+    "npv",
+    "irr",
+    "xirr",
+    "yield",
+    "macaulay_duration",
+    "modified_duration",
+    "convexity",
+    "wal",
+    "dv01",
+    "z_spread",
+    "effective_duration",
+    "effective_convexity",
+}
 
 
 def _bond(price=None, **extra):
@@ -25,13 +37,18 @@ def _bond(price=None, **extra):
 
 
 async def _post(client, auth, body, user="analyst"):
-    return await client.post(URL, content=json.dumps(body), headers={**auth(user), "content-type": "application/json"})
+    return await client.post(
+        URL, content=json.dumps(body), headers={**auth(user), "content-type": "application/json"}
+    )
 
 
 async def test_bond_measures_match_closed_forms(client, auth) -> None:
     z = 0.04
-    resp = await _post(client, auth, _bond(price=97.0, discount_rate=0.065,
-                                           curve={"nodes": [{"tenor_years": 1.0, "rate": z}]}))
+    resp = await _post(
+        client,
+        auth,
+        _bond(price=97.0, discount_rate=0.065, curve={"nodes": [{"tenor_years": 1.0, "rate": z}]}),
+    )
     assert resp.status_code == 200, resp.text
     out = resp.json()
     assert set(out) >= KEYS
@@ -58,10 +75,20 @@ async def test_bond_measures_match_closed_forms(client, auth) -> None:
 
 
 async def test_dated_flows_give_xirr_like_pyxirr(client, auth) -> None:
-    flows = [{"amount": -1000.0, "date": "2025-01-15"}, {"amount": 300.0, "date": "2025-07-01"},
-             {"amount": 450.0, "date": "2026-02-28"}, {"amount": 420.0, "date": "2026-12-31"}]
-    body = {"cashflows": flows, "settlement_date": "2025-01-15", "day_count": "ACT/365F",
-            "frequency": 1, "discount_rate": 0.06, "compounding": "compounded"}
+    flows = [
+        {"amount": -1000.0, "date": "2025-01-15"},
+        {"amount": 300.0, "date": "2025-07-01"},
+        {"amount": 450.0, "date": "2026-02-28"},
+        {"amount": 420.0, "date": "2026-12-31"},
+    ]
+    body = {
+        "cashflows": flows,
+        "settlement_date": "2025-01-15",
+        "day_count": "ACT/365F",
+        "frequency": 1,
+        "discount_rate": 0.06,
+        "compounding": "compounded",
+    }
     resp = await _post(client, auth, body)
     assert resp.status_code == 200, resp.text
     out = resp.json()
@@ -77,9 +104,15 @@ async def test_dated_flows_give_xirr_like_pyxirr(client, auth) -> None:
 
 async def test_dated_curve_nodes_and_price_give_xirr_of_purchase(client, auth) -> None:
     flows = [{"amount": 50.0, "date": "2026-01-10"}, {"amount": 60.0, "date": "2027-01-10"}]
-    body = {"cashflows": flows, "settlement_date": "2025-01-10", "price": 100.0,
-            "curve": {"nodes": [{"date": "2026-01-10", "rate": 0.03}, {"date": "2028-01-10", "rate": 0.035}],
-                      "interpolation": "log_linear_discount"}}
+    body = {
+        "cashflows": flows,
+        "settlement_date": "2025-01-10",
+        "price": 100.0,
+        "curve": {
+            "nodes": [{"date": "2026-01-10", "rate": 0.03}, {"date": "2028-01-10", "rate": 0.035}],
+            "interpolation": "log_linear_discount",
+        },
+    }
     out = (await _post(client, auth, body)).json()
     ref = pyxirr.xirr(["2025-01-10", "2026-01-10", "2027-01-10"], [-100.0, 50.0, 60.0])
     assert out["xirr"] == pytest.approx(ref, rel=1e-8)
@@ -92,19 +125,41 @@ async def test_dated_curve_nodes_and_price_give_xirr_of_purchase(client, auth) -
         ({"cashflows": []}, ["body", "cashflows"]),
         ({"cashflows": [{"amount": "NaN", "period": 1}]}, ["body", "cashflows", 0, "amount"]),
         ({"cashflows": [{"amount": 1.0}]}, ["body", "cashflows", 0]),
-        ({"cashflows": [{"amount": 1.0, "period": 1, "date": "2025-01-01"}]}, ["body", "cashflows", 0]),
-        ({"cashflows": [{"amount": 1.0, "period": 1}, {"amount": 1.0, "date": "2025-01-01"}]}, ["body"]),
+        (
+            {"cashflows": [{"amount": 1.0, "period": 1, "date": "2025-01-01"}]},
+            ["body", "cashflows", 0],
+        ),
+        (
+            {"cashflows": [{"amount": 1.0, "period": 1}, {"amount": 1.0, "date": "2025-01-01"}]},
+            ["body"],
+        ),
         ({"cashflows": [{"amount": 1.0, "date": "2025-01-01"}]}, ["body", "settlement_date"]),
-        ({"cashflows": [{"amount": 1.0, "date": "2024-01-01"}], "settlement_date": "2025-01-01"},
-         ["body", "cashflows", 0, "date"]),
+        (
+            {"cashflows": [{"amount": 1.0, "date": "2024-01-01"}], "settlement_date": "2025-01-01"},
+            ["body", "cashflows", 0, "date"],
+        ),
         ({"cashflows": [{"amount": 1.0, "period": 1}], "frequency": 3}, ["body", "frequency"]),
-        ({"cashflows": [{"amount": 1.0, "period": 1}], "day_count": "ACT/364"}, ["body", "day_count"]),
+        (
+            {"cashflows": [{"amount": 1.0, "period": 1}], "day_count": "ACT/364"},
+            ["body", "day_count"],
+        ),
         ({"cashflows": [{"amount": 1.0, "period": 1}], "price": -1}, ["body", "price"]),
-        ({"cashflows": [{"amount": 1.0, "period": 1}],
-          "curve": {"nodes": [{"tenor_years": 1, "rate": 0.02}, {"tenor_years": 1, "rate": 0.03}]}},
-         ["body", "curve", "nodes"]),
-        ({"cashflows": [{"amount": 1.0, "period": 1}],
-          "curve": {"nodes": [{"date": "2026-01-01", "rate": 0.02}]}}, ["body", "curve", "nodes", 0, "date"]),
+        (
+            {
+                "cashflows": [{"amount": 1.0, "period": 1}],
+                "curve": {
+                    "nodes": [{"tenor_years": 1, "rate": 0.02}, {"tenor_years": 1, "rate": 0.03}]
+                },
+            },
+            ["body", "curve", "nodes"],
+        ),
+        (
+            {
+                "cashflows": [{"amount": 1.0, "period": 1}],
+                "curve": {"nodes": [{"date": "2026-01-01", "rate": 0.02}]},
+            },
+            ["body", "curve", "nodes", 0, "date"],
+        ),
         ({"cashflows": [{"amount": 1.0, "period": 1}], "bump": 0}, ["body", "bump"]),
         ({"cashflows": [{"amount": 0.0, "period": 1}]}, ["body", "cashflows"]),
     ],
@@ -120,8 +175,11 @@ async def test_bad_input_is_422_naming_the_field(client, auth, body, loc) -> Non
 
 async def test_unreachable_price_is_a_warning_not_a_422(client, auth) -> None:
     """Issue 12: a measure that cannot be computed is null with a reason; the request stands."""
-    body = {"cashflows": [{"amount": -1.0, "period": 1}, {"amount": -2.0, "period": 2}],
-            "price": 5.0, "discount_rate": 0.05}
+    body = {
+        "cashflows": [{"amount": -1.0, "period": 1}, {"amount": -2.0, "period": 2}],
+        "price": 5.0,
+        "discount_rate": 0.05,
+    }
     resp = await _post(client, auth, body)
     assert resp.status_code == 200, resp.text
     out = resp.json()

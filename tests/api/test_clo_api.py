@@ -19,8 +19,9 @@ TRANCHES = "/api/v1/specialized-assets/clo-cdo/tranche-analysis"
 
 
 async def _post(client, auth, url, body):
-    return await client.post(url, content=json.dumps(body),
-                             headers={**auth("clo"), "content-type": "application/json"})
+    return await client.post(
+        url, content=json.dumps(body), headers={**auth("clo"), "content-type": "application/json"}
+    )
 
 
 async def test_collateral_alone(client, auth) -> None:
@@ -30,7 +31,14 @@ async def test_collateral_alone(client, auth) -> None:
     resp = await _post(client, auth, ANALYZE, body)
     assert resp.status_code == 200, resp.text
     out = resp.json()
-    assert set(out["quality_tests"]) == {"warf", "was", "wac", "wal", "diversity_score", "caa_share"}
+    assert set(out["quality_tests"]) == {
+        "warf",
+        "was",
+        "wac",
+        "wal",
+        "diversity_score",
+        "caa_share",
+    }
     for v in out["quality_tests"].values():
         assert set(v) == {"value", "trigger", "passed"}
     assert out["deal"] is None
@@ -38,7 +46,9 @@ async def test_collateral_alone(client, auth) -> None:
 
 
 async def test_deal_with_reinvestment_and_call(client, auth) -> None:
-    body = example_request(n_assets=40, n_periods=120, call={"non_call_period": 24, "call_period": 60})
+    body = example_request(
+        n_assets=40, n_periods=120, call={"non_call_period": 24, "call_period": 60}
+    )
     resp = await _post(client, auth, ANALYZE, body)
     assert resp.status_code == 200, resp.text
     deal = resp.json()["deal"]
@@ -60,8 +70,11 @@ async def test_ineligible_reinvestment_buys_nothing(client, auth) -> None:
 
 
 async def test_simulation_in_analyze(client, auth) -> None:
-    body = example_request(n_assets=30, n_periods=60,
-                           simulation={"n_paths": 300, "seed": 4, "correlation": 0.3, "block_size": 100})
+    body = example_request(
+        n_assets=30,
+        n_periods=60,
+        simulation={"n_paths": 300, "seed": 4, "correlation": 0.3, "block_size": 100},
+    )
     resp = await _post(client, auth, ANALYZE, body)
     assert resp.status_code == 200, resp.text
     sim = resp.json()["simulation"]
@@ -73,9 +86,17 @@ async def test_simulation_in_analyze(client, auth) -> None:
 
 def test_job_chunks_merge_to_the_whole_run() -> None:
     settings = get_settings()
-    body = example_request(n_assets=25, n_periods=48,
-                           simulation={"n_paths": 250, "seed": 8, "correlation": 0.2, "block_size": 40,
-                                       "recovery_std": 0.1})
+    body = example_request(
+        n_assets=25,
+        n_periods=48,
+        simulation={
+            "n_paths": 250,
+            "seed": 8,
+            "correlation": 0.2,
+            "block_size": 40,
+            "recovery_std": 0.1,
+        },
+    )
     req = CloAnalyzeRequest.model_validate(body)
     whole = clo_simulation.simulate(clo.build_setup(req, settings), req, settings)
     whole.pop("warnings")
@@ -83,22 +104,38 @@ def test_job_chunks_merge_to_the_whole_run() -> None:
         payload = {**body, "n_chunks": n_chunks}
         plan = clo_simulation.mc_plan(payload, settings)
         assert len(plan) == n_chunks and sum(plan) == 250
-        blobs = [clo_simulation.mc_compute_chunk(payload, i, n_chunks, lambda d, t: None)
-                 for i in range(n_chunks)]
+        blobs = [
+            clo_simulation.mc_compute_chunk(payload, i, n_chunks, lambda d, t: None)
+            for i in range(n_chunks)
+        ]
         merged = clo_simulation.mc_merge(payload, blobs)
         merged.pop("warnings")
         assert merged == whole, n_chunks
 
 
-@pytest.mark.parametrize(("mutate", "loc"), [
-    (lambda b: b["deal"]["waterfall"][3].update(tranches=["A1", "ZZ"]), ["body", "deal", "waterfall", 3, "tranches", 1]),
-    (lambda b: b["assets"][2].update(rating="BBB"), ["body", "assets", 2, "rating"]),
-    (lambda b: b["assets"][1].update(index="EURIBOR"), ["body", "assets", 1, "index"]),
-    (lambda b: b.update(call={"non_call_period": 24, "call_period": 12}), ["body", "call", "call_period"]),
-    (lambda b: b["reinvestment"].update(end_period=120, maturity_period=100),
-     ["body", "reinvestment", "end_period"]),
-    (lambda b: b.update(simulation={"n_paths": 10, "recovery_std": 0.6}), ["body", "simulation", "recovery_std"]),
-])
+@pytest.mark.parametrize(
+    ("mutate", "loc"),
+    [
+        (
+            lambda b: b["deal"]["waterfall"][3].update(tranches=["A1", "ZZ"]),
+            ["body", "deal", "waterfall", 3, "tranches", 1],
+        ),
+        (lambda b: b["assets"][2].update(rating="BBB"), ["body", "assets", 2, "rating"]),
+        (lambda b: b["assets"][1].update(index="EURIBOR"), ["body", "assets", 1, "index"]),
+        (
+            lambda b: b.update(call={"non_call_period": 24, "call_period": 12}),
+            ["body", "call", "call_period"],
+        ),
+        (
+            lambda b: b["reinvestment"].update(end_period=120, maturity_period=100),
+            ["body", "reinvestment", "end_period"],
+        ),
+        (
+            lambda b: b.update(simulation={"n_paths": 10, "recovery_std": 0.6}),
+            ["body", "simulation", "recovery_std"],
+        ),
+    ],
+)
 async def test_bad_input_is_422_with_path(client, auth, mutate, loc) -> None:
     body = example_request(n_assets=10)
     mutate(body)

@@ -17,21 +17,32 @@ BASE = "/api/v1/specialized-assets/consumer-credit"
 async def test_uci_panel_upload_and_analysis(client, auth) -> None:
     raw = gzip.decompress(need(UCI_LONG).read_bytes())
     user = auth("uci-user")
-    resp = await client.post(f"{BASE}/panels", headers=user, files={"file": ("uci.csv", raw)},
-                             data={"column_map": '{"ID": "loan_id", "month": "period", "status": "state", "bill_amt": "bill"}'})
+    resp = await client.post(
+        f"{BASE}/panels",
+        headers=user,
+        files={"file": ("uci.csv", raw)},
+        data={
+            "column_map": '{"ID": "loan_id", "month": "period", "status": "state", "bill_amt": "bill"}'
+        },
+    )
     assert resp.status_code == 201, resp.text
     assert resp.json()["n_rows"] == 180_000 and resp.json()["n_loans"] == 30_000
     states = [str(s) for s in range(-2, 9)]
-    body = {"loan_type": "credit_card", "panel_id": resp.json()["panel_id"],
-            "roll_rates": {"states": states, "method": "duration"},
-            "revolving": {"receivables": 1e9, "months": 12}}
+    body = {
+        "loan_type": "credit_card",
+        "panel_id": resp.json()["panel_id"],
+        "roll_rates": {"states": states, "method": "duration"},
+        "revolving": {"receivables": 1e9, "months": 12},
+    }
     out = (await client.post(f"{BASE}/analyze", json=body, headers=user)).json()
     d = pd.read_csv(UCI_LONG).sort_values(["ID", "month"])
     d["s"] = d["status"].astype(str)
     pairs = d.assign(to=d.groupby("ID")["s"].shift(-1)).dropna(subset=["to"])
     tab = pd.crosstab(pairs["s"], pairs["to"]).reindex(index=states, columns=states, fill_value=0)
     assert np.array_equal(np.array(out["roll_rates"]["counts"]), tab.to_numpy())
-    assert out["roll_rates"]["method"] == "duration" and np.allclose(np.nansum(out["roll_rates"]["matrix"], axis=1)[:9], 1.0)
+    assert out["roll_rates"]["method"] == "duration" and np.allclose(
+        np.nansum(out["roll_rates"]["matrix"], axis=1)[:9], 1.0
+    )
     assert len(out["revolving"]["excess_spread_3m_avg"]) == 12
 
 
@@ -47,13 +58,24 @@ async def test_sba_vintages_through_the_api(client, auth) -> None:
         "charge_off_amount": d["ChgOffPrinGr"].where(co, 0.0).astype(float).tolist(),
         "new_business": np.where(d["NewExist"] == 2, "new", "existing").tolist(),
     }
-    body = {"vintages": {"outcomes": {"columns": outcomes}, "as_of": "2014-08", "segment_by": ["new_business"], "fit": True}}
+    body = {
+        "vintages": {
+            "outcomes": {"columns": outcomes},
+            "as_of": "2014-08",
+            "segment_by": ["new_business"],
+            "fit": True,
+        }
+    }
     resp = await client.post(f"{BASE}/analyze", json=body, headers=auth("sba-user"))
     assert resp.status_code == 200, resp.text
     v = resp.json()["vintages"]
     seg = {s["segment"]: s for s in v["loss_rates"][0]["segments"]}
     for name, g in d.assign(nb=np.where(d["NewExist"] == 2, "new", "existing"), c=co).groupby("nb"):
-        assert np.isclose(seg[name]["loss_rate"], g["ChgOffPrinGr"].where(g["c"], 0).sum() / g["DisbursementGross"].sum(), rtol=1e-12)
+        assert np.isclose(
+            seg[name]["loss_rate"],
+            g["ChgOffPrinGr"].where(g["c"], 0).sum() / g["DisbursementGross"].sum(),
+            rtol=1e-12,
+        )
     by = {x["vintage"]: x for x in v["vintages"]}
     g = d["ApprovalFY"] == 2005
     t = pd.to_datetime(d["ChgOffDate"].where(co))

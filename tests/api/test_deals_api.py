@@ -15,19 +15,34 @@ def _deal(**extra):
         "name": "two notes",
         "tranches": [
             {"name": "A", "balance": 80, "coupon": {"type": "fixed", "rate": 0.06}},
-            {"name": "B", "balance": 10, "coupon": {"type": "floating", "index": "SOFR", "margin": 0.02},
-             "deferrable": True},
+            {
+                "name": "B",
+                "balance": 10,
+                "coupon": {"type": "floating", "index": "SOFR", "margin": 0.02},
+                "deferrable": True,
+            },
             {"name": "E", "role": "equity"},
         ],
         "fees": [{"name": "admin", "amount": 0.05}],
         "tests": [{"name": "oc", "type": "oc", "tranches": ["A", "B"], "trigger": 1.05}],
         "waterfall": [
-            {"source": "principal", "pay": "principal", "tranches": ["A", "B"], "mode": "sequential"},
+            {
+                "source": "principal",
+                "pay": "principal",
+                "tranches": ["A", "B"],
+                "mode": "sequential",
+            },
             {"source": "principal", "pay": "residual", "to": "E"},
             {"source": "interest", "pay": "fees", "fees": ["admin"]},
             {"source": "interest", "pay": "interest", "tranches": ["A"]},
             {"source": "interest", "pay": "interest", "tranches": ["B"]},
-            {"source": "interest", "pay": "cure", "test": "oc", "mode": "cure", "tranches": ["A", "B"]},
+            {
+                "source": "interest",
+                "pay": "cure",
+                "test": "oc",
+                "mode": "cure",
+                "tranches": ["A", "B"],
+            },
             {"source": "interest", "pay": "residual", "to": "E"},
         ],
         **extra,
@@ -35,14 +50,25 @@ def _deal(**extra):
 
 
 def _body(**extra):
-    return {"deal": _deal(), "index_paths": {"SOFR": [0.04]},
-            "collateral_cashflows": {"balance": 100, "interest": [0.7, 0.7, 0.7],
-                                     "principal": [2, 2, 2], "losses": [0, 0, 0]}, **extra}
+    return {
+        "deal": _deal(),
+        "index_paths": {"SOFR": [0.04]},
+        "collateral_cashflows": {
+            "balance": 100,
+            "interest": [0.7, 0.7, 0.7],
+            "principal": [2, 2, 2],
+            "losses": [0, 0, 0],
+        },
+        **extra,
+    }
 
 
 async def _post(client, auth, body):
-    return await client.post(URL, content=json.dumps(body),
-                             headers={**auth("dealer"), "content-type": "application/json"})
+    return await client.post(
+        URL,
+        content=json.dumps(body),
+        headers={**auth("dealer"), "content-type": "application/json"},
+    )
 
 
 async def test_run_given_flows_matches_hand_numbers(client, auth) -> None:
@@ -67,11 +93,19 @@ async def test_run_given_flows_matches_hand_numbers(client, auth) -> None:
 
 async def test_run_pool_and_scenarios(client, auth) -> None:
     pool = {"loans": [{"balance": 100, "rate": 0.07, "original_term_months": 12}]}
-    body = {"deal": _deal(), "pool": pool, "index_paths": {"SOFR": [0.04]},
-            "assumptions": {"prepayment": {"type": "cpr", "rate": 0.0}},
-            "scenarios": [{"name": "base"},
-                          {"name": "stress", "assumptions": {"default": {"type": "cdr", "rate": 0.3},
-                                                             "severity": 0.6}}]}
+    body = {
+        "deal": _deal(),
+        "pool": pool,
+        "index_paths": {"SOFR": [0.04]},
+        "assumptions": {"prepayment": {"type": "cpr", "rate": 0.0}},
+        "scenarios": [
+            {"name": "base"},
+            {
+                "name": "stress",
+                "assumptions": {"default": {"type": "cdr", "rate": 0.3}, "severity": 0.6},
+            },
+        ],
+    }
     resp = await _post(client, auth, body)
     assert resp.status_code == 200, resp.text
     out = resp.json()
@@ -84,19 +118,51 @@ async def test_run_pool_and_scenarios(client, auth) -> None:
     assert sum(stress["tranches"]["E"]["cash"]) < sum(base["tranches"]["E"]["cash"])
 
 
-@pytest.mark.parametrize(("mutate", "loc", "words"), [
-    (lambda b: b["deal"]["waterfall"][3].update(tranches=["Z"]),
-     ["body", "deal", "waterfall", 3, "tranches", 0], "unknown tranche"),
-    (lambda b: b["deal"]["tests"][0].pop("trigger"), ["body", "deal", "tests", 0, "trigger"], "trigger"),
-    (lambda b: b["collateral_cashflows"]["interest"].__setitem__(1, -1.0),
-     ["body", "collateral_cashflows", "interest", 1], "negative"),
-    (lambda b: b.update(index_paths={}), ["body", "deal", "tranches", 1, "coupon", "index"], "SOFR"),
-    (lambda b: b["deal"].update(tranches=b["deal"]["tranches"][:2], waterfall=b["deal"]["waterfall"][2:5]) or
-     b["collateral_cashflows"].update(balance=50), ["body", "deal", "tranches"], "no equity"),
-    (lambda b: b["deal"].update(reinvestment={"end_period": 5, "maturity_period": 3}),
-     ["body", "deal", "reinvestment", "end_period"], "circular"),
-    (lambda b: b["deal"]["waterfall"][0].update(pay="teleport"), ["body", "deal", "waterfall", 0, "pay"], ""),
-])
+@pytest.mark.parametrize(
+    ("mutate", "loc", "words"),
+    [
+        (
+            lambda b: b["deal"]["waterfall"][3].update(tranches=["Z"]),
+            ["body", "deal", "waterfall", 3, "tranches", 0],
+            "unknown tranche",
+        ),
+        (
+            lambda b: b["deal"]["tests"][0].pop("trigger"),
+            ["body", "deal", "tests", 0, "trigger"],
+            "trigger",
+        ),
+        (
+            lambda b: b["collateral_cashflows"]["interest"].__setitem__(1, -1.0),
+            ["body", "collateral_cashflows", "interest", 1],
+            "negative",
+        ),
+        (
+            lambda b: b.update(index_paths={}),
+            ["body", "deal", "tranches", 1, "coupon", "index"],
+            "SOFR",
+        ),
+        (
+            lambda b: (
+                b["deal"].update(
+                    tranches=b["deal"]["tranches"][:2], waterfall=b["deal"]["waterfall"][2:5]
+                )
+                or b["collateral_cashflows"].update(balance=50)
+            ),
+            ["body", "deal", "tranches"],
+            "no equity",
+        ),
+        (
+            lambda b: b["deal"].update(reinvestment={"end_period": 5, "maturity_period": 3}),
+            ["body", "deal", "reinvestment", "end_period"],
+            "circular",
+        ),
+        (
+            lambda b: b["deal"]["waterfall"][0].update(pay="teleport"),
+            ["body", "deal", "waterfall", 0, "pay"],
+            "",
+        ),
+    ],
+)
 async def test_bad_deal_is_422_naming_the_path(client, auth, mutate, loc, words) -> None:
     body = _body()
     mutate(body)

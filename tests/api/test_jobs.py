@@ -50,8 +50,9 @@ async def test_jobs_api_end_to_end_embedded(tmp_path: Path) -> None:
         assert resp.status_code == 202, resp.text
         fjob_id = resp.json()["job_id"]
         # the same request run directly, for comparison
-        direct = (await c.post("/api/v1/cashflow/forecast", json=forecast_body(),
-                               headers=H(alice))).json()
+        direct = (
+            await c.post("/api/v1/cashflow/forecast", json=forecast_body(), headers=H(alice))
+        ).json()
 
         # a Monte Carlo run with "async": true through the Monte Carlo route
         resp = await c.post(
@@ -59,8 +60,9 @@ async def test_jobs_api_end_to_end_embedded(tmp_path: Path) -> None:
         )
         assert resp.status_code == 202, resp.text
         mjob_id = resp.json()["job_id"]
-        small = (await c.post("/api/v1/cashflow/monte-carlo", json=mc_route_body(),
-                              headers=H(alice))).json()
+        small = (
+            await c.post("/api/v1/cashflow/monte-carlo", json=mc_route_body(), headers=H(alice))
+        ).json()
 
         # a run that raises in the worker (no spread reprices to this price): failed + error
         resp = await c.post(
@@ -74,8 +76,7 @@ async def test_jobs_api_end_to_end_embedded(tmp_path: Path) -> None:
         fjob = await wait_state(c, alice, fjob_id)
         assert fjob["state"] == "succeeded", fjob
         assert fjob["result_url"] == f"/api/v1/forecasts/{fjob['result_id']}"
-        stored = await c.get(f"/api/v1/forecasts/{fjob['result_id']}/projections",
-                             headers=H(alice))
+        stored = await c.get(f"/api/v1/forecasts/{fjob['result_id']}/projections", headers=H(alice))
         assert stored.status_code == 200
         by_name = {s["name"]: s["cashflows"] for s in stored.json()["scenarios"]}
         for sc in direct["scenarios"]:
@@ -131,8 +132,7 @@ async def test_bad_payloads_are_422_before_any_job(tmp_path: Path) -> None:
         )
         assert resp.status_code == 422
         assert resp.json()["detail"][0]["loc"] == ["body", "payload", "pool"]
-        resp = await c.post("/api/v1/jobs/", json={"kind": "nope", "payload": {}},
-                            headers=H(user))
+        resp = await c.post("/api/v1/jobs/", json={"kind": "nope", "payload": {}}, headers=H(user))
         assert resp.status_code == 422
         resp = await c.post(
             "/api/v1/cashflow/monte-carlo",
@@ -153,6 +153,6 @@ async def test_forecast_over_the_size_threshold_becomes_a_job(tmp_path: Path) ->
         job = (await c.get(resp.headers["location"], headers=H(user))).json()
         assert job["kind"] == "forecast" and job["name"] == "pool A"
         one = forecast_body(scenarios=[])  # 3 loans x 1 scenario: answered directly
-        assert (await c.post("/api/v1/cashflow/forecast", json=one, headers=H(user))
-                ).status_code == 201
-
+        assert (
+            await c.post("/api/v1/cashflow/forecast", json=one, headers=H(user))
+        ).status_code == 201

@@ -53,9 +53,13 @@ async def test_every_request_example_runs_on_a_fresh_install(client, auth) -> No
     missing = [(m, p) for p, m, _, ex in ops if not ex]
     assert missing == [], f"operations without a request example: {missing}"
 
-    own = await client.post(SCENARIOS, json=_examples(
-        spec, spec["paths"][SCENARIOS]["post"]["requestBody"]["content"]["application/json"]
-    )[0], headers=headers)
+    own = await client.post(
+        SCENARIOS,
+        json=_examples(
+            spec, spec["paths"][SCENARIOS]["post"]["requestBody"]["content"]["application/json"]
+        )[0],
+        headers=headers,
+    )
     assert own.status_code == 201, own.text
     own_id = own.json()["scenario_id"]
 

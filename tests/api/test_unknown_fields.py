@@ -26,12 +26,16 @@ def _locs(resp) -> list[list]:
         ({"pool": {"loans": [{**LOAN, "colour": "red"}]}}, ["body", "pool", "loans", 0, "colour"]),
         ({"pool": {"loans": [LOAN]}, "colour": 1}, ["body", "colour"]),
         (
-            {"pool": {"loans": [LOAN]}, "assumptions": {"prepayment": {"type": "cpr", "rate": 0.1,
-                                                                       "ramp": 3}}},
+            {
+                "pool": {"loans": [LOAN]},
+                "assumptions": {"prepayment": {"type": "cpr", "rate": 0.1, "ramp": 3}},
+            },
             ["body", "assumptions", "prepayment", "cpr", "ramp"],
         ),
-        ({"pool": {"loans": [LOAN]}, "valuation": {"discount_rate": 0.05, "spred": 1}},
-         ["body", "valuation", "spred"]),
+        (
+            {"pool": {"loans": [LOAN]}, "valuation": {"discount_rate": 0.05, "spred": 1}},
+            ["body", "valuation", "spred"],
+        ),
     ],
 )
 async def test_forecast_refuses_unknown_fields_naming_them(client, auth, body, loc) -> None:
@@ -41,8 +45,9 @@ async def test_forecast_refuses_unknown_fields_naming_them(client, auth, body, l
 
 async def test_columnar_pool_refuses_an_unknown_column_naming_it(client, auth) -> None:
     cols = {k: [v] for k, v in LOAN.items()} | {"colour": ["red"]}
-    resp = await client.post(FORECAST, json={"name": "x", "pool": {"columns": cols}},
-                             headers=auth("uf"))
+    resp = await client.post(
+        FORECAST, json={"name": "x", "pool": {"columns": cols}}, headers=auth("uf")
+    )
     assert _locs(resp) == [["body", "pool", "columns"]]
     assert "'colour'" in resp.json()["detail"][0]["msg"]
 
@@ -51,8 +56,9 @@ async def test_asset_class_loan_fields_are_in_their_schemas(client, auth) -> Non
     h = auth("uf")
     ok = await client.post(COMMERCIAL, json={"pool": {"loans": [CRE]}}, headers=h)
     assert ok.status_code == 200, ok.text
-    typo = await client.post(COMMERCIAL, json={"pool": {"loans": [{**CRE, "noii": 1.0}]}},
-                             headers=h)
+    typo = await client.post(
+        COMMERCIAL, json={"pool": {"loans": [{**CRE, "noii": 1.0}]}}, headers=h
+    )
     assert ["body", "pool", "loans", 0, "noii"] in _locs(typo)
     # a commercial field is not a field of a plain forecast loan
     plain = await client.post(FORECAST, json={"name": "x", "pool": {"loans": [CRE]}}, headers=h)
@@ -61,8 +67,9 @@ async def test_asset_class_loan_fields_are_in_their_schemas(client, auth) -> Non
     consumer = {**LOAN, "loan_type": "auto", "credit_score": 700, "grade": "B"}
     ok = await client.post(CONSUMER, json={"pool": {"loans": [consumer]}}, headers=h)
     assert ok.status_code == 200, ok.text
-    bad = await client.post(CONSUMER, json={"pool": {"loans": [{**consumer, "colour": 1}]}},
-                            headers=h)
+    bad = await client.post(
+        CONSUMER, json={"pool": {"loans": [{**consumer, "colour": 1}]}}, headers=h
+    )
     assert ["body", "pool", "loans", 0, "colour"] in _locs(bad)
     schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
     assert {"property_type", "noi"} <= set(schemas["CommercialLoanIn"]["properties"])

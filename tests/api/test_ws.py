@@ -17,8 +17,14 @@ from tests.tasks.conftest import live_server  # noqa: F401 - fixture
 
 @pytest.fixture
 def server(tmp_path: Path, live_server):  # noqa: F811
-    return live_server(make_settings(tmp_path, ws_ping_interval_seconds=0.3,
-                                     ws_auth_timeout_seconds=1.0, rate_limit_enabled=False))
+    return live_server(
+        make_settings(
+            tmp_path,
+            ws_ping_interval_seconds=0.3,
+            ws_auth_timeout_seconds=1.0,
+            rate_limit_enabled=False,
+        )
+    )
 
 
 def recv(ws) -> dict:

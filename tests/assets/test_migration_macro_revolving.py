@@ -20,7 +20,14 @@ from app.engine.errors import InvalidInput
 from .test_roll_rates import TRUE_P
 
 BANDS = ["A", "B", "C", "D"]
-M_TRUE = np.array([[0.85, 0.10, 0.04, 0.01], [0.10, 0.75, 0.10, 0.05], [0.03, 0.12, 0.70, 0.15], [0.01, 0.04, 0.15, 0.80]])
+M_TRUE = np.array(
+    [
+        [0.85, 0.10, 0.04, 0.01],
+        [0.10, 0.75, 0.10, 0.05],
+        [0.03, 0.12, 0.70, 0.15],
+        [0.01, 0.04, 0.15, 0.80],
+    ]
+)
 SPACE = StateSpace.build()
 
 
@@ -33,11 +40,23 @@ def test_score_migration_from_a_panel() -> None:
         b = (rng.random(n)[:, None] > np.cumsum(M_TRUE, axis=1)[b]).sum(axis=1).clip(0, 3)
         rows.append(b)
     band = np.array(BANDS)[np.stack(rows, 1).ravel()]
-    df = pd.DataFrame({"loan_id": np.repeat(np.arange(n), t), "period": np.tile(np.arange(t), n), "band": band})
+    df = pd.DataFrame(
+        {"loan_id": np.repeat(np.arange(n), t), "period": np.tile(np.arange(t), n), "band": band}
+    )
     frm, to, w = pairs_from_panel({c: df[c].to_numpy() for c in df}, BANDS, 2, "band")
-    res = migration(frm, to, w, BANDS, powers=[2, 3], pd={"A": 0.01, "B": 0.03, "C": 0.08, "D": 0.2}, severity=0.6)
+    res = migration(
+        frm,
+        to,
+        w,
+        BANDS,
+        powers=[2, 3],
+        pd={"A": 0.01, "B": 0.03, "C": 0.08, "D": 0.2},
+        severity=0.6,
+    )
     lagged = df.assign(to=df.groupby("loan_id")["band"].shift(-2)).dropna()
-    tab = pd.crosstab(lagged["band"], lagged["to"]).reindex(index=BANDS, columns=BANDS, fill_value=0)
+    tab = pd.crosstab(lagged["band"], lagged["to"]).reindex(
+        index=BANDS, columns=BANDS, fill_value=0
+    )
     assert np.array_equal(res["counts"], tab.to_numpy().astype(float))
     m = res["matrix"]
     assert np.allclose(m, M_TRUE @ M_TRUE, atol=0.03)  # two-month horizon of a one-month chain
@@ -61,13 +80,19 @@ def test_zero_macro_coefficients_reproduce_the_base_exactly() -> None:
 
 @pytest.mark.parametrize("link", list(macro.Link))
 def test_a_shift_moves_the_worse_mass_by_the_link(link) -> None:
-    delta = macro.shift_path({"unemployment": 10.0}, {"unemployment": [0.05, 0.07]}, {"unemployment": 0.05}, 3)
+    delta = macro.shift_path(
+        {"unemployment": 10.0}, {"unemployment": [0.05, 0.07]}, {"unemployment": 0.05}, 3
+    )
     assert np.allclose(delta, [0.0, 0.2, 0.2])
     out = macro.stressed_matrices(TRUE_P, SPACE, delta, link)
     assert np.array_equal(out[0], TRUE_P)
     row = TRUE_P[0]
     w = row[1:6].sum()  # dpd30 .. charged_off (prepaid is not worse)
-    f, finv = (expit, logit) if link == macro.Link.LOGIT else (__import__("scipy.stats").stats.norm.cdf, __import__("scipy.stats").stats.norm.ppf)
+    f, finv = (
+        (expit, logit)
+        if link == macro.Link.LOGIT
+        else (__import__("scipy.stats").stats.norm.cdf, __import__("scipy.stats").stats.norm.ppf)
+    )
     w2 = f(finv(w) + 0.2)
     assert np.isclose(out[1][0, 1:6].sum(), w2)
     assert np.allclose(out[1][0, 1:6], row[1:6] * w2 / w)
@@ -85,7 +110,9 @@ def test_estimation_recovers_a_known_coefficient() -> None:
     for k in range(t - 1):
         p_worse = expit(-3.0 + beta * u[k])
         move = rng.random(n) < p_worse
-        s = np.where(s == 0, np.where(move, 1, 0), np.where(move, 5, 0))  # current<->dpd30, or charge-off
+        s = np.where(
+            s == 0, np.where(move, 1, 0), np.where(move, 5, 0)
+        )  # current<->dpd30, or charge-off
         s = np.where(st[-1] == 5, 5, s)
         st.append(s.copy())
     arr = np.stack(st, 1)
@@ -96,13 +123,22 @@ def test_estimation_recovers_a_known_coefficient() -> None:
         "unemployment": np.tile(u, n),
     }
     fit = macro.estimate(Panel.from_columns(cols, SPACE), ["unemployment"])
-    est, se = fit["coefficients"]["unemployment"], fit["coefficient_standard_errors"]["unemployment"]
+    est, se = (
+        fit["coefficients"]["unemployment"],
+        fit["coefficient_standard_errors"]["unemployment"],
+    )
     assert abs(est - beta) < 3 * se and se < 3.0
 
 
 def test_master_trust_against_a_hand_loop() -> None:
-    rates = {"payment_rate": 0.2, "purchase_rate": [0.18, 0.19], "portfolio_yield": 0.18,
-             "charge_off_rate": 0.05, "coupon": 0.05, "servicing_fee": 0.02}
+    rates = {
+        "payment_rate": 0.2,
+        "purchase_rate": [0.18, 0.19],
+        "portfolio_yield": 0.18,
+        "charge_off_rate": 0.05,
+        "coupon": 0.05,
+        "servicing_fee": 0.02,
+    }
     out = project_trust(1e9, 6, rates)
     r = 1e9
     for t in range(6):
@@ -112,7 +148,9 @@ def test_master_trust_against_a_hand_loop() -> None:
         r = r - 0.2 * r - 0.05 / 12 * r + pr * r
         assert np.isclose(out["ending_receivables"][t], r)
     assert np.allclose(out["excess_spread"], 0.18 - 0.05 - 0.07)
-    assert np.isnan(out["excess_spread_3m_avg"][:2]).all() and np.allclose(out["excess_spread_3m_avg"][2:], 0.06)
+    assert np.isnan(out["excess_spread_3m_avg"][:2]).all() and np.allclose(
+        out["excess_spread_3m_avg"][2:], 0.06
+    )
     with pytest.raises(InvalidInput):
         project_trust(1e9, 6, {**rates, "payment_rate": -0.1})
 
@@ -129,18 +167,33 @@ def test_macro_estimated_from_the_panel_feeds_the_scenarios() -> None:
         move = rng.random(n) < expit(-3.0 + 10.0 * u[k])
         s = np.where(st[-1] == 5, 5, np.where(s == 0, np.where(move, 1, 0), np.where(move, 5, 0)))
         st.append(s.copy())
-    cols = {"loan_id": np.repeat(np.arange(n), t), "period": np.tile(np.arange(t), n),
-            "state": np.array(SPACE.names, dtype=object)[np.stack(st, 1).ravel()],
-            "balance": np.full(n * t, 1000.0), "unemployment": np.tile(u, n)}
+    cols = {
+        "loan_id": np.repeat(np.arange(n), t),
+        "period": np.tile(np.arange(t), n),
+        "state": np.array(SPACE.names, dtype=object)[np.stack(st, 1).ravel()],
+        "balance": np.full(n * t, 1000.0),
+        "unemployment": np.tile(u, n),
+    }
     # only the observed states: a live state with no transitions would give a null row
     states = ["current", "dpd30", "charged_off", "prepaid"]
-    out = analyze({"roll_rates": {"states": states}, "pipeline": {"months": 12, "rate": 0.1, "term_months": 24},
-                   "macro": {"estimate": True, "variables": ["unemployment"],
-                             "paths": {"adverse": {"paths": {"unemployment": [0.04, 0.08]}}}}},
-                  panel_columns=cols)
+    out = analyze(
+        {
+            "roll_rates": {"states": states},
+            "pipeline": {"months": 12, "rate": 0.1, "term_months": 24},
+            "macro": {
+                "estimate": True,
+                "variables": ["unemployment"],
+                "paths": {"adverse": {"paths": {"unemployment": [0.04, 0.08]}}},
+            },
+        },
+        panel_columns=cols,
+    )
     m = out["macro"]
     assert set(m["standard_errors"]) == {"unemployment"} and m["estimation"]["n_observations"] > 0
     assert abs(m["coefficients"]["unemployment"] - 10.0) < 3 * m["standard_errors"]["unemployment"]
     runs = {r["name"]: r for r in m["scenarios"]}
-    assert runs["adverse"]["cumulative_charge_off"][-1] > runs["unstressed"]["cumulative_charge_off"][-1]
+    assert (
+        runs["adverse"]["cumulative_charge_off"][-1]
+        > runs["unstressed"]["cumulative_charge_off"][-1]
+    )
     assert np.array_equal(runs["unstressed"]["pipeline"]["mdr"], out["pipeline"]["mdr"])

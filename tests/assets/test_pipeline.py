@@ -29,7 +29,9 @@ V0 = start_vector(SPACE, {"current": 900_000.0, "dpd30": 60_000.0, "dpd60": 40_0
 def test_pipeline_equals_explicit_matrix_powers(engine) -> None:
     res = project(SPACE, TRUE_P, V0, 36, amortize=False, engine=engine)
     for k in (1, 2, 7, 36):
-        assert np.allclose(res.balances[k - 1], V0 @ np.linalg.matrix_power(TRUE_P, k), rtol=1e-12, atol=1e-9)
+        assert np.allclose(
+            res.balances[k - 1], V0 @ np.linalg.matrix_power(TRUE_P, k), rtol=1e-12, atol=1e-9
+        )
     # total balance is conserved without amortisation
     assert np.allclose(res.balances.sum(axis=1), V0.sum())
 
@@ -48,7 +50,9 @@ def test_amortising_pipeline_equals_a_hand_loop() -> None:
         sched = u[0] * (1 - af)
         u[0] *= af
         assert np.allclose(res.balances[k - 1], u, rtol=1e-12, atol=1e-8), k
-        assert np.isclose(res.charge_off[k - 1], co) and np.isclose(res.scheduled_principal[k - 1], sched)
+        assert np.isclose(res.charge_off[k - 1], co) and np.isclose(
+            res.scheduled_principal[k - 1], sched
+        )
         assert np.isclose(res.mdr[k - 1], co / live_start if live_start else 0.0)
         v = u
     assert res.balances[-1, 0] == 0.0  # the performing balance is paid off at the term
@@ -61,12 +65,16 @@ def test_schedule_factors_zero_rate_is_straight_line() -> None:
 
 def test_engine_cash_flows_carry_the_pipeline_rates() -> None:
     res = project(SPACE, TRUE_P, V0, 48, rate=0.12, term_months=48)
-    pool = LoanPool.from_columns({"balance": [V0.sum()], "rate": [0.12], "original_term_months": [48]})
+    pool = LoanPool.from_columns(
+        {"balance": [V0.sum()], "rate": [0.12], "original_term_months": [48]}
+    )
     proj = cashflows(pool, res, Assumptions(severity=0.8, recovery_lag_months=0))
     c = proj.columns
     assert proj.n_periods == 48
     assert np.isclose(c["default"][0], res.mdr[0] * V0.sum())
-    assert np.allclose(c["default"] / np.where(c["beginning_balance"] > 0, c["beginning_balance"], 1), res.mdr)
+    assert np.allclose(
+        c["default"] / np.where(c["beginning_balance"] > 0, c["beginning_balance"], 1), res.mdr
+    )
     assert np.isclose(c["loss"].sum(), 0.8 * c["default"].sum())
 
 
@@ -96,6 +104,12 @@ def test_schema_literals_mirror_the_enums() -> None:
     from app.engine.markov import Interval
     from app.models import consumer_credit as m
 
-    for lit, enum in ((m.MethodIn, Method), (m.WeightIn, Weight), (m.IntervalIn, Interval), (m.LinkIn, Link),
-                      (m.MacroVariableIn, MacroVariable), (m.LoanTypeIn, LoanType)):
+    for lit, enum in (
+        (m.MethodIn, Method),
+        (m.WeightIn, Weight),
+        (m.IntervalIn, Interval),
+        (m.LinkIn, Link),
+        (m.MacroVariableIn, MacroVariable),
+        (m.LoanTypeIn, LoanType),
+    ):
         assert get_args(lit) == tuple(e.value for e in enum)

@@ -22,17 +22,28 @@ def uci() -> pd.DataFrame:
 
 
 def test_uci_roll_rates_equal_pandas_and_the_readme(uci) -> None:
-    cols = {"loan_id": uci["ID"].to_numpy(), "period": uci["month"].to_numpy(), "state": uci["bucket"].to_numpy(),
-            "balance": uci["bill_amt"].clip(lower=0).to_numpy(), "limit_band": uci["limit_band"].to_numpy()}
-    out = analyze({"roll_rates": {"states": STATES, "segment_by": ["limit_band"]}}, panel_columns=cols)
+    cols = {
+        "loan_id": uci["ID"].to_numpy(),
+        "period": uci["month"].to_numpy(),
+        "state": uci["bucket"].to_numpy(),
+        "balance": uci["bill_amt"].clip(lower=0).to_numpy(),
+        "limit_band": uci["limit_band"].to_numpy(),
+    }
+    out = analyze(
+        {"roll_rates": {"states": STATES, "segment_by": ["limit_band"]}}, panel_columns=cols
+    )
     rr = out["roll_rates"]
     d = uci.sort_values(["ID", "month"])
     pairs = d.assign(to=d.groupby("ID")["bucket"].shift(-1)).dropna(subset=["to"])
-    tab = pd.crosstab(pairs["bucket"], pairs["to"]).reindex(index=STATES, columns=STATES, fill_value=0)
+    tab = pd.crosstab(pairs["bucket"], pairs["to"]).reindex(
+        index=STATES, columns=STATES, fill_value=0
+    )
     assert np.array_equal(rr["counts"], tab.to_numpy().astype(float))
     for seg in rr["segments"]:
         sub = pairs[pairs["limit_band"] == seg["segment"]["limit_band"]]
-        t = pd.crosstab(sub["bucket"], sub["to"]).reindex(index=STATES, columns=STATES, fill_value=0)
+        t = pd.crosstab(sub["bucket"], sub["to"]).reindex(
+            index=STATES, columns=STATES, fill_value=0
+        )
         assert np.array_equal(seg["counts"], t.to_numpy().astype(float))
     p = rr["matrix"]
     # README fact 3 (states clip(status, 0, 3))

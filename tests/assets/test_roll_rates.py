@@ -58,7 +58,9 @@ def sim() -> pd.DataFrame:
 
 
 def _panel(df: pd.DataFrame, space: StateSpace | None = None) -> Panel:
-    return Panel.from_columns({c: df[c].to_numpy() for c in df.columns}, space or StateSpace.build())
+    return Panel.from_columns(
+        {c: df[c].to_numpy() for c in df.columns}, space or StateSpace.build()
+    )
 
 
 @pytest.mark.parametrize("kind", list(Interval))
@@ -79,16 +81,22 @@ def test_cohort_counts_equal_an_independent_pandas_crosstab(sim) -> None:
     df = sim.sort_values(["loan_id", "period"])
     nxt = df.groupby("loan_id")["state"].shift(-1)
     pairs = df.assign(to=nxt).dropna(subset=["to"])
-    tab = pd.crosstab(pairs["state"], pairs["to"]).reindex(index=DEFAULT_STATES, columns=DEFAULT_STATES, fill_value=0)
+    tab = pd.crosstab(pairs["state"], pairs["to"]).reindex(
+        index=DEFAULT_STATES, columns=DEFAULT_STATES, fill_value=0
+    )
     assert np.array_equal(rr.overall.counts, tab.to_numpy().astype(float))
     assert np.array_equal(rr.overall.row_totals, tab.to_numpy().sum(axis=1))
     for seg, m in rr.segments:
         sub = pairs[pairs["grade"] == seg["grade"]]
-        t = pd.crosstab(sub["state"], sub["to"]).reindex(index=DEFAULT_STATES, columns=DEFAULT_STATES, fill_value=0)
+        t = pd.crosstab(sub["state"], sub["to"]).reindex(
+            index=DEFAULT_STATES, columns=DEFAULT_STATES, fill_value=0
+        )
         assert np.array_equal(m.counts, t.to_numpy().astype(float)), seg
     # balance weights: Σ start-of-month balance per cell
     rb = estimate(_panel(sim), weight=Weight.BALANCE)
-    tb = pairs.pivot_table(index="state", columns="to", values="balance", aggfunc="sum", fill_value=0.0)
+    tb = pairs.pivot_table(
+        index="state", columns="to", values="balance", aggfunc="sum", fill_value=0.0
+    )
     tb = tb.reindex(index=DEFAULT_STATES, columns=DEFAULT_STATES, fill_value=0.0)
     assert np.allclose(rb.overall.counts, tb.to_numpy(), rtol=1e-12)
 
@@ -100,17 +108,37 @@ def test_kernel_agrees_with_numpy_twin(sim) -> None:
     a = panel_counts(p.loan, p.period, p.state, w, seg, p.space.absorbing, 7, 3)
     b = panel_counts(p.loan, p.period, p.state, w, seg, p.space.absorbing, 7, 3, engine="reference")
     assert np.array_equal(a.n_obs, b.n_obs)
-    assert np.allclose(a.counts, b.counts, rtol=1e-12) and np.allclose(a.exposure, b.exposure, rtol=1e-12)
+    assert np.allclose(a.counts, b.counts, rtol=1e-12) and np.allclose(
+        a.exposure, b.exposure, rtol=1e-12
+    )
     assert np.allclose(a.sq, b.sq, rtol=1e-12)
-    assert (a.n_gap_pairs, a.n_missing_months, a.n_missing_state) == (b.n_gap_pairs, b.n_missing_months, b.n_missing_state)
+    assert (a.n_gap_pairs, a.n_missing_months, a.n_missing_state) == (
+        b.n_gap_pairs,
+        b.n_missing_months,
+        b.n_missing_state,
+    )
     assert a.n_gap_pairs > 0
     # count weighting: the integer kernel on compact dtypes equals the twin with unit weights
-    c = panel_counts(p.loan.astype(np.int32), p.period.astype(np.int16), p.state.astype(np.int8), None,
-                     seg.astype(np.int8), p.space.absorbing, 7, 3)
-    d = panel_counts(p.loan, p.period, p.state, None, seg, p.space.absorbing, 7, 3, engine="reference")
+    c = panel_counts(
+        p.loan.astype(np.int32),
+        p.period.astype(np.int16),
+        p.state.astype(np.int8),
+        None,
+        seg.astype(np.int8),
+        p.space.absorbing,
+        7,
+        3,
+    )
+    d = panel_counts(
+        p.loan, p.period, p.state, None, seg, p.space.absorbing, 7, 3, engine="reference"
+    )
     assert np.array_equal(c.counts, d.counts) and np.array_equal(c.n_obs, d.n_obs)
     assert np.array_equal(c.exposure, d.exposure) and np.array_equal(c.sq, d.sq)
-    assert (c.n_gap_pairs, c.n_missing_months, c.n_missing_state) == (a.n_gap_pairs, a.n_missing_months, a.n_missing_state)
+    assert (c.n_gap_pairs, c.n_missing_months, c.n_missing_state) == (
+        a.n_gap_pairs,
+        a.n_missing_months,
+        a.n_missing_state,
+    )
 
 
 def test_duration_generator_on_a_hand_computed_panel() -> None:
@@ -150,8 +178,25 @@ def test_missing_months_are_reported_not_dropped_silently() -> None:
     [
         ({"loan_id": [1, 1], "period": [1, 2], "state": ["current", "late"]}, "state", 1),
         ({"loan_id": [1, 1], "period": [1, 1], "state": ["current", "dpd30"]}, "period", 1),
-        ({"loan_id": [1, 1, 1], "period": [3, 1, 2], "state": ["current", "current", "charged_off"]}, "state", 0),
-        ({"loan_id": [1, 1], "period": [1, 2], "state": ["current", "current"], "balance": [10.0, -1.0]}, "balance", 1),
+        (
+            {
+                "loan_id": [1, 1, 1],
+                "period": [3, 1, 2],
+                "state": ["current", "current", "charged_off"],
+            },
+            "state",
+            0,
+        ),
+        (
+            {
+                "loan_id": [1, 1],
+                "period": [1, 2],
+                "state": ["current", "current"],
+                "balance": [10.0, -1.0],
+            },
+            "balance",
+            1,
+        ),
     ],
 )
 def test_bad_panels_name_the_row_and_reason(cols, column, row) -> None:
@@ -186,7 +231,17 @@ def test_duration_estimator_recovers_a_known_generator() -> None:
     # a continuous-time chain observed monthly, simulated on 20 sub-steps a month. Intensities
     # are low (<= 0.12 a month): monthly data cannot show moves that undo themselves within a
     # month, so at high intensities the estimate is biased (documented in the methodology)
-    q = np.array([[-0.08, 0.06, 0.0, 0.02], [0.30, -0.45, 0.15, 0.0], [0.05, 0.10, -0.35, 0.20], [0.0, 0.0, 0.0, 0.0]]) / 4
+    q = (
+        np.array(
+            [
+                [-0.08, 0.06, 0.0, 0.02],
+                [0.30, -0.45, 0.15, 0.0],
+                [0.05, 0.10, -0.35, 0.20],
+                [0.0, 0.0, 0.0, 0.0],
+            ]
+        )
+        / 4
+    )
     space = StateSpace.build(["current", "dpd30", "dpd60", "charged_off"], prepay=None)
     step = np.cumsum(expm(q / 20.0), axis=1)
     rng = np.random.default_rng(21)
@@ -198,8 +253,11 @@ def test_duration_estimator_recovers_a_known_generator() -> None:
             s = np.minimum((rng.random(n)[:, None] > step[s]).sum(axis=1), 3)
         obs.append(s.copy())
     st = np.stack(obs, 1)
-    cols = {"loan_id": np.repeat(np.arange(n), months), "period": np.tile(np.arange(months), n),
-            "state": np.array(space.names, dtype=object)[st.ravel()]}
+    cols = {
+        "loan_id": np.repeat(np.arange(n), months),
+        "period": np.tile(np.arange(months), n),
+        "state": np.array(space.names, dtype=object)[st.ravel()],
+    }
     rr = estimate(Panel.from_columns(cols, space), method=Method.DURATION)
     truth = expm(q)
     # measured: |P - expm(Q)| <= 0.020 and |Q_hat - Q| <= 0.022 (the dpd30 row, 0.11 a month,

@@ -72,17 +72,28 @@ def test_sba_vintages_equal_pandas_groupbys(sba) -> None:
                 continue
             expect = sba.loc[g & (mob <= m), "ChgOffPrinGr"].sum() / denom
             expect_n = (g & (mob <= m)).sum() / g.sum()
-            assert by[fy]["charge_off_rate"][m - 1] == pytest.approx(expect, rel=1e-12, abs=1e-15), (fy, m)
-            assert by[fy]["charge_off_rate_count"][m - 1] == pytest.approx(expect_n, rel=1e-12), (fy, m)
+            assert by[fy]["charge_off_rate"][m - 1] == pytest.approx(
+                expect, rel=1e-12, abs=1e-15
+            ), (fy, m)
+            assert by[fy]["charge_off_rate_count"][m - 1] == pytest.approx(expect_n, rel=1e-12), (
+                fy,
+                m,
+            )
     f05 = by[2005]["charge_off_rate"]
     # README fact 5 counts days (365.25 a year) and every loan with a ChgOffDate (224 have status PIF);
     # we count calendar months and CHGOFF loans only: close, not equal
-    assert np.allclose([f05[m - 1] for m in (12, 24, 36, 60, 96)], [0.0010, 0.0154, 0.0315, 0.0836, 0.1365], atol=0.003)
+    assert np.allclose(
+        [f05[m - 1] for m in (12, 24, 36, 60, 96)],
+        [0.0010, 0.0154, 0.0315, 0.0836, 0.1365],
+        atol=0.003,
+    )
     # lifetime loss rates by segment (README fact 4: term >= 240 charge-off rate 0.0253 by count)
     seg = {s["segment"]: s for s in res["loss_rates"][0]["segments"]}
     for name, g in sba.groupby(np.where(sba["Term"] >= 240, "term>=240", "other")):
         c = g["MIS_Status"].eq("CHGOFF") & g["ChgOffDate"].notna()
-        assert seg[name]["loss_rate"] == pytest.approx(g["ChgOffPrinGr"].where(c, 0).sum() / g["DisbursementGross"].sum(), rel=1e-12)
+        assert seg[name]["loss_rate"] == pytest.approx(
+            g["ChgOffPrinGr"].where(c, 0).sum() / g["DisbursementGross"].sum(), rel=1e-12
+        )
         assert seg[name]["count_rate"] == pytest.approx(c.mean(), rel=1e-12)
     assert round(seg["term>=240"]["count_rate"], 3) == 0.025
     # completion: observed cells are kept, development factors finite, loss timing sums to 1
@@ -133,4 +144,6 @@ def test_vintages_from_a_delinquency_panel_equal_a_pandas_groupby() -> None:
         sub = first_co[first_co["loan_id"].isin(ids)]
         for m in (1, 4, 8):
             if m <= v["observed_months"]:
-                assert v["charge_off_rate"][m - 1] == pytest.approx(sub.loc[sub["mob"] <= m, "prev_bal"].sum() / denom, rel=1e-12)
+                assert v["charge_off_rate"][m - 1] == pytest.approx(
+                    sub.loc[sub["mob"] <= m, "prev_bal"].sum() / denom, rel=1e-12
+                )

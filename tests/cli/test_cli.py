@@ -39,33 +39,63 @@ def test_level_loan_pays_the_closed_form_annuity(tmp_path: Path) -> None:
     r = 0.065 / 12
     annuity = 300000 * r / (1 - (1 + r) ** -360)
     assert table.num_rows == 360
-    assert table.column("total_cashflow").to_numpy() == pytest.approx(np.full(360, annuity), rel=1e-12)
+    assert table.column("total_cashflow").to_numpy() == pytest.approx(
+        np.full(360, annuity), rel=1e-12
+    )
     assert table.column("period").to_pylist() == list(range(1, 361))
 
 
 def test_chunked_run_equals_one_engine_call(tmp_path: Path) -> None:
     tape = _tape(tmp_path)
     out = tmp_path / "flows.parquet"
-    args = ["forecast", str(tape), "--map", "term=original_term_months", "--psa", "150",
-            "--sda", "200", "--severity", "0.35", "--lag", "6", "--out", str(out), "--quiet"]
+    args = [
+        "forecast",
+        str(tape),
+        "--map",
+        "term=original_term_months",
+        "--psa",
+        "150",
+        "--sda",
+        "200",
+        "--severity",
+        "0.35",
+        "--lag",
+        "6",
+        "--out",
+        str(out),
+        "--quiet",
+    ]
     assert main([*args, "--chunk-loans", "1"]) == 0  # three chunks of one loan each
     chunked = pq.read_table(out)
-    pool = LoanPool.from_columns({
-        "loan_id": ["A1", "A2", "A3"], "balance": [300000.0, 150000.0, 90000.0],
-        "rate": [0.065, 0.055, 0.07], "original_term_months": [360, 180, 240],
-        "age_months": [0, 24, 12],
-    })
-    whole = project_pool(pool, Assumptions(
-        prepayment=Speed(SpeedKind.PSA, speed=150), default=Speed(SpeedKind.SDA, speed=200),
-        severity=0.35, recovery_lag_months=6,
-    ))
+    pool = LoanPool.from_columns(
+        {
+            "loan_id": ["A1", "A2", "A3"],
+            "balance": [300000.0, 150000.0, 90000.0],
+            "rate": [0.065, 0.055, 0.07],
+            "original_term_months": [360, 180, 240],
+            "age_months": [0, 24, 12],
+        }
+    )
+    whole = project_pool(
+        pool,
+        Assumptions(
+            prepayment=Speed(SpeedKind.PSA, speed=150),
+            default=Speed(SpeedKind.SDA, speed=200),
+            severity=0.35,
+            recovery_lag_months=6,
+        ),
+    )
     assert chunked.column_names == list(CASHFLOW_COLUMNS)
     assert chunked.num_rows == whole.n_periods
     for name in CASHFLOW_COLUMNS:
-        assert chunked.column(name).to_numpy() == pytest.approx(whole.columns[name], rel=1e-12, abs=1e-9)
+        assert chunked.column(name).to_numpy() == pytest.approx(
+            whole.columns[name], rel=1e-12, abs=1e-9
+        )
 
 
-def test_bad_rows_are_listed_by_row_and_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_rows_are_listed_by_row_and_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     tape = _tape(tmp_path, "balance,rate,original_term_months\n-5,65,360\n100,0.05,12\n")
     assert main(["forecast", str(tape), "--quiet"]) == 2
     err = capsys.readouterr().err
@@ -84,7 +114,10 @@ def test_python_dash_m_app_runs_the_command(tmp_path: Path) -> None:
     tape = _tape(tmp_path, "balance,rate,original_term_months\n1000,0.05,12\n")
     done = subprocess.run(
         [sys.executable, "-m", "app", "forecast", str(tape), "--cpr", "0.1"],
-        capture_output=True, text=True, timeout=300, check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "1 loans, balance 1,000.00, 12 months" in done.stdout

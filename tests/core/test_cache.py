@@ -304,7 +304,8 @@ def test_keys_depend_on_content_and_version() -> None:
     ids = np.array(["L1", "L2", "L3"], dtype=object)
     assert svc.key("ns", ids) != svc.key("ns", np.array(["L1", "L2L3"], dtype=object))
     assert svc.key("ns", np.array(["a\x00b", "c"], dtype=object)) != svc.key(
-        "ns", np.array(["a", "b\x00c"], dtype=object))
+        "ns", np.array(["a", "b\x00c"], dtype=object)
+    )
     assert svc.key("ns", ids) != svc.key("ns", np.array(["L1", "L2", "L3"]))  # dtype matters
     with pytest.raises(TypeError):
         svc.key("ns", object())
@@ -493,10 +494,18 @@ async def test_cancelled_calls_do_not_open_the_breaker(redis_url: str, prefix: s
 def test_config_from_settings_upstash_tls(tmp_path: Path) -> None:
     from tests.conftest import make_settings
 
-    s = make_settings(tmp_path, upstash_redis_host="eu1-x.upstash.io", upstash_redis_port=6380,
-                      upstash_redis_password="pw", redis_cache_ttl=120, cache_version="9",
-                      cache_compress_threshold=-1, redis_max_connections=7,
-                      redis_socket_timeout=0.2, cache_memory_ttl=0)
+    s = make_settings(
+        tmp_path,
+        upstash_redis_host="eu1-x.upstash.io",
+        upstash_redis_port=6380,
+        upstash_redis_password="pw",
+        redis_cache_ttl=120,
+        cache_version="9",
+        cache_compress_threshold=-1,
+        redis_max_connections=7,
+        redis_socket_timeout=0.2,
+        cache_memory_ttl=0,
+    )
     cfg = CacheConfig.from_settings(s)
     assert cfg.redis_url == "rediss://default:pw@eu1-x.upstash.io:6380"
     assert (cfg.default_ttl, cfg.version, cfg.compress_threshold) == (120, "9", None)

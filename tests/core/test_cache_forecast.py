@@ -24,16 +24,28 @@ FORECAST = "/api/v1/cashflow/forecast"
 def body(cdr: float = 0.02) -> dict[str, Any]:
     return {
         "name": "cache test",
-        "pool": {"loans": [
-            {"loan_id": "C1", "balance": 250000, "rate": 0.06, "original_term_months": 360},
-            {"loan_id": "C2", "balance": 120000, "rate": 0.05, "original_term_months": 180,
-             "age_months": 12},
-        ]},
-        "assumptions": {"prepayment": {"type": "cpr", "rate": 0.08},
-                        "default": {"type": "cdr", "rate": cdr}, "severity": 0.4,
-                        "recovery_lag_months": 6},
-        "scenarios": [{"name": "base", "assumptions": {}},
-                      {"name": "fast", "assumptions": {"prepayment": {"type": "psa", "speed": 300}}}],
+        "pool": {
+            "loans": [
+                {"loan_id": "C1", "balance": 250000, "rate": 0.06, "original_term_months": 360},
+                {
+                    "loan_id": "C2",
+                    "balance": 120000,
+                    "rate": 0.05,
+                    "original_term_months": 180,
+                    "age_months": 12,
+                },
+            ]
+        },
+        "assumptions": {
+            "prepayment": {"type": "cpr", "rate": 0.08},
+            "default": {"type": "cdr", "rate": cdr},
+            "severity": 0.4,
+            "recovery_lag_months": 6,
+        },
+        "scenarios": [
+            {"name": "base", "assumptions": {}},
+            {"name": "fast", "assumptions": {"prepayment": {"type": "psa", "speed": 300}}},
+        ],
         "valuation": {"discount_rate": 0.055},
     }
 
@@ -59,7 +71,9 @@ def cache_prefix(redis_url: str) -> Iterator[str]:
     client.close()
 
 
-async def test_cached_forecast_equals_fresh(tmp_path: Path, redis_url: str, cache_prefix: str) -> None:
+async def test_cached_forecast_equals_fresh(
+    tmp_path: Path, redis_url: str, cache_prefix: str
+) -> None:
     opts = {"redis_url": redis_url, "cache_key_prefix": cache_prefix}
     headers = {"Authorization": f"Bearer {sign_token('cache-user')}"}
     engine_runs = sample("engine_run_seconds_count", kind="forecast")
@@ -74,20 +88,25 @@ async def test_cached_forecast_equals_fresh(tmp_path: Path, redis_url: str, cach
     assert sample("engine_run_seconds_count", kind="forecast") == engine_runs + 1
     assert sample("cache_requests_total", namespace="forecast", result="miss") == misses + 1
     cache = health["details"]["cache"]
-    assert cache["backend"] == "redis" and cache["hits_memory"] == 1 and cache["breaker"] == "closed"
+    assert (
+        cache["backend"] == "redis" and cache["hits_memory"] == 1 and cache["breaker"] == "closed"
+    )
 
     app2 = probe_app(tmp_path / "w2", **opts)  # a second worker: empty memory, same Redis
     async with running_client(app2) as c2:
         other = await c2.post(FORECAST, json=body(), headers=headers)
         changed = await c2.post(FORECAST, json=body(cdr=0.03), headers=headers)
-        stored = await c2.get(f"/api/v1/forecasts/{other.json()['forecast_id']}/projections",
-                              headers=headers)
+        stored = await c2.get(
+            f"/api/v1/forecasts/{other.json()['forecast_id']}/projections", headers=headers
+        )
     assert app2.state.cache.stats.hits_redis == 1
     assert results(other) == results(fresh)
     assert results(changed) != results(fresh)
     assert sample("engine_run_seconds_count", kind="forecast") == engine_runs + 2
     assert stored.status_code == 200  # a cache hit is stored like a fresh run
-    for sc_stored, sc_fresh in zip(stored.json()["scenarios"], fresh.json()["scenarios"], strict=True):
+    for sc_stored, sc_fresh in zip(
+        stored.json()["scenarios"], fresh.json()["scenarios"], strict=True
+    ):
         assert sc_stored["cashflows"] == sc_fresh["cashflows"]
 
 
@@ -100,8 +119,10 @@ async def test_forecast_succeeds_with_redis_down(tmp_path: Path) -> None:
     app = probe_app(tmp_path, redis_url=f"redis://127.0.0.1:{port}/0", cache_breaker_fail_max=2)
     headers = {"Authorization": f"Bearer {sign_token('cache-user-2')}"}
     async with running_client(app) as client:
-        codes = [(await client.post(FORECAST, json=body(), headers=headers)).status_code
-                 for _ in range(4)]
+        codes = [
+            (await client.post(FORECAST, json=body(), headers=headers)).status_code
+            for _ in range(4)
+        ]
         health = await client.get("/health")
     assert codes == [201] * 4
     assert app.state.cache.breaker.current_state == "open"
@@ -131,8 +152,13 @@ async def test_cashflow_analytics_cached_by_request(tmp_path: Path) -> None:
     url = "/api/v1/analytics/cashflows"
     flows = [{"amount": 3.0, "period": k} for k in range(1, 10)]
     flows.append({"amount": 103.0, "period": 10, "principal": 100.0})
-    payload = {"cashflows": flows, "frequency": 2, "compounding": "compounded", "price": 99.0,
-               "discount_rate": 0.05}
+    payload = {
+        "cashflows": flows,
+        "frequency": 2,
+        "compounding": "compounded",
+        "price": 99.0,
+        "discount_rate": 0.05,
+    }
     app = probe_app(tmp_path)
     headers = {"Authorization": f"Bearer {sign_token('analytics-cache-user')}"}
     hits = sample("cache_requests_total", namespace="analytics", result="hit_memory")
@@ -152,9 +178,12 @@ async def test_stress_results_cached_by_full_input(tmp_path: Path) -> None:
     from tests.api.test_scenarios_analysis import BASE, LOANS
 
     body = {
-        "pool": {"loans": LOANS}, "assumptions": BASE, "standard": False,
+        "pool": {"loans": LOANS},
+        "assumptions": BASE,
+        "standard": False,
         "shocks": [{"name": "defaults x3", "default_multiplier": 3}],
-        "measures": ["cumulative_loss", "npv"], "valuation": {"discount_rate": 0.06},
+        "measures": ["cumulative_loss", "npv"],
+        "valuation": {"discount_rate": 0.06},
         "include_cashflows": True,
     }
     app = probe_app(tmp_path)
@@ -164,8 +193,11 @@ async def test_stress_results_cached_by_full_input(tmp_path: Path) -> None:
         fresh = await client.post("/api/v1/scenarios/stress", json=body, headers=headers)
         again = await client.post("/api/v1/scenarios/stress", json=body, headers=headers)
         other_loans = [{**LOANS[0], "balance": 310000}, *LOANS[1:]]
-        changed = await client.post("/api/v1/scenarios/stress",
-                                    json={**body, "pool": {"loans": other_loans}}, headers=headers)
+        changed = await client.post(
+            "/api/v1/scenarios/stress",
+            json={**body, "pool": {"loans": other_loans}},
+            headers=headers,
+        )
     assert fresh.status_code == again.status_code == changed.status_code == 200, fresh.text
     strip = lambda r: {k: v for k, v in r.json().items() if k != "duration_ms"}  # noqa: E731
     assert strip(again) == strip(fresh)

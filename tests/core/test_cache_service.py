@@ -41,9 +41,16 @@ def svc(redis_url: str) -> Iterator[CacheService]:
 
 
 def test_redis_config_maps_onto_the_cache_settings(redis_url: str) -> None:
-    c = RedisConfig(url=redis_url, default_ttl=120, default_compression=False,
-                    socket_timeout=5.0, socket_connect_timeout=3.0, socket_keepalive=False,
-                    retry_on_timeout=False, health_check_interval=15).to_cache_config()
+    c = RedisConfig(
+        url=redis_url,
+        default_ttl=120,
+        default_compression=False,
+        socket_timeout=5.0,
+        socket_connect_timeout=3.0,
+        socket_keepalive=False,
+        retry_on_timeout=False,
+        health_check_interval=15,
+    ).to_cache_config()
     assert (c.redis_url, c.default_ttl, c.compress_threshold) == (redis_url, 120, None)
     assert (c.socket_timeout, c.connect_timeout, c.keepalive) == (5.0, 3.0, False)
     assert (c.retries, c.health_check_interval) == (0, 15)

@@ -171,10 +171,14 @@ async def test_refused_requests_are_not_counted_and_429_says_when(tmp_path: Path
     who = bearer("erin")
     async with running_client(app) as client:
         typos = [
-            (await client.post("/api/v1/cashflow/forecast", json={"pool": {}}, headers=who)).status_code
+            (
+                await client.post("/api/v1/cashflow/forecast", json={"pool": {}}, headers=who)
+            ).status_code
             for _ in range(5)
         ]
-        bad_reads = [(await client.get("/api/v1/_items/not-a-number")).status_code for _ in range(4)]
+        bad_reads = [
+            (await client.get("/api/v1/_items/not-a-number")).status_code for _ in range(4)
+        ]
         runs = [(await client.post("/api/v1/_probe", headers=who)).status_code for _ in range(3)]
         reads = [(await client.get("/api/v1/_items/7")).status_code for _ in range(3)]
         unauthorised = [

@@ -62,7 +62,11 @@ def test_tutorial_runs_against_a_real_server(tmp_path: Path) -> None:
             assert need in (None, "uci"), need
             done = subprocess.run(
                 ["bash", "-euo", "pipefail", "-c", code],
-                cwd=work, env=env, capture_output=True, text=True, timeout=120,
+                cwd=work,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=120,
             )
             shown = f"--- block:\n{code}\n--- stdout:\n{done.stdout}\n--- stderr:\n{done.stderr}"
             assert done.returncode == 0, shown

@@ -45,9 +45,9 @@ def test_homogeneous_pool_reproduces_vasicek_quantiles(rho: float, sector_rho: f
         hi = _vasicek_q(pd, r, lgd, min(q + dq, 1 - 1e-9)) + lgd / n * np.sqrt(n * 0.2)
         assert lo <= sim <= hi, (q, lo, sim, hi)
     # the engine's closed form is the same formula
-    assert loss_quantile(np.ones(1), np.array([lgd]), np.array([pd]), np.array([r]), 0.99)[0] == pytest.approx(
-        _vasicek_q(pd, r, lgd, 0.99), rel=1e-12
-    )
+    assert loss_quantile(np.ones(1), np.array([lgd]), np.array([pd]), np.array([r]), 0.99)[
+        0
+    ] == pytest.approx(_vasicek_q(pd, r, lgd, 0.99), rel=1e-12)
 
 
 def test_rho_zero_gives_binomial_default_count_moments() -> None:
@@ -65,7 +65,14 @@ def test_rho_zero_gives_binomial_default_count_moments() -> None:
 def test_same_seed_same_losses_for_any_chunking() -> None:
     rng = np.random.default_rng(5)
     n = 700
-    p = CopulaPortfolio.build(rng.uniform(1, 10, n), rng.uniform(0.2, 0.6, n), rng.uniform(0.005, 0.1, n), 0.2, rng.integers(0, 4, n), 0.05)
+    p = CopulaPortfolio.build(
+        rng.uniform(1, 10, n),
+        rng.uniform(0.2, 0.6, n),
+        rng.uniform(0.005, 0.1, n),
+        0.2,
+        rng.integers(0, 4, n),
+        0.05,
+    )
     whole, wc = simulate_losses(p, 3_001, seed=42)
     ranges = [chunk_paths(3_001, 4, k) for k in range(4)]
     assert [r[1] for r in ranges] == [751, 750, 750, 750]
@@ -81,8 +88,14 @@ def test_same_seed_same_losses_for_any_chunking() -> None:
 def test_kernel_agrees_with_numpy_twin() -> None:
     rng = np.random.default_rng(9)
     n, n_paths = 400, 30_000
-    p = CopulaPortfolio.build(rng.uniform(1, 5, n), rng.uniform(0.2, 0.6, n), rng.uniform(0.005, 0.2, n),
-                              rng.choice([0.1, 0.2], n), rng.integers(0, 3, n), 0.1)
+    p = CopulaPortfolio.build(
+        rng.uniform(1, 5, n),
+        rng.uniform(0.2, 0.6, n),
+        rng.uniform(0.005, 0.2, n),
+        rng.choice([0.1, 0.2], n),
+        rng.integers(0, 3, n),
+        0.1,
+    )
     a, _ = simulate_losses(p, n_paths, seed=1)
     b, _ = simulate_losses_numpy(p, n_paths, seed=2)
     se = np.sqrt(a.var() / n_paths + b.var() / n_paths)
@@ -92,7 +105,11 @@ def test_kernel_agrees_with_numpy_twin() -> None:
         # the kernel's quantile lies between the twin's at q -/+ 4 standard errors (in
         # probability) of the difference of two order statistics
         dq = 4 * np.sqrt(2 * q * (1 - q) / n_paths)
-        assert np.percentile(b, 100 * (q - dq)) <= np.percentile(a, 100 * q) <= np.percentile(b, 100 * (q + dq)), q
+        assert (
+            np.percentile(b, 100 * (q - dq))
+            <= np.percentile(a, 100 * q)
+            <= np.percentile(b, 100 * (q + dq))
+        ), q
 
 
 def test_summary_and_large_pool_keys() -> None:
@@ -102,7 +119,13 @@ def test_summary_and_large_pool_keys() -> None:
     assert s["var_99"] == pytest.approx(np.percentile(losses, 99))
     assert s["es_99"] == pytest.approx(losses[losses >= s["var_99"]].mean())
     assert sum(s["histogram"]["counts"]) == 1000
-    v = large_pool_distribution(np.ones(3), np.full(3, 0.5), np.full(3, 0.03), np.full(3, 0.2), edges=np.linspace(0, 1.5, 16))
+    v = large_pool_distribution(
+        np.ones(3),
+        np.full(3, 0.5),
+        np.full(3, 0.03),
+        np.full(3, 0.2),
+        edges=np.linspace(0, 1.5, 16),
+    )
     assert set(v) >= {"expected_loss", "percentiles", "var_99", "es_99", "histogram"}
     assert v["expected_loss"] == pytest.approx(3 * 0.5 * 0.03)
     assert sum(v["histogram"]["probabilities"]) == pytest.approx(1.0, abs=1e-3)
@@ -114,11 +137,23 @@ def test_summary_and_large_pool_keys() -> None:
 
 @pytest.mark.parametrize(
     ("kw", "field"),
-    [({"pd": 1.2}, "pd"), ({"rho": 1.0}, "correlation"), ({"rho": -0.1}, "correlation"),
-     ({"lgd": 1.5}, "lgd"), ({"sector_rho": 0.95}, "sector_correlation")],
+    [
+        ({"pd": 1.2}, "pd"),
+        ({"rho": 1.0}, "correlation"),
+        ({"rho": -0.1}, "correlation"),
+        ({"lgd": 1.5}, "lgd"),
+        ({"sector_rho": 0.95}, "sector_correlation"),
+    ],
 )
 def test_bad_inputs(kw: dict, field: str) -> None:
-    base: dict[str, Any] = {"ead": np.ones(2), "lgd": 0.4, "pd": 0.02, "rho": 0.1, "sector": np.zeros(2, dtype=np.int64), "sector_rho": 0.0}
+    base: dict[str, Any] = {
+        "ead": np.ones(2),
+        "lgd": 0.4,
+        "pd": 0.02,
+        "rho": 0.1,
+        "sector": np.zeros(2, dtype=np.int64),
+        "sector_rho": 0.0,
+    }
     base.update(kw)
     with pytest.raises(InvalidInput) as err:
         CopulaPortfolio.build(**base)

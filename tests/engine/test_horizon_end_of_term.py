@@ -11,16 +11,26 @@ from app.engine.projection import project_pool
 from app.engine.types import Assumptions, Speed, SpeedKind
 
 POOL = LoanPool.from_columns(
-    {"balance": [300000.0, 150000.0], "rate": [0.065, 0.055],
-     "original_term_months": [360, 180], "age_months": [0, 24]}
+    {
+        "balance": [300000.0, 150000.0],
+        "rate": [0.065, 0.055],
+        "original_term_months": [360, 180],
+        "age_months": [0, 24],
+    }
 )
 
 
 def _run(advancing: bool, lag: int = 6, severity: float = 0.35):
-    return project_pool(POOL, Assumptions(
-        prepayment=Speed(SpeedKind.PSA, speed=150), default=Speed(SpeedKind.CDR, rate=0.02),
-        severity=severity, recovery_lag_months=lag, advancing=advancing,
-    ))
+    return project_pool(
+        POOL,
+        Assumptions(
+            prepayment=Speed(SpeedKind.PSA, speed=150),
+            default=Speed(SpeedKind.CDR, rate=0.02),
+            severity=severity,
+            recovery_lag_months=lag,
+            advancing=advancing,
+        ),
+    )
 
 
 def test_not_advanced_defaults_liquidate_lag_months_after_maturity_at_full_severity() -> None:
@@ -52,8 +62,15 @@ def test_advanced_defaults_are_amortised_to_maturity_so_the_horizon_is_the_term(
 
 
 def test_sda_never_extends_the_horizon() -> None:
-    proj = project_pool(POOL, Assumptions(default=Speed(SpeedKind.SDA, speed=300),
-                                          severity=0.4, recovery_lag_months=6, advancing=False))
+    proj = project_pool(
+        POOL,
+        Assumptions(
+            default=Speed(SpeedKind.SDA, speed=300),
+            severity=0.4,
+            recovery_lag_months=6,
+            advancing=False,
+        ),
+    )
     assert proj.n_periods == 360
     assert np.all(proj.columns["default"][354:] == 0)  # SDA: no defaults in the last L months
     assert proj.columns["foreclosure_balance"][-1] == pytest.approx(0.0, abs=1e-9)

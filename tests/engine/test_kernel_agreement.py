@@ -56,15 +56,25 @@ def speeds(seed: int, n: int) -> list[tuple[Speed, Speed]]:
     rng = np.random.default_rng(seed + 7)
     return [
         (Speed(SpeedKind.PSA, speed=175.0), Speed(SpeedKind.SDA, speed=250.0)),
-        (Speed(SpeedKind.CPR, rate=0.1, loan_multiplier=rng.uniform(0, 3, n)), Speed(SpeedKind.CDR, rate=0.04)),
-        (Speed(SpeedKind.ABS, rate=0.02), Speed(SpeedKind.MDR, rate=0.003, loan_rates=rng.uniform(0, 0.01, n))),
+        (
+            Speed(SpeedKind.CPR, rate=0.1, loan_multiplier=rng.uniform(0, 3, n)),
+            Speed(SpeedKind.CDR, rate=0.04),
+        ),
+        (
+            Speed(SpeedKind.ABS, rate=0.02),
+            Speed(SpeedKind.MDR, rate=0.003, loan_rates=rng.uniform(0, 0.01, n)),
+        ),
         (
             Speed(SpeedKind.SMM_VECTOR, values=rng.uniform(0, 0.05, 40)),
             Speed(SpeedKind.CDR_VECTOR, values=rng.uniform(0, 0.2, 25)),
         ),
         (
             Speed(SpeedKind.PSA, loan_rates=rng.choice([50.0, 100.0, 400.0], n)),
-            Speed(SpeedKind.SDA, loan_rates=rng.choice([0.0, 100.0, 1000.0], n), loan_multiplier=rng.uniform(0, 2, n)),
+            Speed(
+                SpeedKind.SDA,
+                loan_rates=rng.choice([0.0, 100.0, 1000.0], n),
+                loan_multiplier=rng.uniform(0, 2, n),
+            ),
         ),
     ]
 
@@ -76,7 +86,9 @@ def assert_columns_close(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> 
 
 
 @pytest.mark.parametrize("seed", [1])
-@pytest.mark.parametrize("lag,advancing", [(0, True), (1, False), (6, True), (12, False), (12, True)])
+@pytest.mark.parametrize(
+    "lag,advancing", [(0, True), (1, False), (6, True), (12, False), (12, True)]
+)
 def test_kernel_matches_reference(seed: int, lag: int, advancing: bool) -> None:
     pool = random_pool(seed)
     for k, (pre, dft) in enumerate(speeds(seed, len(pool))):
@@ -95,8 +107,12 @@ def test_kernel_matches_reference(seed: int, lag: int, advancing: bool) -> None:
         assert ref.loan_level.balances is not None and got.loan_level.balances is not None
         assert_columns_close(ref.columns, got.columns)
         assert_columns_close(ref.loan_level.totals, got.loan_level.totals)
-        np.testing.assert_allclose(got.loan_level.wal_years, ref.loan_level.wal_years, rtol=1e-9, atol=1e-12)
-        np.testing.assert_allclose(got.loan_level.balances, ref.loan_level.balances, rtol=1e-9, atol=1e-6)
+        np.testing.assert_allclose(
+            got.loan_level.wal_years, ref.loan_level.wal_years, rtol=1e-9, atol=1e-12
+        )
+        np.testing.assert_allclose(
+            got.loan_level.balances, ref.loan_level.balances, rtol=1e-9, atol=1e-6
+        )
         # loan-level output does not change the pool path
         plain = project_pool(pool, a)
         for name, col in plain.columns.items():

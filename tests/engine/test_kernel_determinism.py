@@ -39,7 +39,9 @@ def _fastmath_flags(path: Path) -> list[tuple[int, set[str] | bool]]:
             if isinstance(value, ast.Name):
                 value = names.get(value.id, value)
             literal = ast.literal_eval(value)
-            found.append((kw.value.lineno, set(literal) if not isinstance(literal, bool) else literal))
+            found.append(
+                (kw.value.lineno, set(literal) if not isinstance(literal, bool) else literal)
+            )
     return found
 
 
@@ -48,12 +50,16 @@ def test_no_machine_dependent_fastmath(path: Path) -> None:
     for line, flags in _fastmath_flags(path):
         assert flags is not True, f"{path.name}:{line}: fastmath=True allows reassociation"
         if isinstance(flags, set):
-            bad = flags & (MACHINE_DEPENDENT | ({"contract"} if path.name in NO_CONTRACT else set()))
+            bad = flags & (
+                MACHINE_DEPENDENT | ({"contract"} if path.name in NO_CONTRACT else set())
+            )
             assert not bad, f"{path.name}:{line}: machine-dependent fastmath flags {sorted(bad)}"
 
 
 def test_the_check_reads_flags_through_a_name(tmp_path: Path) -> None:
     f = tmp_path / "k_nb.py"
-    f.write_text('_F = {"reassoc", "nsz"}\n@njit(fastmath=_F)\ndef k(): pass\n'
-                 '@njit(fastmath=True)\ndef j(): pass\n')
+    f.write_text(
+        '_F = {"reassoc", "nsz"}\n@njit(fastmath=_F)\ndef k(): pass\n'
+        "@njit(fastmath=True)\ndef j(): pass\n"
+    )
     assert [flags for _, flags in _fastmath_flags(f)] == [{"reassoc", "nsz"}, True]

@@ -10,7 +10,12 @@ from app.engine import Amortization, InvalidInput, LoanPool, RateType
 
 def test_defaults_fill_optional_columns() -> None:
     p = LoanPool.from_columns(
-        {"balance": [100.0, 200.0], "rate": [0.06, 0.05], "original_term_months": [360, 180], "fico": [700, 650]}
+        {
+            "balance": [100.0, 200.0],
+            "rate": [0.06, 0.05],
+            "original_term_months": [360, 180],
+            "fico": [700, 650],
+        }
     )
     assert len(p) == 2 and p.total_balance == 300.0
     assert p.loan_id.tolist() == ["0", "1"]
@@ -42,7 +47,9 @@ def test_servicing_fee_and_enum_strings() -> None:
     )
     np.testing.assert_allclose(p.balance, [100.5, 2000.0])
     np.testing.assert_allclose(p.net_rate, [0.0575, 0.045])
-    np.testing.assert_array_equal(p.amortization, [Amortization.INTEREST_ONLY, Amortization.BALLOON])
+    np.testing.assert_array_equal(
+        p.amortization, [Amortization.INTEREST_ONLY, Amortization.BALLOON]
+    )
     np.testing.assert_array_equal(p.io_months, [60, 0])
     np.testing.assert_array_equal(p.amortization_term_months, [360, 360])
     np.testing.assert_array_equal(p.payment_frequency, [1, 3])
@@ -83,6 +90,11 @@ def test_missing_required_columns_and_quarterly_term() -> None:
     assert {p.column for p in exc.value.problems} == {"rate", "original_term_months"}
     with pytest.raises(InvalidInput) as exc:
         LoanPool.from_columns(
-            {"balance": [1.0], "rate": [0.05], "original_term_months": [100], "payment_frequency": [3]}
+            {
+                "balance": [1.0],
+                "rate": [0.05],
+                "original_term_months": [100],
+                "payment_frequency": [3],
+            }
         )
     assert exc.value.problems[0].column == "original_term_months"

@@ -38,7 +38,11 @@ def test_level_payment_30y_6_5pct(engine: Engine) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_zero_rate_loan_repays_balance_over_term(engine: Engine) -> None:
-    proj = project_pool(one_loan(rate=0.0, balance=120_000.0, original_term_months=120), Assumptions(), engine=engine)
+    proj = project_pool(
+        one_loan(rate=0.0, balance=120_000.0, original_term_months=120),
+        Assumptions(),
+        engine=engine,
+    )
     np.testing.assert_allclose(proj.columns["scheduled_principal"], 1_000.0, rtol=1e-12)
     np.testing.assert_allclose(proj.columns["interest"], 0.0, atol=0)
 
@@ -55,7 +59,9 @@ def test_textbook_pass_through_month_1(engine: Engine) -> None:
             "age_months": [3],
         }
     )
-    proj = project_pool(pool, Assumptions(prepayment=Speed(SpeedKind.PSA, speed=100.0)), engine=engine)
+    proj = project_pool(
+        pool, Assumptions(prepayment=Speed(SpeedKind.PSA, speed=100.0)), engine=engine
+    )
     c = proj.columns
     assert proj.n_periods == 357
     gross_interest = c["interest"][0] + c["servicing_fee"][0]
@@ -108,7 +114,9 @@ SCENARIOS = [
 
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("a", SCENARIOS)
-def test_balances_reconcile_and_principal_plus_loss_is_starting_balance(engine: Engine, a: Assumptions) -> None:
+def test_balances_reconcile_and_principal_plus_loss_is_starting_balance(
+    engine: Engine, a: Assumptions
+) -> None:
     pool = mixed_pool()
     c = project_pool(pool, a, engine=engine).columns
     recon = c["beginning_balance"] - c["scheduled_principal"] - c["prepayment"] - c["default"]
@@ -129,10 +137,16 @@ def test_balances_reconcile_and_principal_plus_loss_is_starting_balance(engine: 
     assert c["default"].sum() > 0 and c["loss"].sum() > 0
     np.testing.assert_allclose(
         c["total_cashflow"],
-        c["interest"] + c["scheduled_principal"] + c["defaulted_amortization"] + c["prepayment"] + c["recovery"],
+        c["interest"]
+        + c["scheduled_principal"]
+        + c["defaulted_amortization"]
+        + c["prepayment"]
+        + c["recovery"],
         rtol=1e-14,
     )
-    np.testing.assert_allclose(c["interest"], c["expected_interest"] - c["lost_interest"], rtol=1e-12, atol=1e-9)
+    np.testing.assert_allclose(
+        c["interest"], c["expected_interest"] - c["lost_interest"], rtol=1e-12, atol=1e-9
+    )
 
 
 @pytest.mark.parametrize("engine", ENGINES)
@@ -140,7 +154,9 @@ def test_rep_line_equals_identical_loans(engine: Engine) -> None:
     a = SCENARIOS[0]
     base = {"rate": 0.07, "net_rate": 0.065, "original_term_months": 360, "age_months": 7}
     rep = LoanPool.from_columns({"balance": [500_000.0], **{k: [v] for k, v in base.items()}})
-    many = LoanPool.from_columns({"balance": [100_000.0] * 5, **{k: [v] * 5 for k, v in base.items()}})
+    many = LoanPool.from_columns(
+        {"balance": [100_000.0] * 5, **{k: [v] * 5 for k, v in base.items()}}
+    )
     c1 = project_pool(rep, a, engine=engine).columns
     c5 = project_pool(many, a, engine=engine).columns
     for k in c1:
@@ -153,7 +169,9 @@ def test_textbook_sifma_formulas_month_by_month(engine: Engine) -> None:
     b, r, n, T, L, sev = 1_000_000.0, 0.06, 0.055, 120, 2, 0.4
     smm = 1 - (1 - 0.12) ** (1 / 12)
     mdr = 1 - (1 - 0.06) ** (1 / 12)
-    pool = LoanPool.from_columns({"balance": [b], "rate": [r], "net_rate": [n], "original_term_months": [T]})
+    pool = LoanPool.from_columns(
+        {"balance": [b], "rate": [r], "net_rate": [n], "original_term_months": [T]}
+    )
     a = Assumptions(
         prepayment=Speed(SpeedKind.CPR, rate=0.12),
         default=Speed(SpeedKind.CDR, rate=0.06),

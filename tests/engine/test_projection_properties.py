@@ -81,7 +81,12 @@ def test_zero_speeds_give_the_amortisation_schedule(ls) -> None:
 
 def hand_schedule(pool: LoanPool, j: int) -> np.ndarray:
     """Ending scheduled balances of loan j by textbook formulas (monthly payments)."""
-    b, r, term, age = pool.balance[j], pool.rate[j] / 12, int(pool.original_term_months[j]), int(pool.age_months[j])
+    b, r, term, age = (
+        pool.balance[j],
+        pool.rate[j] / 12,
+        int(pool.original_term_months[j]),
+        int(pool.age_months[j]),
+    )
     kind = int(pool.amortization[j])
     io, amt = int(pool.io_months[j]), int(pool.amortization_term_months[j])
     out = []
@@ -101,7 +106,9 @@ def hand_schedule(pool: LoanPool, j: int) -> np.ndarray:
 
 
 def test_smm_one_pays_everything_in_period_one() -> None:
-    pool = build([{"balance": 5e5, "rate": 0.07, "term": 360, "age_frac": 0.1, "amortization": "level"}] * 3)
+    pool = build(
+        [{"balance": 5e5, "rate": 0.07, "term": 360, "age_frac": 0.1, "amortization": "level"}] * 3
+    )
     c = project_pool(pool, Assumptions(prepayment=Speed(SpeedKind.SMM, rate=1.0))).columns
     s = c["scheduled_principal"][0] + c["prepayment"][0]
     assert s == pytest.approx(pool.total_balance, rel=1e-14)
@@ -110,7 +117,12 @@ def test_smm_one_pays_everything_in_period_one() -> None:
 
 def test_quarterly_loan_pays_principal_every_third_month() -> None:
     pool = LoanPool.from_columns(
-        {"balance": [100_000.0], "rate": [0.08], "original_term_months": [120], "payment_frequency": ["quarterly"]}
+        {
+            "balance": [100_000.0],
+            "rate": [0.08],
+            "original_term_months": [120],
+            "payment_frequency": ["quarterly"],
+        }
     )
     c = project_pool(pool, Assumptions()).columns
     sched = c["scheduled_principal"]

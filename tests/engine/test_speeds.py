@@ -18,8 +18,16 @@ from app.engine.speeds import (
 
 @pytest.mark.parametrize(
     "m,speed,cpr",
-    [(1, 100, 0.002), (15, 100, 0.03), (30, 100, 0.06), (31, 100, 0.06), (200, 100, 0.06), (10, 150, 0.03),
-     (30, 50, 0.03), (30, 2000, 1.0)],
+    [
+        (1, 100, 0.002),
+        (15, 100, 0.03),
+        (30, 100, 0.06),
+        (31, 100, 0.06),
+        (200, 100, 0.06),
+        (10, 150, 0.03),
+        (30, 50, 0.03),
+        (30, 2000, 1.0),
+    ],
 )
 def test_psa(m: int, speed: float, cpr: float) -> None:
     assert float(psa_cpr(m, speed)) == pytest.approx(cpr, abs=1e-15)
@@ -27,8 +35,18 @@ def test_psa(m: int, speed: float, cpr: float) -> None:
 
 @pytest.mark.parametrize(
     "m,speed,cdr",
-    [(1, 100, 0.0002), (30, 100, 0.006), (31, 100, 0.006), (60, 100, 0.006), (61, 100, 0.005905),
-     (90, 100, 0.00315), (120, 100, 0.0003), (121, 100, 0.0003), (300, 100, 0.0003), (45, 200, 0.012)],
+    [
+        (1, 100, 0.0002),
+        (30, 100, 0.006),
+        (31, 100, 0.006),
+        (60, 100, 0.006),
+        (61, 100, 0.005905),
+        (90, 100, 0.00315),
+        (120, 100, 0.0003),
+        (121, 100, 0.0003),
+        (300, 100, 0.0003),
+        (45, 200, 0.012),
+    ],
 )
 def test_sda(m: int, speed: float, cdr: float) -> None:
     assert float(sda_cdr(m, speed)) == pytest.approx(cdr, abs=1e-15)
@@ -56,7 +74,9 @@ def test_vectors_hold_last_value_and_sda_tail_is_zero() -> None:
 def test_per_loan_rates_and_group_multiplier() -> None:
     mult = multiplier_by_group(np.array(["CA", "NY", "TX"]), {"CA": 2.0, "TX": 1000.0})
     np.testing.assert_array_equal(mult, [2.0, 1.0, 1000.0])
-    s = Speed(SpeedKind.SMM, rate=0.01, loan_rates=np.array([0.01, 0.02, 0.03]), loan_multiplier=mult)
+    s = Speed(
+        SpeedKind.SMM, rate=0.01, loan_rates=np.array([0.01, 0.02, 0.03]), loan_multiplier=mult
+    )
     m = rate_matrix(s, np.zeros(3, dtype=int), np.full(3, 12), 3)
     np.testing.assert_allclose(m[:, 0], [0.02, 0.02, 1.0])  # multiplied, capped at 1
 
@@ -70,4 +90,6 @@ def test_bad_speed_is_rejected() -> None:
     with pytest.raises(InvalidInput):
         project_pool(pool, Assumptions(severity=2.0))
     with pytest.raises(InvalidInput):
-        project_pool(pool, Assumptions(prepayment=Speed(SpeedKind.CPR, loan_rates=np.array([0.1, 0.2]))))
+        project_pool(
+            pool, Assumptions(prepayment=Speed(SpeedKind.CPR, loan_rates=np.array([0.1, 0.2])))
+        )

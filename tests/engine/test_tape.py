@@ -22,7 +22,13 @@ A3,75000,0.05,60,,bullet,
 def test_csv_with_mapping_and_defaults(tmp_path) -> None:
     path = tmp_path / "tape.csv"
     path.write_bytes(CSV)
-    cmap = {"id": "loan_id", "bal": "balance", "coupon": "rate", "term": "original_term_months", "age": "age_months"}
+    cmap = {
+        "id": "loan_id",
+        "bal": "balance",
+        "coupon": "rate",
+        "term": "original_term_months",
+        "age": "age_months",
+    }
     pool = read_tape(path, column_map=cmap)
     assert pool.loan_id.tolist() == ["A1", "A2", "A3"]
     np.testing.assert_allclose(pool.balance, [100000, 50000.5, 75000])
@@ -38,7 +44,12 @@ def test_csv_with_mapping_and_defaults(tmp_path) -> None:
 
 def test_parquet_bytes_detected_by_magic() -> None:
     table = pa.table(
-        {"loan_id": ["x", "y"], "balance": [1.0, 2.0], "rate": [0.05, 0.06], "original_term_months": [12, 24]}
+        {
+            "loan_id": ["x", "y"],
+            "balance": [1.0, 2.0],
+            "rate": [0.05, 0.06],
+            "original_term_months": [12, 24],
+        }
     )
     buf = io.BytesIO()
     pq.write_table(table, buf)

@@ -90,7 +90,9 @@ def test_default_loan_ids_are_row_numbers_of_the_whole_tape(tmp_path: Path) -> N
     path = tmp_path / "noid.parquet"
     pq.write_table(_tape(40).drop(["id"]), path, row_group_size=10)
     chunks = plan_chunks(path, "parquet", 10)
-    ids = np.concatenate([read_chunk(path, "parquet", c, {"bal": "balance"}).loan_id for c in chunks])
+    ids = np.concatenate(
+        [read_chunk(path, "parquet", c, {"bal": "balance"}).loan_id for c in chunks]
+    )
     assert ids.tolist() == [str(i) for i in range(40)]
 
 
@@ -134,7 +136,9 @@ def test_summation_order_is_left_to_right() -> None:
     a, b, c = 1e16, -1e16, 1.0
     parts = [{k: np.array([v]) for k in ("period", *_cols())} for v in (a, b, c)]
     merged = merge_columns(parts)
-    assert merged["interest"][0] == reduce(lambda x, y: x + y, [a, b, c]) == 1.0  # (a+b)+c, not a+(b+c)=0
+    assert (
+        merged["interest"][0] == reduce(lambda x, y: x + y, [a, b, c]) == 1.0
+    )  # (a+b)+c, not a+(b+c)=0
 
 
 def _cols() -> tuple[str, ...]:
@@ -144,7 +148,9 @@ def _cols() -> tuple[str, ...]:
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "csv"])
-def test_chunk_tables_rechunk_to_exact_sizes_in_one_pass(fmt: str, parquet_tape: Path, csv_tape: Path) -> None:
+def test_chunk_tables_rechunk_to_exact_sizes_in_one_pass(
+    fmt: str, parquet_tape: Path, csv_tape: Path
+) -> None:
     from app.engine.tape_stream import chunk_tables, pool_of_chunk
 
     path = parquet_tape if fmt == "parquet" else csv_tape

@@ -47,7 +47,11 @@ def test_schema_enums_in_the_openapi_document() -> None:
     assert schema["properties"]["variable"]["enum"] == [v.value for v in GridVariable]
     be = schemas.BreakEvenRequest.model_json_schema()["properties"]
     assert be["measure"]["enum"] == [
-        "cumulative_loss", "cumulative_loss_fraction", "yield", "npv", "price_percent"
+        "cumulative_loss",
+        "cumulative_loss_fraction",
+        "yield",
+        "npv",
+        "price_percent",
     ]
 
 

@@ -5,8 +5,23 @@ from __future__ import annotations
 
 import re
 
-_KEYWORDS = frozenset({"and", "or", "unless", "bool", "offset", "by", "without", "on", "ignoring",
-                       "group_left", "group_right", "inf", "nan"})
+_KEYWORDS = frozenset(
+    {
+        "and",
+        "or",
+        "unless",
+        "bool",
+        "offset",
+        "by",
+        "without",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "inf",
+        "nan",
+    }
+)
 
 
 def metric_names(expr: str) -> set[str]:
@@ -19,7 +34,7 @@ def metric_names(expr: str) -> set[str]:
     e = re.sub(r"(?<![\w:])\d+(?:\.\d+)?(?:[eE][+-]?\d+)?", " ", e)  # numbers
     names = set()
     for m in re.finditer(r"[A-Za-z_:][A-Za-z0-9_:]*", e):
-        if e[m.end():].lstrip().startswith("("):  # a function or aggregation
+        if e[m.end() :].lstrip().startswith("("):  # a function or aggregation
             continue
         if m.group().lower() in _KEYWORDS:
             continue

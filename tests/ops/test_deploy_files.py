@@ -38,20 +38,25 @@ def load(name: str) -> dict:
 def test_compose_config_parses(name: str) -> None:
     cli = compose_cli()
     if cli is None:
-        pytest.skip("no compose CLI: `docker compose` is not installed (the docker CLI has no "
-                    "compose plugin) and there is no docker-compose binary")
+        pytest.skip(
+            "no compose CLI: `docker compose` is not installed (the docker CLI has no "
+            "compose plugin) and there is no docker-compose binary"
+        )
     env = {**os.environ, "CFE_ENV_FILE": ".env.prod.example"}
     args = [*cli, "-f", name]
     if "prod" in name:
         args += ["--env-file", ".env.prod.example"]
-    out = subprocess.run([*args, "config", "--quiet"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=120)
+    out = subprocess.run(
+        [*args, "config", "--quiet"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
 def test_dev_compose_structure() -> None:
     services = load("docker-compose.yml")["services"]
-    assert {"api", "worker", "migrate", "postgres", "redis", "prometheus", "grafana"} <= set(services)
+    assert {"api", "worker", "migrate", "postgres", "redis", "prometheus", "grafana"} <= set(
+        services
+    )
     for name, svc in services.items():
         if name != "migrate":
             assert "test" in svc["healthcheck"], f"{name} has no healthcheck"
@@ -66,8 +71,16 @@ def test_dev_compose_structure() -> None:
 
 def test_prod_compose_structure() -> None:
     services = load("docker-compose.prod.yml")["services"]
-    assert {"api", "worker", "migrate", "postgres", "redis", "proxy", "prometheus",
-            "grafana"} <= set(services)
+    assert {
+        "api",
+        "worker",
+        "migrate",
+        "postgres",
+        "redis",
+        "proxy",
+        "prometheus",
+        "grafana",
+    } <= set(services)
     published = {name for name, svc in services.items() if svc.get("ports")}
     assert published == {"proxy"}, "only the TLS proxy may publish ports to the host"
     api, worker = services["api"], services["worker"]
@@ -109,13 +122,20 @@ def test_workflow_validates_against_the_schema() -> None:
     exe = shutil.which("check-jsonschema") or str(Path(sys.executable).parent / "check-jsonschema")
     if not Path(exe).exists():
         pytest.skip("check-jsonschema is not installed (requirements-dev.txt)")
-    out = subprocess.run([exe, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
-                         capture_output=True, text=True, timeout=120)
+    out = subprocess.run(
+        [exe, "--builtin-schema", "vendor.github-workflows", str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.returncode == 0, out.stdout + out.stderr
 
 
-@pytest.mark.skipif(shutil.which("actionlint") is None, reason="actionlint is not on PATH "
-                    "(its PyPI wrapper downloads the binary at build time, which fails here)")
+@pytest.mark.skipif(
+    shutil.which("actionlint") is None,
+    reason="actionlint is not on PATH "
+    "(its PyPI wrapper downloads the binary at build time, which fails here)",
+)
 def test_actionlint() -> None:
     out = subprocess.run(["actionlint", str(WORKFLOW)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stdout + out.stderr
@@ -138,11 +158,23 @@ def test_workflow_has_every_stage() -> None:
         assert (ROOT / script).is_file(), script
 
 
-@pytest.mark.skipif(shutil.which("caddy") is None, reason="caddy not installed (Debian: "
-                    "apt-get install caddy)")
+@pytest.mark.skipif(
+    shutil.which("caddy") is None, reason="caddy not installed (Debian: apt-get install caddy)"
+)
 def test_caddyfile_validates() -> None:
     env = {**os.environ, "DOMAIN": "cfe.example.com", "ACME_EMAIL": "ops@example.com"}
-    out = subprocess.run(["caddy", "validate", "--adapter", "caddyfile", "--config",
-                          str(ROOT / "deploy" / "Caddyfile")], env=env, capture_output=True,
-                         text=True, timeout=60)
+    out = subprocess.run(
+        [
+            "caddy",
+            "validate",
+            "--adapter",
+            "caddyfile",
+            "--config",
+            str(ROOT / "deploy" / "Caddyfile"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert out.returncode == 0, out.stdout + out.stderr

@@ -108,7 +108,11 @@ class LiveServer:
         self.app = create_app(settings)
         self.port = free_port()
         config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on",
+            self.app,
+            host="127.0.0.1",
+            port=self.port,
+            log_level="warning",
+            lifespan="on",
             ws="websockets-sansio",
         )
         self.server = uvicorn.Server(config)
@@ -201,14 +205,29 @@ class Worker:
         self.name = name
         self._log = open(log_path, "wb")  # noqa: SIM115 - closed in stop()
         cmd = [
-            sys.executable, "-m", "celery", "-A", "app.tasks.celery_app", "worker",
-            "-Q", env["CELERY_QUEUE"], "--pool=solo", "--concurrency=1",
-            "-n", f"{name}-{uuid.uuid4().hex[:8]}@%h",  # unique: its control queue is exclusive
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "app.tasks.celery_app",
+            "worker",
+            "-Q",
+            env["CELERY_QUEUE"],
+            "--pool=solo",
+            "--concurrency=1",
+            "-n",
+            f"{name}-{uuid.uuid4().hex[:8]}@%h",  # unique: its control queue is exclusive
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
             "--loglevel=INFO",
         ]
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=env, stdout=self._log, stderr=subprocess.STDOUT,
+            cmd,
+            cwd=ROOT,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
@@ -340,9 +359,21 @@ class PrivateRedis:
 
     def start(self) -> PrivateRedis:
         self.proc = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--daemonize",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(lambda: port_open(self.port), 10, "redis-server to listen")
         return self

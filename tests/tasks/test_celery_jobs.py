@@ -42,8 +42,9 @@ def _json_or_none(line: str) -> dict | None:
 
 def submit(client, user: str, payload: dict, request_id: str | None = None) -> str:
     extra = {"X-Request-ID": request_id} if request_id else {}
-    resp = client.post("/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload},
-                       headers=extra)
+    resp = client.post(
+        "/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload}, headers=extra
+    )
     assert resp.status_code == 202, resp.text
     return resp.json()["job_id"]
 
@@ -53,8 +54,12 @@ def test_two_workers_progress_over_websocket_cancel_isolation_failure(
 ) -> None:
     # no recovery sweeps here (nothing fails): every chunk must be computed exactly once
     settings = celery_settings(
-        tmp_path, jobs_redis_url, redis_url=jobs_redis_url, database_url=pg_url,
-        database_schema=pg_schema, jobs_requeue_after_seconds=60.0,
+        tmp_path,
+        jobs_redis_url,
+        redis_url=jobs_redis_url,
+        database_url=pg_url,
+        database_schema=pg_schema,
+        jobs_requeue_after_seconds=60.0,
     )
     server = live_server(settings)
     w1, w2 = workers(settings, "w1", wait=False), workers(settings, "w2", wait=False)
@@ -64,12 +69,18 @@ def test_two_workers_progress_over_websocket_cancel_isolation_failure(
 
     with server.client(alice) as c:
         job_id = submit(c, alice, payload, request_id="celery-req-000001")
-    messages = ws_collect(server.ws_url, token=sign_token(alice), job_id=job_id,
-                          until={"succeeded", "failed"}, timeout=90)
+    messages = ws_collect(
+        server.ws_url,
+        token=sign_token(alice),
+        job_id=job_id,
+        until={"succeeded", "failed"},
+        timeout=90,
+    )
     assert messages[-1]["state"] == "succeeded", messages
     assert messages[-1]["progress"] == {"done": 16_000, "total": 16_000}
-    assert any(m.get("state") == "running" and 0 < m["progress"]["done"] < 16_000
-               for m in messages), messages
+    assert any(
+        m.get("state") == "running" and 0 < m["progress"]["done"] < 16_000 for m in messages
+    ), messages
 
     with server.client(alice) as c:
         job = c.get(f"/api/v1/jobs/{job_id}").json()
@@ -79,8 +90,11 @@ def test_two_workers_progress_over_websocket_cancel_isolation_failure(
 
     logs = [w.text() for w in (w1, w2)]
     chunk_lines = [
-        [rec for rec in map(_json_or_none, text.splitlines())
-         if rec and rec.get("job_id") == job_id and rec.get("msg") == "chunk finished"]
+        [
+            rec
+            for rec in map(_json_or_none, text.splitlines())
+            if rec and rec.get("job_id") == job_id and rec.get("msg") == "chunk finished"
+        ]
         for text in logs
     ]
     assert sum(len(lines) for lines in chunk_lines) == 4
@@ -98,8 +112,9 @@ def test_two_workers_progress_over_websocket_cancel_isolation_failure(
     # a run that raises on a worker is failed with its error, and the final message says so
     with server.client(alice) as c:
         bad_id = submit(c, alice, mc_payload(2000, n_chunks=2, price=1e-6))
-    bad_msgs = ws_collect(server.ws_url, token=sign_token(alice), job_id=bad_id,
-                          until={"failed", "succeeded"})
+    bad_msgs = ws_collect(
+        server.ws_url, token=sign_token(alice), job_id=bad_id, until={"failed", "succeeded"}
+    )
     assert bad_msgs[-1]["state"] == "failed" and "reprices" in bad_msgs[-1]["message"]
     with server.client(alice) as c:
         bad = c.get(f"/api/v1/jobs/{bad_id}").json()
@@ -108,8 +123,11 @@ def test_two_workers_progress_over_websocket_cancel_isolation_failure(
     # cancel a running job: the workers stop computing it and it stays cancelled
     with server.client(alice) as c:
         big_id = submit(c, alice, mc_payload(400_000, n_chunks=2))
-        wait_until(lambda: c.get(f"/api/v1/jobs/{big_id}").json()["progress"]["done"] > 0,
-                   60, "the big job to make progress")
+        wait_until(
+            lambda: c.get(f"/api/v1/jobs/{big_id}").json()["progress"]["done"] > 0,
+            60,
+            "the big job to make progress",
+        )
         resp = c.delete(f"/api/v1/jobs/{big_id}")
         assert resp.status_code == 200 and resp.json()["state"] == "cancelled"
         time.sleep(1.5)
@@ -128,7 +146,10 @@ def test_sigkill_mid_chunk_then_another_worker_completes_once(
     tmp_path: Path, pg_url: str, pg_schema: str, jobs_redis_url: str, workers
 ) -> None:
     settings = celery_settings(
-        tmp_path, jobs_redis_url, redis_url=jobs_redis_url, database_url=pg_url,
+        tmp_path,
+        jobs_redis_url,
+        redis_url=jobs_redis_url,
+        database_url=pg_url,
         database_schema=pg_schema,
     )
     # Chunks large enough (80,000 paths, about a second each on a quiet machine) that the kill
@@ -140,14 +161,18 @@ def test_sigkill_mid_chunk_then_another_worker_completes_once(
     async def scenario() -> tuple[dict, list[tuple[int, int, bool]]]:
         app = create_app(settings)
         async with running_client(app) as c:
-            resp = await c.post("/api/v1/jobs/", json={"kind": "monte_carlo", "payload": payload},
-                                headers=headers(user))
+            resp = await c.post(
+                "/api/v1/jobs/",
+                json={"kind": "monte_carlo", "payload": payload},
+                headers=headers(user),
+            )
             job_id = resp.json()["job_id"]
             first = await asyncio.to_thread(workers, settings, "victim")
 
             async def progress() -> int:
-                return (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))
-                        ).json()["progress"]["done"]
+                return (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))).json()[
+                    "progress"
+                ]["done"]
 
             deadline = time.monotonic() + 60
             while await progress() == 0:
@@ -162,8 +187,9 @@ def test_sigkill_mid_chunk_then_another_worker_completes_once(
                 assert time.monotonic() < deadline, job
                 await asyncio.sleep(0.1)
                 job = (await c.get(f"/api/v1/jobs/{job_id}", headers=headers(user))).json()
-            job["result"] = (await c.get(f"/api/v1/jobs/{job_id}/result",
-                                         headers=headers(user))).json()
+            job["result"] = (
+                await c.get(f"/api/v1/jobs/{job_id}/result", headers=headers(user))
+            ).json()
             from sqlalchemy import select
 
             from app.models.tables import Job, JobChunk
@@ -171,9 +197,9 @@ def test_sigkill_mid_chunk_then_another_worker_completes_once(
             async with app.state.database.session() as s:
                 chunks = [
                     (r.chunk_index, r.attempts, r.finished)
-                    for r in (await s.execute(
-                        select(JobChunk).where(JobChunk.job_id == job_id)
-                    )).scalars()
+                    for r in (
+                        await s.execute(select(JobChunk).where(JobChunk.job_id == job_id))
+                    ).scalars()
                 ]
                 n_jobs = len((await s.execute(select(Job.id))).all())
             assert n_jobs == 1
@@ -186,9 +212,12 @@ def test_sigkill_mid_chunk_then_another_worker_completes_once(
     assert max(a for _, a, _ in chunks) >= 2, chunks  # the killed chunk ran again
     # completed once: one merge, and no chunk was started again after it was stored
     records = sorted(
-        (rec for w in ("victim", "rescuer")
-         for rec in map(_json_or_none, (tmp_path / f"{w}.log").read_text().splitlines())
-         if rec and rec.get("job_id") == job["job_id"]),
+        (
+            rec
+            for w in ("victim", "rescuer")
+            for rec in map(_json_or_none, (tmp_path / f"{w}.log").read_text().splitlines())
+            if rec and rec.get("job_id") == job["job_id"]
+        ),
         key=lambda r: r["ts"],
     )
     assert [r["msg"] for r in records].count("job succeeded") == 1
@@ -200,9 +229,7 @@ def test_sigkill_mid_chunk_then_another_worker_completes_once(
             assert rec["chunk"] not in stored, rec
 
 
-def test_broker_outage_while_queued_loses_nothing(
-    tmp_path: Path, private_redis, workers
-) -> None:
+def test_broker_outage_while_queued_loses_nothing(tmp_path: Path, private_redis, workers) -> None:
     """The broker (a private redis-server, no persistence) dies with a job in its queue, and a
     second job is submitted while it is down; after it restarts empty, both jobs complete."""
     settings = celery_settings(tmp_path, private_redis.url, jobs_requeue_after_seconds=1.0)
@@ -231,8 +258,9 @@ def test_broker_outage_while_queued_loses_nothing(
                         break
                     assert time.monotonic() < deadline, job
                     await asyncio.sleep(0.1)
-                job["result"] = (await c.get(f"/api/v1/jobs/{job_id}/result",
-                                             headers=headers(user))).json()
+                job["result"] = (
+                    await c.get(f"/api/v1/jobs/{job_id}/result", headers=headers(user))
+                ).json()
                 out.append(job)
             return out
 
@@ -256,8 +284,13 @@ def test_rabbitmq_broker(tmp_path: Path, live_server, workers) -> None:
     try:
         with server.client(user) as c:
             job_id = submit(c, user, payload)
-        messages = ws_collect(server.ws_url, token=sign_token(user), job_id=job_id,
-                              until={"succeeded", "failed"}, timeout=90)
+        messages = ws_collect(
+            server.ws_url,
+            token=sign_token(user),
+            job_id=job_id,
+            until={"succeeded", "failed"},
+            timeout=90,
+        )
         with server.client(user) as c:
             result = c.get(f"/api/v1/jobs/{job_id}/result").json()
     finally:

@@ -37,8 +37,12 @@ def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, li
 
     # progress and completion over a real WebSocket (token as the first message)
     messages = ws_collect(
-        server.ws_url, token=sign_token(alice), job_id=job_id, until={"succeeded", "failed"},
-        in_query=False, timeout=90,
+        server.ws_url,
+        token=sign_token(alice),
+        job_id=job_id,
+        until={"succeeded", "failed"},
+        in_query=False,
+        timeout=90,
     )
     final = messages[-1]
     assert final["state"] == "succeeded", messages
@@ -74,8 +78,10 @@ def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, li
 
     # cancel a running job: it stops and stays cancelled
     with server.client(alice) as c:
-        big = c.post("/api/v1/jobs/", json={"kind": "monte_carlo",
-                                            "payload": mc_payload(400_000, n_chunks=2)})
+        big = c.post(
+            "/api/v1/jobs/",
+            json={"kind": "monte_carlo", "payload": mc_payload(400_000, n_chunks=2)},
+        )
         big_id = big.json()["job_id"]
         server.wait_job(alice, big_id, {"running"})
 
@@ -86,7 +92,10 @@ def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, li
         while not started() and time.monotonic() < deadline:
             time.sleep(0.1)
         watcher = ThreadPoolExecutor(1).submit(
-            ws_collect, server.ws_url, token=sign_token(alice), job_id=big_id,
+            ws_collect,
+            server.ws_url,
+            token=sign_token(alice),
+            job_id=big_id,
             until={"cancelled", "succeeded", "failed"},
         )
         time.sleep(0.5)  # subscribed

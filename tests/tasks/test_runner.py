@@ -100,8 +100,12 @@ async def test_cancelled_job_stops_and_stays_cancelled(ctx) -> None:
 
 
 async def test_time_limit_and_attempt_limit_fail_the_job(ctx, tmp_path: Path) -> None:
-    ctx.settings = make_settings(tmp_path, jobs_time_limit_seconds=0.3,
-                                 jobs_progress_interval_seconds=0.05, jobs_max_attempts=2)
+    ctx.settings = make_settings(
+        tmp_path,
+        jobs_time_limit_seconds=0.3,
+        jobs_progress_interval_seconds=0.05,
+        jobs_max_attempts=2,
+    )
     job_id = await submit(ctx, mc_payload(400_000, n_chunks=1))
     await runner.start_job(ctx, job_id)
     await runner.run_chunk(ctx, job_id, 0)

@@ -25,14 +25,20 @@ def token(
 ) -> JSONResponse:
     if apikey != ANON_KEY:
         return JSONResponse({"message": "Invalid API key"}, status_code=401)
-    ok = (grant_type == "password" and body.get("email") == EMAIL and body.get("password") == PASSWORD) or (
-        grant_type == "refresh_token" and body.get("refresh_token") == "refresh-1"
-    )
+    ok = (
+        grant_type == "password" and body.get("email") == EMAIL and body.get("password") == PASSWORD
+    ) or (grant_type == "refresh_token" and body.get("refresh_token") == "refresh-1")
     if not ok:
         return JSONResponse(
-            {"error": "invalid_grant", "error_description": "Invalid login credentials"}, status_code=400
+            {"error": "invalid_grant", "error_description": "Invalid login credentials"},
+            status_code=400,
         )
     return JSONResponse(
-        {"access_token": sign_token(SUB), "token_type": "bearer", "expires_in": 3600,
-         "refresh_token": "refresh-1", "user": {"id": SUB, "email": EMAIL}}
+        {
+            "access_token": sign_token(SUB),
+            "token_type": "bearer",
+            "expires_in": 3600,
+            "refresh_token": "refresh-1",
+            "user": {"id": SUB, "email": EMAIL},
+        }
     )

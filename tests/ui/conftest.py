@@ -58,9 +58,17 @@ class LiveServer:
 def start_server(tmp: Path, auth: bool, *flags: str) -> LiveServer:
     port = _free_port()
     log = tmp / "server.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SUPABASE_", "DATABASE_", "REDIS_", "CELERY_", "UPSTASH_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SUPABASE_", "DATABASE_", "REDIS_", "CELERY_", "UPSTASH_"))
+    }
     env["PYTHONPATH"] = str(ROOT)
-    args = [sys.executable, "-m", "tests.ui._server", str(port), str(tmp)] + (["auth"] if auth else []) + list(flags)
+    args = (
+        [sys.executable, "-m", "tests.ui._server", str(port), str(tmp)]
+        + (["auth"] if auth else [])
+        + list(flags)
+    )
     with log.open("wb") as out:
         proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"

@@ -38,7 +38,9 @@ def upload(b: Browser, srv: LiveServer, tape: Path) -> str:
     b.css("[data-testid=tape-file]").send_keys(str(tape))
     b.wait(lambda d: len(b.all("[data-testid=preview-table] tbody tr")) == 4)
     # the mapping was guessed from the header: CurrentBal -> balance, ...
-    mapped = {s.get_attribute("data-col"): s.get_attribute("value") for s in b.all("select[data-col]")}
+    mapped = {
+        s.get_attribute("data-col"): s.get_attribute("value") for s in b.all("select[data-col]")
+    }
     assert mapped["CurrentBal"] == "balance" and mapped["NoteRate"] == "rate"
     assert mapped["OrigTerm"] == "original_term_months" and mapped["LoanID"] == "loan_id"
     b.css("[data-testid=upload]").click()
@@ -60,7 +62,9 @@ def chart(b: Browser, name: str) -> Any:
     return el
 
 
-def test_upload_forecast_charts_and_csv(browser: Browser, server_local: LiveServer, tmp_path: Path) -> None:
+def test_upload_forecast_charts_and_csv(
+    browser: Browser, server_local: LiveServer, tmp_path: Path
+) -> None:
     b, srv = browser, server_local
     pool_id = upload(b, srv, _write(tmp_path, "tape.csv", TAPE))
     with srv.client() as api:
@@ -74,7 +78,9 @@ def test_upload_forecast_charts_and_csv(browser: Browser, server_local: LiveServ
     forecast_id = result.get_attribute("data-forecast-id")
     with srv.client() as api:
         detail = api.get(f"/api/v1/forecasts/{forecast_id}").json()
-        api_csv = api.get(f"/api/v1/forecasts/{forecast_id}/projections", params={"format": "csv"}).content
+        api_csv = api.get(
+            f"/api/v1/forecasts/{forecast_id}/projections", params={"format": "csv"}
+        ).content
     periods = [s["n_periods"] for s in detail["scenarios"]]
     assert [s["name"] for s in detail["scenarios"]] == ["base", "stress"]
 
@@ -126,12 +132,16 @@ def test_loan_level_parquet_download(browser: Browser, server_local: LiveServer)
     while not target.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
     with srv.client() as api:
-        expected = api.get(f"/api/v1/forecasts/{forecast_id}/loans.parquet", params={"scenario": "base"})
+        expected = api.get(
+            f"/api/v1/forecasts/{forecast_id}/loans.parquet", params={"scenario": "base"}
+        )
     assert target.read_bytes() == expected.content
     assert target.read_bytes()[:4] == b"PAR1"
 
 
-def test_field_errors_are_shown_next_to_the_field(browser: Browser, server_local: LiveServer, tmp_path: Path) -> None:
+def test_field_errors_are_shown_next_to_the_field(
+    browser: Browser, server_local: LiveServer, tmp_path: Path
+) -> None:
     b, srv = browser, server_local
     # row-level errors of a bad tape, as the API reports them
     b.open(srv.url, "pools")
@@ -143,7 +153,9 @@ def test_field_errors_are_shown_next_to_the_field(browser: Browser, server_local
         resp = api.post(
             "/api/v1/pools",
             files={"file": ("bad.csv", BAD_TAPE.encode())},
-            data={"column_map": '{"LoanID": "loan_id", "CurrentBal": "balance", "NoteRate": "rate", "OrigTerm": "original_term_months"}'},
+            data={
+                "column_map": '{"LoanID": "loan_id", "CurrentBal": "balance", "NoteRate": "rate", "OrigTerm": "original_term_months"}'
+            },
         )
     assert resp.status_code == 422
     for problem in resp.json()["detail"]:
@@ -163,24 +175,36 @@ def test_field_errors_are_shown_next_to_the_field(browser: Browser, server_local
     speed = b.css("input[name=prepayment_value][data-loc='assumptions.prepayment.speed']")
     speed.clear()
     speed.send_keys("-5")
-    stress_rate = b.css("input[name=default_value][data-loc='scenarios.1.assumptions.default.rate']")
+    stress_rate = b.css(
+        "input[name=default_value][data-loc='scenarios.1.assumptions.default.rate']"
+    )
     stress_rate.clear()
     stress_rate.send_keys("7")
     b.css("[data-testid=run-forecast]").click()
     b.wait(lambda d: speed.get_attribute("aria-invalid") == "true")
-    assert "greater than or equal to 0" in b.driver.find_element("id", f"{speed.get_attribute('id')}-err").text
+    assert (
+        "greater than or equal to 0"
+        in b.driver.find_element("id", f"{speed.get_attribute('id')}-err").text
+    )
     assert stress_rate.get_attribute("aria-invalid") == "true"
-    assert "less than or equal to 1" in b.driver.find_element("id", f"{stress_rate.get_attribute('id')}-err").text
+    assert (
+        "less than or equal to 1"
+        in b.driver.find_element("id", f"{stress_rate.get_attribute('id')}-err").text
+    )
     b.screenshot("forecast-field-error")
 
 
-def test_parquet_tape_with_a_json_mapping(browser: Browser, server_local: LiveServer, tmp_path: Path) -> None:
+def test_parquet_tape_with_a_json_mapping(
+    browser: Browser, server_local: LiveServer, tmp_path: Path
+) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     b, srv = browser, server_local
     path = tmp_path / "tape.parquet"
-    pq.write_table(pa.table({"bal": [1000.0, 2000.0], "cpn": [0.05, 0.06], "term": [120, 240]}), path)
+    pq.write_table(
+        pa.table({"bal": [1000.0, 2000.0], "cpn": [0.05, 0.06], "term": [120, 240]}), path
+    )
     b.open(srv.url, "pools")
     b.css("[data-testid=tape-file]").send_keys(str(path))
     mapping = b.css("#raw-map")
@@ -198,7 +222,9 @@ def test_parquet_tape_with_a_json_mapping(browser: Browser, server_local: LiveSe
     b.wait(lambda d: "not valid JSON" in b.css("#column-map-err").text)
 
 
-def test_job_progress_reaches_100_over_websocket(browser: Browser, server_local: LiveServer, tmp_path: Path) -> None:
+def test_job_progress_reaches_100_over_websocket(
+    browser: Browser, server_local: LiveServer, tmp_path: Path
+) -> None:
     b, srv = browser, server_local
     pool_id = upload(b, srv, _write(tmp_path, "tape2.csv", TAPE))
     run_forecast(b, srv, pool_id, as_job=True)
@@ -226,10 +252,13 @@ def test_cancel_a_queued_job(browser: Browser, server_local: LiveServer) -> None
         # 20 rep-lines x 400,000 paths: long enough that the cancel lands before it finishes
         "pool": {"balance": [1e6] * 20, "note_rate": [0.065] * 20, "remaining_term": [360] * 20},
         "curve": {"times": [1, 10], "rates": [0.04, 0.04]},
-        "n_paths": 400000, "seed": 3,
+        "n_paths": 400000,
+        "seed": 3,
     }
     with srv.client() as api:
-        job = api.post("/api/v1/jobs/", json={"kind": "monte_carlo", "name": "big MC", "payload": payload}).json()
+        job = api.post(
+            "/api/v1/jobs/", json={"kind": "monte_carlo", "name": "big MC", "payload": payload}
+        ).json()
     b.open(srv.url, f"jobs/{job['job_id']}")
     item = b.css(f"li.job[data-job-id='{job['job_id']}']", timeout=60)
     cancel = item.find_element("css selector", "[data-testid=job-cancel]")

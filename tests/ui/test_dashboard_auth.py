@@ -17,7 +17,9 @@ from tests.ui.test_dashboard import TAPE, serious, upload
 
 
 def on_page(driver: Any, page: str) -> bool:
-    return bool(driver.execute_script("return document.getElementById('main').dataset.page") == page)
+    return bool(
+        driver.execute_script("return document.getElementById('main').dataset.page") == page
+    )
 
 
 def sign_in(b: Browser, srv: LiveServer, token: str) -> None:
@@ -28,10 +30,14 @@ def sign_in(b: Browser, srv: LiveServer, token: str) -> None:
     b.css("[data-testid=token-form] button[type=submit]").click()
 
 
-def test_sign_in_with_a_token_and_work_as_that_user(browser: Browser, server_auth: LiveServer, tmp_path: Path) -> None:
+def test_sign_in_with_a_token_and_work_as_that_user(
+    browser: Browser, server_auth: LiveServer, tmp_path: Path
+) -> None:
     b, srv = browser, server_auth
     b.open(srv.url, "forecasts")
-    assert b.driver.execute_script("return document.getElementById('main').dataset.page") == "signin"
+    assert (
+        b.driver.execute_script("return document.getElementById('main').dataset.page") == "signin"
+    )
     b.screenshot("auth-signin")
     assert not serious(b.axe())
 
@@ -94,7 +100,9 @@ def points(el: Any) -> list[int]:
     return [int(x) for x in el.get_attribute("data-points").split(",") if x]
 
 
-def run_example(b: Browser, srv: LiveServer, key: str, path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def run_example(
+    b: Browser, srv: LiveServer, key: str, path: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """Open the asset page signed in, load the view's example, run it; return the body the
     page sent and the API's own answer to that body (asked again here, over HTTP)."""
     if not (b.driver.current_url.startswith(srv.url) and on_page(b.driver, "assets")):
@@ -104,8 +112,12 @@ def run_example(b: Browser, srv: LiveServer, key: str, path: str) -> tuple[dict[
         b.open(srv.url, "assets")
     b.css(f"[data-testid=example-{key}]").click()
     b.css(f"[data-testid=run-{key}]").click()
-    b.wait(lambda d: b.css(f"[data-testid=run-{key}]").get_attribute("aria-busy") == "false"
-           and b.all(f"[data-testid=result-{key}] section"))
+    b.wait(
+        lambda d: (
+            b.css(f"[data-testid=run-{key}]").get_attribute("aria-busy") == "false"
+            and b.all(f"[data-testid=result-{key}] section")
+        )
+    )
     body = json.loads(b.css(f"[data-testid=request-{key}]").get_attribute("value"))
     with srv.client(sign_token(TOKEN_USER)) as api:
         res = api.post(path, json=body)
@@ -121,14 +133,24 @@ def test_consumer_credit_view_on_the_real_route(browser: Browser, server_auth: L
     b, srv = browser, server_auth
     _, r = run_example(b, srv, "consumer", f"{ASSETS}/consumer-credit/analyze")
     states = r["roll_rates"]["states"]
-    assert points(in_result(b, "consumer", "roll-rates")) == [len(states) ** 2]  # one cell per matrix entry
+    assert points(in_result(b, "consumer", "roll-rates")) == [
+        len(states) ** 2
+    ]  # one cell per matrix entry
     mob, vintages = r["vintages"]["months_on_book"], r["vintages"]["vintages"]
     assert len(vintages) == 4
-    assert points(in_result(b, "consumer", "vintages")) == [len(mob)] * (2 * len(vintages))  # observed + completed
+    assert points(in_result(b, "consumer", "vintages")) == [len(mob)] * (
+        2 * len(vintages)
+    )  # observed + completed
     pipe = r["pipeline"]
-    assert points(in_result(b, "consumer", "pipeline")) == [len(pipe["months"])] * len(pipe["balances"])
-    counts = b.css("[data-testid=result-consumer] table").text  # the counts table holds the API's counts
-    assert all(f"{int(c):,}" in counts for row in r["roll_rates"]["counts"] for c in row if c is not None)
+    assert points(in_result(b, "consumer", "pipeline")) == [len(pipe["months"])] * len(
+        pipe["balances"]
+    )
+    counts = b.css(
+        "[data-testid=result-consumer] table"
+    ).text  # the counts table holds the API's counts
+    assert all(
+        f"{int(c):,}" in counts for row in r["roll_rates"]["counts"] for c in row if c is not None
+    )
     b.screenshot("assets-consumer")
 
     # a 422 lands next to the control of the field it names
@@ -153,8 +175,12 @@ def test_commercial_view_on_the_real_route(browser: Browser, server_auth: LiveSe
     pl = r["portfolio_loss"]
     assert pl["expected_loss"] > 0  # the example is risky enough to draw a distribution
     assert points(in_result(b, "commercial", "loss-distribution")) == [
-        len(pl["histogram"]["counts"]), len(pl["vasicek"]["histogram"]["probabilities"])]
-    assert points(in_result(b, "commercial", "concentration")) == [len(r["concentration"]["by_property_type"])]
+        len(pl["histogram"]["counts"]),
+        len(pl["vasicek"]["histogram"]["probabilities"]),
+    ]
+    assert points(in_result(b, "commercial", "concentration")) == [
+        len(r["concentration"]["by_property_type"])
+    ]
     measures = b.css("[data-testid=loss-measures]").text
     assert f"{pl['var_99']:,.0f}" in measures and f"{pl['vasicek']['var_99']:,.0f}" in measures
     b.screenshot("assets-commercial")
@@ -165,9 +191,14 @@ def test_deal_and_clo_views_on_the_real_routes(browser: Browser, server_auth: Li
     body, r = run_example(b, srv, "deal", "/api/v1/deals/run")
     debt = [n for n, t in r["tranches"].items() if "balance" in t]
     assert debt == ["A", "B"]  # the equity tranche has cash, no balance
-    assert points(in_result(b, "deal", "tranche-paydown")) == [r["n_periods"]] * len(debt)  # one series per tranche
+    assert points(in_result(b, "deal", "tranche-paydown")) == [r["n_periods"]] * len(
+        debt
+    )  # one series per tranche
     assert points(in_result(b, "deal", "cushions")) == [r["n_periods"]] * len(body["deal"]["tests"])
-    assert "Cash in equals cash out: yes" in b.css("[data-testid=result-deal] [data-testid=deal-checks]").text
+    assert (
+        "Cash in equals cash out: yes"
+        in b.css("[data-testid=result-deal] [data-testid=deal-checks]").text
+    )
 
     _, c = run_example(b, srv, "clo", f"{ASSETS}/clo-cdo/analyze")
     rows = b.all("[data-testid=result-clo] [data-testid=quality-tests] tbody tr")
@@ -182,14 +213,18 @@ def test_deal_and_clo_views_on_the_real_routes(browser: Browser, server_auth: Li
     assert not [e for e in b.console_errors() if "Content Security Policy" in e]
 
 
-def test_clo_tranche_analysis_view_on_the_real_route(browser: Browser, server_auth: LiveServer) -> None:
+def test_clo_tranche_analysis_view_on_the_real_route(
+    browser: Browser, server_auth: LiveServer
+) -> None:
     b, srv = browser, server_auth
     body, r = run_example(b, srv, "tranches", f"{ASSETS}/clo-cdo/tranche-analysis")
     assert body["prices"]["B"] == 0.98
     rows = b.all("[data-testid=result-tranches] [data-testid=tranche-analytics] tbody tr")
     assert [row.find_element("css selector", "th").text for row in rows] == list(r["tranches"])
     debt = [n for n, t in r["tranches"].items() if t["role"] != "equity"]
-    assert points(in_result(b, "tranches", "breakeven-cdr")) == [len(debt)]  # one bar per debt tranche
+    assert points(in_result(b, "tranches", "breakeven-cdr")) == [
+        len(debt)
+    ]  # one bar per debt tranche
     assert points(in_result(b, "tranches", "cushions")) == [len(v) for v in r["cushions"].values()]
     # not JSON: the reason next to the request editor, nothing sent
     text = b.css("[data-testid=request-tranches]")

@@ -34,7 +34,9 @@ async def list_property_types(user: CurrentUser) -> Response:
     summary="Analyze a commercial book: DSCR/LTV stress, maturity, concentration, losses",
     response_description="`loans`, `metrics_through_time`, `stress`, `maturity`, `concentration`, "
     "`portfolio_loss` (with `vasicek`), `cashflows`, `analytics`, `warnings`.",
-    responses={202: {"model": JobAccepted, "description": "A large (or `async`) Monte Carlo: a job."}},
+    responses={
+        202: {"model": JobAccepted, "description": "A large (or `async`) Monte Carlo: a job."}
+    },
 )
 async def analyze(
     body: CommercialAnalyzeIn,

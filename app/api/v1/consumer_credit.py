@@ -55,22 +55,35 @@ async def analyze(
     return NumpyJSONResponse(out)
 
 
-@router.post("/panels", response_model=PanelOut, status_code=201, summary="Upload a performance panel")
+@router.post(
+    "/panels", response_model=PanelOut, status_code=201, summary="Upload a performance panel"
+)
 async def upload_panel(
     session: SessionDep,
     user: CurrentUser,
     settings: SettingsDep,
-    file: Annotated[UploadFile, File(description="CSV (header row) or Parquet: loan_id, period, state[, balance], ...")],
+    file: Annotated[
+        UploadFile,
+        File(description="CSV (header row) or Parquet: loan_id, period, state[, balance], ..."),
+    ],
     name: Annotated[str | None, Form(max_length=200)] = None,
-    column_map: Annotated[str | None, Form(description='JSON {"file column": "panel column"}')] = None,
+    column_map: Annotated[
+        str | None, Form(description='JSON {"file column": "panel column"}')
+    ] = None,
     format: Annotated[Literal["csv", "parquet"] | None, Form()] = None,
 ) -> Response:
     """Validate every row (duplicated (loan_id, period), negative balances, bad periods, moves
     out of charged_off/prepaid: a 422 naming the field and row) and store the panel; use the
     returned `panel_id` in POST .../analyze."""
     out = await consumer_credit.upload_panel(
-        session, owner_id=user.user_id, name=name or file.filename or "panel", data=await file.read(),
-        filename=file.filename, declared_format=format, column_map=_parse_map(column_map), settings=settings,
+        session,
+        owner_id=user.user_id,
+        name=name or file.filename or "panel",
+        data=await file.read(),
+        filename=file.filename,
+        declared_format=format,
+        column_map=_parse_map(column_map),
+        settings=settings,
         request_id=get_request_id(),
     )
     return NumpyJSONResponse(out.model_dump(mode="json"), status_code=201)

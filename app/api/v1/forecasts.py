@@ -69,13 +69,18 @@ def _scenario_json(
     status_code=201,
     summary="Run a pool cash-flow forecast",
     responses={
-        200: {"model": ForecastResponse, "description": "`\"store\": false`: priced, nothing stored."},
+        200: {
+            "model": ForecastResponse,
+            "description": '`"store": false`: priced, nothing stored.',
+        },
         202: {"model": JobAccepted, "description": "A large (or `async`) run: a job."},
         **links(
             201,
             "The stored forecast's id and, per scenario, its cash-flow columns and analytics.",
             GetForecast=(
-                "get_forecast_api_v1_forecasts__forecast_id__get", "forecast_id", "forecast_id"
+                "get_forecast_api_v1_forecasts__forecast_id__get",
+                "forecast_id",
+                "forecast_id",
             ),
         ),
     },
@@ -112,7 +117,9 @@ async def run_forecast(
                 "n_loans": n_loans,
                 "duration_ms": duration_ms,
                 "scenarios": [
-                    _scenario_json(o.name, o.projection.n_periods, o.projection.columns, o.analytics)
+                    _scenario_json(
+                        o.name, o.projection.n_periods, o.projection.columns, o.analytics
+                    )
                     for o in priced
                 ],
             },

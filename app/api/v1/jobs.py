@@ -123,7 +123,9 @@ async def cancel_job(
     if not cancelled:
         raise Conflict(f"job already {job.state}")
     # the final message goes out after the commit, like enqueueing
-    background.add_task(request.app.state.jobs.hub.publish, job.owner_id, jobs_service.job_update(job))
+    background.add_task(
+        request.app.state.jobs.hub.publish, job.owner_id, jobs_service.job_update(job)
+    )
     return NumpyJSONResponse(
         JobOut.model_validate(jobs_service.job_view(job)).model_dump(mode="json"),
         background=background,

@@ -50,7 +50,8 @@ def _parse_map(text: str | None) -> dict[str, str] | None:
     responses={
         **UPLOAD_ERRORS,
         **links(
-            201, "The stored pool.",
+            201,
+            "The stored pool.",
             GetPool=("get_pool_api_v1_pools__pool_id__get", "pool_id", "pool_id"),
         ),
     },

@@ -88,8 +88,16 @@ async def list_templates(user: CurrentUser) -> Response:
     responses=links(
         201,
         "The stored scenario (version 1).",
-        GetScenario=("get_scenario_api_v1_scenarios__scenario_id__get", "scenario_id", "scenario_id"),
-        ListRuns=("list_runs_api_v1_scenarios__scenario_id__runs_get", "scenario_id", "scenario_id"),
+        GetScenario=(
+            "get_scenario_api_v1_scenarios__scenario_id__get",
+            "scenario_id",
+            "scenario_id",
+        ),
+        ListRuns=(
+            "list_runs_api_v1_scenarios__scenario_id__runs_get",
+            "scenario_id",
+            "scenario_id",
+        ),
     ),
 )
 async def create_scenario(body: ScenarioCreate, session: SessionDep, user: CurrentUser) -> Response:

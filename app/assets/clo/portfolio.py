@@ -61,12 +61,17 @@ class Portfolio:
 
 
 def _months_between(start: dt.date, end: dt.date) -> int:
-    return (end.year - start.year) * 12 + end.month - start.month + (1 if end.day > start.day else 0)
+    return (
+        (end.year - start.year) * 12 + end.month - start.month + (1 if end.day > start.day else 0)
+    )
 
 
-def portfolio_from_assets(assets: Sequence[Mapping[str, Any]], analysis_date: dt.date,
-                          pd_table: Mapping[str, float] | None = None,
-                          prefix: tuple = ("assets",)) -> Portfolio:
+def portfolio_from_assets(
+    assets: Sequence[Mapping[str, Any]],
+    analysis_date: dt.date,
+    pd_table: Mapping[str, float] | None = None,
+    prefix: tuple = ("assets",),
+) -> Portfolio:
     """Assets (dicts of the API's asset fields) as a Portfolio; errors name `assets[i].field`."""
     n = len(assets)
     par = np.empty(n)
@@ -108,15 +113,26 @@ def portfolio_from_assets(assets: Sequence[Mapping[str, Any]], analysis_date: dt
             raise DealError((*where, "maturity_date"), "must be after the analysis date")
         mat[i] = m
         defaulted[i] = bool(a.get("defaulted", False))
-        rec[i] = a.get("recovery_rate", 0.45 if a.get("recovery_rate") is None else a["recovery_rate"])
+        rec[i] = a.get(
+            "recovery_rate", 0.45 if a.get("recovery_rate") is None else a["recovery_rate"]
+        )
         pd[i] = a["pd"] if a.get("pd") is not None else table[r]
     return Portfolio(
         asset_id=[str(a.get("asset_id", i)) for i, a in enumerate(assets)],
-        par=par, price=price, spread=spread, coupon=coupon, floating=floating,
-        index=[a.get("index") for a in assets], floor=floor, rating=ratings,
+        par=par,
+        price=price,
+        spread=spread,
+        coupon=coupon,
+        floating=floating,
+        index=[a.get("index") for a in assets],
+        floor=floor,
+        rating=ratings,
         industry=[str(a.get("industry", "unknown")) for a in assets],
         obligor=[str(a.get("obligor") or a.get("asset_id", i)) for i, a in enumerate(assets)],
-        maturity_months=mat, defaulted=defaulted, recovery_rate=rec, pd=pd,
+        maturity_months=mat,
+        defaulted=defaulted,
+        recovery_rate=rec,
+        pd=pd,
     )
 
 
@@ -171,15 +187,27 @@ def diversity_score(p: Portfolio) -> float:
     return float(industry_diversity_score(np.array(list(units.values()))).sum())
 
 
-QUALITY_DIRECTION = {"warf": "max", "was": "min", "wac": "min", "wal": "max",
-                     "diversity_score": "min", "caa_share": "max"}
+QUALITY_DIRECTION = {
+    "warf": "max",
+    "was": "min",
+    "wac": "min",
+    "wal": "max",
+    "diversity_score": "min",
+    "caa_share": "max",
+}
 
 
 def quality_tests(p: Portfolio, triggers: Mapping[str, float | None]) -> dict[str, dict[str, Any]]:
     """Each quality measure with its trigger and pass/fail (maxima: value <= trigger; minima:
     value >= trigger; no trigger → passed null)."""
-    values = {"warf": warf(p), "was": was(p), "wac": wac(p), "wal": wal(p),
-              "diversity_score": diversity_score(p), "caa_share": caa_share(p)}
+    values = {
+        "warf": warf(p),
+        "was": was(p),
+        "wac": wac(p),
+        "wal": wal(p),
+        "diversity_score": diversity_score(p),
+        "caa_share": caa_share(p),
+    }
     out: dict[str, dict[str, Any]] = {}
     for name, v in values.items():
         trig = triggers.get(name)
@@ -253,9 +281,15 @@ def project_assets(p: Portfolio, rates: np.ndarray, cpr: float, cdr: float) -> A
     )
 
 
-def collateral_flows(p: Portfolio, flows: AssetFlows, *, caa_limit: float,
-                     workout_months: int, call_period: int | None = None,
-                     call_price: float = 1.0) -> CollateralFlows:
+def collateral_flows(
+    p: Portfolio,
+    flows: AssetFlows,
+    *,
+    caa_limit: float,
+    workout_months: int,
+    call_period: int | None = None,
+    call_price: float = 1.0,
+) -> CollateralFlows:
     """Pool totals as deal collateral, with the OC haircut per period: the CCC excess haircut
     (as a fraction of performing par at the start, applied to the performing balance) plus
     par × (1 − min(price, recovery)) of start-defaulted assets until their workout. A call
@@ -279,7 +313,9 @@ def collateral_flows(p: Portfolio, flows: AssetFlows, *, caa_limit: float,
         loss[w - 1] += d_par - d_rec
     if call_period is not None and call_period <= n_periods:
         c = call_period
-        interest, principal, loss, haircut = (x[:c].copy() for x in (interest, principal, loss, haircut))
+        interest, principal, loss, haircut = (
+            x[:c].copy() for x in (interest, principal, loss, haircut)
+        )
         left = float(perf_bal[c - 1])
         # performing assets sell at the call price (a premium over par is interest proceeds);
         # defaulted assets not yet worked out are sold at their recovery value

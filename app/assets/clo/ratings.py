@@ -40,17 +40,32 @@ class MoodysRating(StrEnum):
 # indenture's "Moody's Rating Factor" definition; first published in "The Binomial Expansion
 # Method Applied to CBO/CLO Analysis", 1996).
 RATING_FACTOR: dict[MoodysRating, float] = {
-    MoodysRating.AAA: 1, MoodysRating.AA1: 10, MoodysRating.AA2: 20, MoodysRating.AA3: 40,
-    MoodysRating.A1: 70, MoodysRating.A2: 120, MoodysRating.A3: 180,
-    MoodysRating.BAA1: 260, MoodysRating.BAA2: 360, MoodysRating.BAA3: 610,
-    MoodysRating.BA1: 940, MoodysRating.BA2: 1350, MoodysRating.BA3: 1766,
-    MoodysRating.B1: 2220, MoodysRating.B2: 2720, MoodysRating.B3: 3490,
-    MoodysRating.CAA1: 4770, MoodysRating.CAA2: 6500, MoodysRating.CAA3: 8070,
-    MoodysRating.CA: 10000, MoodysRating.C: 10000,
+    MoodysRating.AAA: 1,
+    MoodysRating.AA1: 10,
+    MoodysRating.AA2: 20,
+    MoodysRating.AA3: 40,
+    MoodysRating.A1: 70,
+    MoodysRating.A2: 120,
+    MoodysRating.A3: 180,
+    MoodysRating.BAA1: 260,
+    MoodysRating.BAA2: 360,
+    MoodysRating.BAA3: 610,
+    MoodysRating.BA1: 940,
+    MoodysRating.BA2: 1350,
+    MoodysRating.BA3: 1766,
+    MoodysRating.B1: 2220,
+    MoodysRating.B2: 2720,
+    MoodysRating.B3: 3490,
+    MoodysRating.CAA1: 4770,
+    MoodysRating.CAA2: 6500,
+    MoodysRating.CAA3: 8070,
+    MoodysRating.CA: 10000,
+    MoodysRating.C: 10000,
 }
 
-CAA_OR_BELOW = frozenset({MoodysRating.CAA1, MoodysRating.CAA2, MoodysRating.CAA3,
-                          MoodysRating.CA, MoodysRating.C})
+CAA_OR_BELOW = frozenset(
+    {MoodysRating.CAA1, MoodysRating.CAA2, MoodysRating.CAA3, MoodysRating.CA, MoodysRating.C}
+)
 
 # Moody's diversity-score table (same sources): the industry diversity score of an aggregate
 # industry equivalent unit score u. The published anchors are 1 → 1.00, 2 → 1.50, 3 → 2.00,

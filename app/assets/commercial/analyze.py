@@ -121,8 +121,21 @@ class _Core:
 def _core(loans: CommercialLoans, o: AnalyzeOptions) -> _Core:
     d = o.drivers
     m = loan_metrics(loans)
-    mat = maturity_test(loans, o.refi, noi_growth=d.noi_growth, noi_haircut=d.noi_haircut, cap_shift=d.cap_rate_shift)
-    sev, ltv_liq = severities(loans, o.severity, mat, noi_growth=d.noi_growth, noi_haircut=d.noi_haircut, cap_shift=d.cap_rate_shift)
+    mat = maturity_test(
+        loans,
+        o.refi,
+        noi_growth=d.noi_growth,
+        noi_haircut=d.noi_haircut,
+        cap_shift=d.cap_rate_shift,
+    )
+    sev, ltv_liq = severities(
+        loans,
+        o.severity,
+        mat,
+        noi_growth=d.noi_growth,
+        noi_haircut=d.noi_haircut,
+        cap_shift=d.cap_rate_shift,
+    )
     # today's PD under the run's stress: NOI haircut and cap shift applied to today's metrics
     keep = 1.0 - d.noi_haircut
     ltv_now = m.ltv * (1.0 + d.cap_rate_shift / loans.cap_rate) / keep
@@ -131,7 +144,9 @@ def _core(loans: CommercialLoans, o: AnalyzeOptions) -> _Core:
     return _Core(m, mat, sev, ltv_liq, liquidation_months(loans, o.severity), pd_annual)
 
 
-def copula_portfolio(loans: CommercialLoans, o: AnalyzeOptions, core: _Core | None = None) -> CopulaPortfolio:
+def copula_portfolio(
+    loans: CommercialLoans, o: AnalyzeOptions, core: _Core | None = None
+) -> CopulaPortfolio:
     """EAD = balance, LGD = the loan's severity, PD over the horizon = 1 - (1 - pd_annual)^H;
     correlations from the options, the loan or its property type; sectors = property types."""
     p = o.portfolio_loss or PortfolioLossOptions()
@@ -139,13 +154,24 @@ def copula_portfolio(loans: CommercialLoans, o: AnalyzeOptions, core: _Core | No
     if p.correlation is not None:
         rho = np.full(len(loans), float(p.correlation))
     else:
-        rho = np.where(np.isnan(loans.correlation), loans.type_default("correlation"), loans.correlation)
+        rho = np.where(
+            np.isnan(loans.correlation), loans.type_default("correlation"), loans.correlation
+        )
     pd_h = 1.0 - np.power(1.0 - c.pd_annual, p.horizon_years)
     try:
-        return CopulaPortfolio.build(loans.pool.balance, c.severity, pd_h, rho, loans.property_type, p.sector_correlation)
+        return CopulaPortfolio.build(
+            loans.pool.balance, c.severity, pd_h, rho, loans.property_type, p.sector_correlation
+        )
     except InvalidInput as exc:  # name the option the caller set, not the engine's column
         raise InvalidInput(
-            [FieldProblem(None if p.correlation is not None else q.row, _PL_FIELDS.get(q.column, q.column), q.reason) for q in exc.problems]
+            [
+                FieldProblem(
+                    None if p.correlation is not None else q.row,
+                    _PL_FIELDS.get(q.column, q.column),
+                    q.reason,
+                )
+                for q in exc.problems
+            ]
         ) from exc
 
 
@@ -157,14 +183,18 @@ _PL_FIELDS = {
 }
 
 
-def portfolio_loss_json(portfolio: CopulaPortfolio, losses: np.ndarray, o: AnalyzeOptions) -> dict[str, Any]:
+def portfolio_loss_json(
+    portfolio: CopulaPortfolio, losses: np.ndarray, o: AnalyzeOptions
+) -> dict[str, Any]:
     """Simulation summary with the `vasicek` large-pool block (same keys, same histogram edges;
     with sector factors the closed form uses each loan's total correlation rho + sector)."""
     p = o.portfolio_loss or PortfolioLossOptions()
     out = loss_summary(losses, bins=p.histogram_bins)
     edges = np.asarray(out["histogram"]["edges"])
     rho_total = portfolio.rho + np.where(portfolio.sector >= 0, portfolio.sector_rho, 0.0)
-    vas = large_pool_distribution(portfolio.ead, portfolio.lgd, portfolio.pd, rho_total, edges=edges)
+    vas = large_pool_distribution(
+        portfolio.ead, portfolio.lgd, portfolio.pd, rho_total, edges=edges
+    )
     out.update(
         {
             "horizon_years": p.horizon_years,
@@ -192,7 +222,9 @@ def _loans_json(
         "property_value": loans.property_value.tolist(),
         "cap_rate": loans.cap_rate.tolist(),
         "annual_debt_service": m.annual_debt_service.tolist(),
-        "debt_service_type": ["interest_only" if x else "amortizing" for x in m.interest_only.tolist()],
+        "debt_service_type": [
+            "interest_only" if x else "amortizing" for x in m.interest_only.tolist()
+        ],
         "dscr": _nums(m.dscr),
         "dscr_amortizing": _nums(m.dscr_amortizing),
         "ltv": _nums(m.ltv),
@@ -218,8 +250,10 @@ def _maturity_json(loans: CommercialLoans, c: _Core, o: AnalyzeOptions) -> dict[
     bal = loans.pool.balance
     return {
         "refi_terms": {
-            "rate": o.refi.rate, "amortization_months": o.refi.amortization_months,
-            "max_ltv": o.refi.max_ltv, "min_dscr": o.refi.min_dscr,
+            "rate": o.refi.rate,
+            "amortization_months": o.refi.amortization_months,
+            "max_ltv": o.refi.max_ltv,
+            "min_dscr": o.refi.min_dscr,
         },
         "n_balloon_loans": int(has.size),
         "n_defaults": int(mat.defaults.sum()),
@@ -254,7 +288,13 @@ def _analytics(cols: dict[str, np.ndarray], o: AnalyzeOptions, total: float) -> 
 
     times = cols["period"] / 12.0
     principal = np.sum([cols[k] for k in PRINCIPAL_COLUMNS], axis=0)
-    measures = cashflow_measures(cols["total_cashflow"], times, principal=principal, frequency=12, discount_rate=o.discount_rate)
+    measures = cashflow_measures(
+        cols["total_cashflow"],
+        times,
+        principal=principal,
+        frequency=12,
+        discount_rate=o.discount_rate,
+    )
     out: dict[str, Any] = {k: (None if v is None else _num(float(v))) for k, v in measures.items()}
     out.update(
         {
@@ -282,22 +322,42 @@ def analyze(
     m = c.metrics
     zero_ds = np.flatnonzero(~np.isfinite(m.dscr))
     if zero_ds.size:
-        warnings.append(f"dscr is null for {zero_ds.size} loan(s) with zero debt service (e.g. loan {loans.pool.loan_id[zero_ds[0]]!s})")
+        warnings.append(
+            f"dscr is null for {zero_ds.size} loan(s) with zero debt service (e.g. loan {loans.pool.loan_id[zero_ds[0]]!s})"
+        )
 
     n_periods = horizon_months(c.maturity, c.lag)
     if n_periods > MAX_PERIODS:
-        raise InvalidInput([FieldProblem(None, "original_term_months", f"horizon {n_periods} months exceeds {MAX_PERIODS}")])
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    None,
+                    "original_term_months",
+                    f"horizon {n_periods} months exceeds {MAX_PERIODS}",
+                )
+            ]
+        )
     mdr = default_rates(loans, c.maturity, o.pd_model, d, n_periods)
     smm = prepayment_rates(loans, d, n_periods)
     cf = project(loans, c.maturity, c.severity, c.lag, mdr, smm, o.index_paths)
 
-    grid = stress_grid(loans.pool.balance, m.dscr, m.ltv, loans.cap_rate, o.noi_haircuts, o.cap_rate_shifts)
+    grid = stress_grid(
+        loans.pool.balance, m.dscr, m.ltv, loans.cap_rate, o.noi_haircuts, o.cap_rate_shifts
+    )
     named = []
     for s in o.scenarios:
-        g1 = stress_grid(loans.pool.balance, m.dscr, m.ltv, loans.cap_rate, [s.noi_haircut], [s.cap_rate_shift])
+        g1 = stress_grid(
+            loans.pool.balance, m.dscr, m.ltv, loans.cap_rate, [s.noi_haircut], [s.cap_rate_shift]
+        )
         cell = grid_json(g1)["cells"][0]  # type: ignore[index]
         refi = replace(o.refi, rate=o.refi.rate + s.refi_rate_shift)
-        ms = maturity_test(loans, refi, noi_growth=d.noi_growth, noi_haircut=s.noi_haircut, cap_shift=s.cap_rate_shift)
+        ms = maturity_test(
+            loans,
+            refi,
+            noi_growth=d.noi_growth,
+            noi_haircut=s.noi_haircut,
+            cap_shift=s.cap_rate_shift,
+        )
         named.append(
             {
                 "name": s.name,
@@ -310,7 +370,13 @@ def analyze(
         )
 
     months = np.arange(0, int(c.maturity.term_months.max(initial=0)) + 1, 12)
-    paths = monthly_paths(loans, months, noi_growth=d.noi_growth, noi_haircut=d.noi_haircut, cap_shift=d.cap_rate_shift)
+    paths = monthly_paths(
+        loans,
+        months,
+        noi_growth=d.noi_growth,
+        noi_haircut=d.noi_haircut,
+        cap_shift=d.cap_rate_shift,
+    )
 
     pl: dict[str, Any] | None = None
     if o.portfolio_loss is not None:
@@ -331,7 +397,10 @@ def analyze(
         "maturity": _maturity_json(loans, c, o),
         "concentration": concentration(loans),
         "portfolio_loss": pl,
-        "cashflows": {"n_periods": cf.n_periods, "columns": {k: cf.columns[k].tolist() for k in CASHFLOW_COLUMNS}},
+        "cashflows": {
+            "n_periods": cf.n_periods,
+            "columns": {k: cf.columns[k].tolist() for k in CASHFLOW_COLUMNS},
+        },
         "analytics": _analytics(cf.columns, o, total),
         "warnings": warnings,
     }

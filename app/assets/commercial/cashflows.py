@@ -63,8 +63,12 @@ def default_rates(
     """MDR per (loan, month) (module docstring), shape (n, n_periods)."""
     ext = replace(loans, pool=maturity.pool)
     paths = monthly_paths(
-        ext, np.arange(n_periods), noi_growth=d.noi_growth, noi_haircut=d.noi_haircut,
-        cap_shift=d.cap_rate_shift, sched=maturity.schedule,
+        ext,
+        np.arange(n_periods),
+        noi_growth=d.noi_growth,
+        noi_haircut=d.noi_haircut,
+        cap_shift=d.cap_rate_shift,
+        sched=maturity.schedule,
     )
     pd_t = model.annual_pd(paths.dscr, paths.ltv)
     pd_t = np.where(np.isnan(loans.pd_annual)[:, None], pd_t, loans.pd_annual[:, None] + 0.0 * pd_t)
@@ -108,7 +112,10 @@ def project(
             sub = pool.take(idx)
             sub = replace(sub, balance=sub.balance * share[idx])
             a = Assumptions(
-                severity=sev_value, recovery_lag_months=int(lg), advancing=False, index_paths=dict(index_paths or {})
+                severity=sev_value,
+                recovery_lag_months=int(lg),
+                advancing=False,
+                index_paths=dict(index_paths or {}),
             )
             proj = project_with_rates(sub, smm[idx], mdr[idx], a, loan_level=True)
             for k in CASHFLOW_COLUMNS:
@@ -118,4 +125,6 @@ def project(
             for k in LOAN_TOTAL_COLUMNS:
                 np.add.at(totals[k], idx, proj.loan_level.totals[k])
     cols["period"] = np.arange(1, n_periods + 1, dtype=np.float64)
-    return CommercialCashflows(columns=cols, loan_totals=totals, n_periods=n_periods, mdr=mdr, smm=smm)
+    return CommercialCashflows(
+        columns=cols, loan_totals=totals, n_periods=n_periods, mdr=mdr, smm=smm
+    )

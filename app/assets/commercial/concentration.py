@@ -24,7 +24,12 @@ def group_shares(keys: np.ndarray, balance: np.ndarray) -> tuple[list[dict[str, 
     share = bal / total
     order = np.argsort(-share, kind="stable")
     rows = [
-        {"key": str(uniq[k]), "balance": float(bal[k]), "share": float(share[k]), "n_loans": int(cnt[k])}
+        {
+            "key": str(uniq[k]),
+            "balance": float(bal[k]),
+            "share": float(share[k]),
+            "n_loans": int(cnt[k]),
+        }
         for k in order.tolist()
     ]
     return rows, float(np.sum(share**2))
@@ -46,11 +51,20 @@ def concentration(loans: CommercialLoans, top: int = 10) -> dict[str, Any]:
         "effective_number": 1.0 / hhi,
         "top10_share": float(share[top_idx].sum()),
         "top10_loans": [
-            {"loan_id": str(loans.pool.loan_id[i]), "balance": float(bal[i]), "share": float(share[i])}
+            {
+                "loan_id": str(loans.pool.loan_id[i]),
+                "balance": float(bal[i]),
+                "share": float(share[i]),
+            }
             for i in top_idx.tolist()
         ],
     }
-    for label, keys in (("property_type", names), ("state", loans.state), ("msa", loans.msa), ("sponsor", loans.sponsor)):
+    for label, keys in (
+        ("property_type", names),
+        ("state", loans.state),
+        ("msa", loans.msa),
+        ("sponsor", loans.sponsor),
+    ):
         rows, g_hhi = group_shares(keys, bal)
         out[f"by_{label}"] = rows
         out[f"hhi_{label}"] = g_hhi

@@ -104,7 +104,14 @@ def refi_annual_debt_service(amount: np.ndarray, terms: RefiTerms) -> np.ndarray
     return 12.0 * pay
 
 
-def _test(loans: CommercialLoans, s: Schedule, terms: RefiTerms, growth: float, haircut: float, shift: float) -> tuple[np.ndarray, ...]:
+def _test(
+    loans: CommercialLoans,
+    s: Schedule,
+    terms: RefiTerms,
+    growth: float,
+    haircut: float,
+    shift: float,
+) -> tuple[np.ndarray, ...]:
     month = s.maturity_months.astype(np.float64)
     balloon = s.balloon()
     noi = loans.noi * (1.0 - haircut) * np.power(1.0 + growth, month / 12.0)
@@ -127,7 +134,9 @@ def maturity_test(
 ) -> MaturityResult:
     """The refinance test of every loan with a balloon (module docstring)."""
     s = schedule_of(loans.pool)
-    balloon, month, noi, value, ltv, dscr, ok = _test(loans, s, terms, noi_growth, noi_haircut, cap_shift)
+    balloon, month, noi, value, ltv, dscr, ok = _test(
+        loans, s, terms, noi_growth, noi_haircut, cap_shift
+    )
     has = balloon > 0
     ext = has & ~ok & (loans.extension_months > 0)
     term_months = s.maturity_months.copy()
@@ -141,7 +150,11 @@ def maturity_test(
         loans2 = replace(loans, pool=pool2)
         b2, m2, n2, v2, l2, d2, ok2 = _test(loans2, s2, terms, noi_growth, noi_haircut, cap_shift)
         balloon = np.where(ext, b2, balloon)
-        month, noi, value = np.where(ext, m2, month), np.where(ext, n2, noi), np.where(ext, v2, value)
+        month, noi, value = (
+            np.where(ext, m2, month),
+            np.where(ext, n2, noi),
+            np.where(ext, v2, value),
+        )
         ltv, dscr, ok = np.where(ext, l2, ltv), np.where(ext, d2, dscr), np.where(ext, ok2, ok)
         term_months = np.where(ext, s2.maturity_months, term_months)
         s_out, pool_out = s2, pool2
@@ -171,9 +184,13 @@ def liquidation_months(loans: CommercialLoans, terms: SeverityTerms) -> np.ndarr
     return loans.type_default("liquidation_months").astype(np.int64)
 
 
-def ltv_severity(ltv_at_liquidation: np.ndarray, months: np.ndarray, terms: SeverityTerms) -> np.ndarray:
+def ltv_severity(
+    ltv_at_liquidation: np.ndarray, months: np.ndarray, terms: SeverityTerms
+) -> np.ndarray:
     """1 - (1 - liquidation_cost) / LTV + carry_cost x months / 12, clipped to [0, 1]."""
-    sev = 1.0 - (1.0 - terms.liquidation_cost) / ltv_at_liquidation + terms.carry_cost * months / 12.0
+    sev = (
+        1.0 - (1.0 - terms.liquidation_cost) / ltv_at_liquidation + terms.carry_cost * months / 12.0
+    )
     return np.clip(sev, 0.0, 1.0)
 
 

@@ -95,7 +95,9 @@ def _floats(pool: LoanPool, name: str, problems: list[FieldProblem]) -> np.ndarr
             try:
                 out[i] = float(v)
             except (TypeError, ValueError):
-                problems.append(FieldProblem(i, name, f"loan {pool.loan_id[i]!s}: not a number: {v!r}"))
+                problems.append(
+                    FieldProblem(i, name, f"loan {pool.loan_id[i]!s}: not a number: {v!r}")
+                )
         return out
 
 
@@ -103,7 +105,10 @@ def _texts(pool: LoanPool, name: str, default: str) -> np.ndarray:
     col = pool.extra.get(name)
     if col is None:
         return np.full(len(pool), default, dtype=object)
-    vals = [default if v is None or str(v).strip().lower() in _MISSING else str(v).strip() for v in np.asarray(col).tolist()]
+    vals = [
+        default if v is None or str(v).strip().lower() in _MISSING else str(v).strip()
+        for v in np.asarray(col).tolist()
+    ]
     return np.asarray(vals, dtype=object)
 
 
@@ -120,11 +125,15 @@ def _bools(pool: LoanPool, name: str, problems: list[FieldProblem]) -> np.ndarra
         elif isinstance(v, str) and v.strip().lower() in ("true", "false", "1", "0", "yes", "no"):
             out[i] = v.strip().lower() in ("true", "1", "yes")
         else:
-            problems.append(FieldProblem(i, name, f"loan {pool.loan_id[i]!s}: expected true/false, got {v!r}"))
+            problems.append(
+                FieldProblem(i, name, f"loan {pool.loan_id[i]!s}: expected true/false, got {v!r}")
+            )
     return out
 
 
-def _flag(pool: LoanPool, name: str, mask: np.ndarray, reason: str, problems: list[FieldProblem]) -> None:
+def _flag(
+    pool: LoanPool, name: str, mask: np.ndarray, reason: str, problems: list[FieldProblem]
+) -> None:
     for row in np.flatnonzero(mask).tolist():
         problems.append(FieldProblem(row, name, f"loan {pool.loan_id[row]!s}: {reason}"))
 
@@ -139,12 +148,18 @@ def commercial_loans(pool: LoanPool) -> CommercialLoans:
     problems: list[FieldProblem] = []
     ids = pool.loan_id
     raw_type = _texts(pool, "property_type", "")
-    codes = np.array([PROPERTY_TYPE_CODES.get(t.lower(), -1) for t in raw_type.tolist()], dtype=np.int64)
+    codes = np.array(
+        [PROPERTY_TYPE_CODES.get(t.lower(), -1) for t in raw_type.tolist()], dtype=np.int64
+    )
     known = sorted(PROPERTY_TYPE_CODES)
     for row in np.flatnonzero(codes < 0).tolist():
         shown = raw_type[row]
         reason = "missing property_type" if shown == "" else f"unknown property type {shown!r}"
-        problems.append(FieldProblem(row, "property_type", f"loan {ids[row]!s}: {reason}; expected one of {known}"))
+        problems.append(
+            FieldProblem(
+                row, "property_type", f"loan {ids[row]!s}: {reason}; expected one of {known}"
+            )
+        )
     codes = np.where(codes < 0, 0, codes)
 
     noi = _floats(pool, "noi", problems)
@@ -154,30 +169,86 @@ def commercial_loans(pool: LoanPool) -> CommercialLoans:
     pd_ = _floats(pool, "pd_annual", problems)
     sev = _floats(pool, "severity", problems)
     rho = _floats(pool, "correlation", problems)
-    months = {k: _floats(pool, k, problems) for k in ("prepayment_lockout_months", "extension_months")}
+    months = {
+        k: _floats(pool, k, problems) for k in ("prepayment_lockout_months", "extension_months")
+    }
     ym = _bools(pool, "yield_maintenance", problems)
 
     if "noi" not in pool.extra:
-        problems.append(FieldProblem(None, "noi", "required column is missing (annual NOI, currency)"))
+        problems.append(
+            FieldProblem(None, "noi", "required column is missing (annual NOI, currency)")
+        )
     else:
         _flag(pool, "noi", np.isnan(noi), "missing noi (annual NOI is needed for DSCR)", problems)
-        _flag(pool, "noi", ~np.isnan(noi) & ~(noi > 0), "noi must be > 0 for a DSCR (got <= 0)", problems)
+        _flag(
+            pool,
+            "noi",
+            ~np.isnan(noi) & ~(noi > 0),
+            "noi must be > 0 for a DSCR (got <= 0)",
+            problems,
+        )
         _flag(pool, "noi", np.isinf(noi), "noi must be finite", problems)
-    _flag(pool, "property_value", ~np.isnan(value) & ~((value > 0) & np.isfinite(value)), "property_value must be > 0 and finite", problems)
-    _flag(pool, "cap_rate", ~np.isnan(cap) & ~((cap > 0) & (cap < 1)), "cap_rate must satisfy 0 < cap_rate < 1", problems)
-    _flag(pool, "occupancy", ~np.isnan(occ) & ~((occ >= 0) & (occ <= 1)), "occupancy must be a decimal in [0, 1]", problems)
-    _flag(pool, "pd_annual", ~np.isnan(pd_) & ~((pd_ >= 0) & (pd_ <= 1)), "pd_annual must be a probability in [0, 1]", problems)
-    _flag(pool, "severity", ~np.isnan(sev) & ~((sev >= 0) & (sev <= 1)), "severity must be a decimal in [0, 1]", problems)
-    _flag(pool, "correlation", ~np.isnan(rho) & ~((rho >= 0) & (rho < 1)), "correlation must satisfy 0 <= correlation < 1", problems)
+    _flag(
+        pool,
+        "property_value",
+        ~np.isnan(value) & ~((value > 0) & np.isfinite(value)),
+        "property_value must be > 0 and finite",
+        problems,
+    )
+    _flag(
+        pool,
+        "cap_rate",
+        ~np.isnan(cap) & ~((cap > 0) & (cap < 1)),
+        "cap_rate must satisfy 0 < cap_rate < 1",
+        problems,
+    )
+    _flag(
+        pool,
+        "occupancy",
+        ~np.isnan(occ) & ~((occ >= 0) & (occ <= 1)),
+        "occupancy must be a decimal in [0, 1]",
+        problems,
+    )
+    _flag(
+        pool,
+        "pd_annual",
+        ~np.isnan(pd_) & ~((pd_ >= 0) & (pd_ <= 1)),
+        "pd_annual must be a probability in [0, 1]",
+        problems,
+    )
+    _flag(
+        pool,
+        "severity",
+        ~np.isnan(sev) & ~((sev >= 0) & (sev <= 1)),
+        "severity must be a decimal in [0, 1]",
+        problems,
+    )
+    _flag(
+        pool,
+        "correlation",
+        ~np.isnan(rho) & ~((rho >= 0) & (rho < 1)),
+        "correlation must satisfy 0 <= correlation < 1",
+        problems,
+    )
     for name, arr in months.items():
         fin = ~np.isnan(arr)
-        _flag(pool, name, fin & ~((arr >= 0) & (arr == np.round(arr)) & np.isfinite(arr)), "must be a whole number of months >= 0", problems)
+        _flag(
+            pool,
+            name,
+            fin & ~((arr >= 0) & (arr == np.round(arr)) & np.isfinite(arr)),
+            "must be a whole number of months >= 0",
+            problems,
+        )
     if problems:
         problems.sort(key=lambda p: (-1 if p.row is None else p.row, p.column))
         raise InvalidInput(problems)
 
     type_cap = np.asarray(defaults_array("cap_rate"))[codes]
-    cap_eff = np.where(np.isnan(cap), np.where(np.isnan(value), type_cap, noi / np.where(np.isnan(value), 1.0, value)), cap)
+    cap_eff = np.where(
+        np.isnan(cap),
+        np.where(np.isnan(value), type_cap, noi / np.where(np.isnan(value), 1.0, value)),
+        cap,
+    )
     value_eff = np.where(np.isnan(value), noi / cap_eff, value)
     return CommercialLoans(
         pool=pool,
@@ -197,4 +268,3 @@ def commercial_loans(pool: LoanPool) -> CommercialLoans:
         severity=sev,
         correlation=rho,
     )
-

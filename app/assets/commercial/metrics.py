@@ -32,7 +32,9 @@ class LoanMetrics:
     maturity_months: np.ndarray
 
 
-def stressed_value(loans: CommercialLoans, noi: np.ndarray, cap_shift: float | np.ndarray = 0.0) -> np.ndarray:
+def stressed_value(
+    loans: CommercialLoans, noi: np.ndarray, cap_shift: float | np.ndarray = 0.0
+) -> np.ndarray:
     """Value of the property at NOI `noi` and cap rate cap_rate + cap_shift (currency)."""
     return noi / (loans.cap_rate + cap_shift) * loans.value_factor
 
@@ -93,7 +95,15 @@ def monthly_paths(
         dscr = np.where(alive, noi / ds, np.nan)
         ltv = np.where(alive, bal / value, np.nan)
         dy = np.where(alive, noi / bal, np.nan)
-    return MetricPaths(months=np.asarray(months), balance=np.where(alive, bal, 0.0), noi=noi, value=value, dscr=dscr, ltv=ltv, debt_yield=dy)
+    return MetricPaths(
+        months=np.asarray(months),
+        balance=np.where(alive, bal, 0.0),
+        noi=noi,
+        value=value,
+        dscr=dscr,
+        ltv=ltv,
+        debt_yield=dy,
+    )
 
 
 def yearly_summary(paths: MetricPaths) -> list[dict[str, float | int | None]]:
@@ -107,7 +117,13 @@ def yearly_summary(paths: MetricPaths) -> list[dict[str, float | int | None]]:
             break
         alive = wk > 0
 
-        def avg(x: np.ndarray, k: int = k, wk: np.ndarray = wk, alive: np.ndarray = alive, tot: float = tot) -> float:
+        def avg(
+            x: np.ndarray,
+            k: int = k,
+            wk: np.ndarray = wk,
+            alive: np.ndarray = alive,
+            tot: float = tot,
+        ) -> float:
             return float(np.sum(np.where(alive, x[:, k], 0.0) * wk) / tot)
 
         out.append(

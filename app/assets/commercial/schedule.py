@@ -50,7 +50,9 @@ class Schedule:
         m = np.maximum(self.amort_periods, 1).astype(np.float64)
         i = self.i
         with np.errstate(divide="ignore", invalid="ignore"):
-            ann = np.where(i > 0, self.balance * i / (1.0 - np.power(1.0 + i, -m)), self.balance / m)
+            ann = np.where(
+                i > 0, self.balance * i / (1.0 - np.power(1.0 + i, -m)), self.balance / m
+            )
         return np.where(self.amort_periods > 0, ann, 0.0)
 
     def balance_after(self, q: np.ndarray) -> np.ndarray:
@@ -64,7 +66,11 @@ class Schedule:
         qa = np.maximum(q - self.io_left[extra], 0.0)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             g_m = np.power(1.0 + i, m)
-            level = np.where(i > 0, b * (g_m - np.power(1.0 + i, qa)) / (g_m - 1.0), b * (1.0 - qa / np.maximum(m, 1.0)))
+            level = np.where(
+                i > 0,
+                b * (g_m - np.power(1.0 + i, qa)) / (g_m - 1.0),
+                b * (1.0 - qa / np.maximum(m, 1.0)),
+            )
         level = np.where(m > 0, level, b)
         lin = b * (1.0 - q / np.maximum(self.remaining[extra], 1))
         out = np.where(self.linear[extra], lin, level)
@@ -79,7 +85,11 @@ class Schedule:
         qa = np.maximum(q - self.io_left, 0.0)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             g_m = np.power(1.0 + i, m)
-            level = np.where(i > 0, self.balance * (g_m - np.power(1.0 + i, qa)) / (g_m - 1.0), self.balance * (1.0 - qa / np.maximum(m, 1.0)))
+            level = np.where(
+                i > 0,
+                self.balance * (g_m - np.power(1.0 + i, qa)) / (g_m - 1.0),
+                self.balance * (1.0 - qa / np.maximum(m, 1.0)),
+            )
         out = np.where(self.bullet, self.balance, np.where(qa < m, level, 0.0))
         return np.where(self.linear, 0.0, np.maximum(out, 0.0))
 
@@ -93,14 +103,20 @@ class Schedule:
         io_ds = self.balance[extra] * self.rate[extra]
         amort_ds = (self.level_payment() * self.per_year)[extra] + 0.0 * q
         bq = self.balance_after(q)
-        lin_ds = (self.balance[extra] / np.maximum(self.remaining[extra], 1) + bq * self.i[extra]) * self.per_year[extra]
+        lin_ds = (
+            self.balance[extra] / np.maximum(self.remaining[extra], 1) + bq * self.i[extra]
+        ) * self.per_year[extra]
         ds = np.where(io, io_ds + 0.0 * q, np.where(self.linear[extra], lin_ds, amort_ds))
         return ds, io
 
     def amortizing_debt_service(self) -> np.ndarray:
         """Annual debt service of the amortising phase even during IO (bullet: interest)."""
         lin = (self.balance / np.maximum(self.remaining, 1) + self.balance * self.i) * self.per_year
-        return np.where(self.bullet, self.balance * self.rate, np.where(self.linear, lin, self.level_payment() * self.per_year))
+        return np.where(
+            self.bullet,
+            self.balance * self.rate,
+            np.where(self.linear, lin, self.level_payment() * self.per_year),
+        )
 
 
 def schedule_of(pool: LoanPool) -> Schedule:

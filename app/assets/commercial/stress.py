@@ -41,15 +41,28 @@ class StressGrid:
     total_balance: float
 
 
-def validate_grid(haircuts: np.ndarray, shifts: np.ndarray, cap_rate: np.ndarray, *, path: str = "stress") -> None:
+def validate_grid(
+    haircuts: np.ndarray, shifts: np.ndarray, cap_rate: np.ndarray, *, path: str = "stress"
+) -> None:
     """Haircuts in [0, 1); every shifted cap rate > 0 (InvalidInput naming the field)."""
     problems: list[FieldProblem] = []
     if haircuts.ndim != 1 or haircuts.size == 0 or not np.all((haircuts >= 0) & (haircuts < 1)):
-        problems.append(FieldProblem(None, f"{path}.noi_haircuts", "each haircut must be a decimal in [0, 1)"))
-    lowest = float(cap_rate.min()) if cap_rate.size else 0.0
-    if shifts.ndim != 1 or shifts.size == 0 or not np.all(np.isfinite(shifts)) or np.any(lowest + shifts <= 0):
         problems.append(
-            FieldProblem(None, f"{path}.cap_rate_shifts", f"each shifted cap rate must stay > 0 (lowest cap rate {lowest:g})")
+            FieldProblem(None, f"{path}.noi_haircuts", "each haircut must be a decimal in [0, 1)")
+        )
+    lowest = float(cap_rate.min()) if cap_rate.size else 0.0
+    if (
+        shifts.ndim != 1
+        or shifts.size == 0
+        or not np.all(np.isfinite(shifts))
+        or np.any(lowest + shifts <= 0)
+    ):
+        problems.append(
+            FieldProblem(
+                None,
+                f"{path}.cap_rate_shifts",
+                f"each shifted cap rate must stay > 0 (lowest cap rate {lowest:g})",
+            )
         )
     if problems:
         raise InvalidInput(problems)
@@ -111,15 +124,23 @@ def stress_grid(
     )
 
 
-def cell_json(g: StressGrid, a: int, b: int, percentiles: Sequence[float] = PERCENTILES) -> dict[str, object]:
+def cell_json(
+    g: StressGrid, a: int, b: int, percentiles: Sequence[float] = PERCENTILES
+) -> dict[str, object]:
     """One cell as JSON: the stress, DSCR/LTV distributions and balances beyond thresholds."""
     pct = [f"p{q:g}".replace(".", "_") for q in percentiles]
     tot = g.total_balance
     return {
         "noi_haircut": float(g.noi_haircuts[a]),
         "cap_rate_shift": float(g.cap_rate_shifts[b]),
-        "dscr": {"mean": float(g.dscr_mean[a, b]), **dict(zip(pct, g.dscr_percentiles[a, b].tolist(), strict=True))},
-        "ltv": {"mean": float(g.ltv_mean[a, b]), **dict(zip(pct, g.ltv_percentiles[a, b].tolist(), strict=True))},
+        "dscr": {
+            "mean": float(g.dscr_mean[a, b]),
+            **dict(zip(pct, g.dscr_percentiles[a, b].tolist(), strict=True)),
+        },
+        "ltv": {
+            "mean": float(g.ltv_mean[a, b]),
+            **dict(zip(pct, g.ltv_percentiles[a, b].tolist(), strict=True)),
+        },
         "balance_dscr_below_1_00": float(g.balance_dscr_below[1.0][a, b]),
         "balance_dscr_below_1_25": float(g.balance_dscr_below[1.25][a, b]),
         "balance_ltv_above_80": float(g.balance_ltv_above[0.8][a, b]),
@@ -134,5 +155,9 @@ def grid_json(g: StressGrid) -> dict[str, object]:
     return {
         "noi_haircuts": g.noi_haircuts.tolist(),
         "cap_rate_shifts": g.cap_rate_shifts.tolist(),
-        "cells": [cell_json(g, a, b) for a in range(g.noi_haircuts.size) for b in range(g.cap_rate_shifts.size)],
+        "cells": [
+            cell_json(g, a, b)
+            for a in range(g.noi_haircuts.size)
+            for b in range(g.cap_rate_shifts.size)
+        ],
     }

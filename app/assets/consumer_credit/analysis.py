@@ -55,7 +55,10 @@ def located(prefix: str) -> Iterator[None]:
         yield
     except InvalidInput as exc:
         raise InvalidInput(
-            [FieldProblem(p.row, f"{prefix}.{p.column}" if prefix else p.column, p.reason) for p in exc.problems]
+            [
+                FieldProblem(p.row, f"{prefix}.{p.column}" if prefix else p.column, p.reason)
+                for p in exc.problems
+            ]
         ) from exc
 
 
@@ -73,9 +76,16 @@ def _measures(proj: Projection, discount_rate: float | None) -> dict[str, Any]:
     from app.engine.analytics.summary import cashflow_measures
 
     c = proj.columns
-    principal = c["scheduled_principal"] + c["prepayment"] + c["defaulted_amortization"] + c["recovery"]
-    out = cashflow_measures(c["total_cashflow"], c["period"].astype(np.float64) / 12.0, principal=principal,
-                            frequency=12, discount_rate=discount_rate)
+    principal = (
+        c["scheduled_principal"] + c["prepayment"] + c["defaulted_amortization"] + c["recovery"]
+    )
+    out = cashflow_measures(
+        c["total_cashflow"],
+        c["period"].astype(np.float64) / 12.0,
+        principal=principal,
+        frequency=12,
+        discount_rate=discount_rate,
+    )
     return {k: (None if v is None or not np.isfinite(v) else float(v)) for k, v in out.items()}
 
 
@@ -84,7 +94,14 @@ def _cash_json(proj: Projection) -> dict[str, Any]:
 
 
 def _rep_line(total: float, rate: float, term: int) -> LoanPool:
-    return LoanPool.from_columns({"loan_id": ["pipeline"], "balance": [total], "rate": [rate], "original_term_months": [term]})
+    return LoanPool.from_columns(
+        {
+            "loan_id": ["pipeline"],
+            "balance": [total],
+            "rate": [rate],
+            "original_term_months": [term],
+        }
+    )
 
 
 def _start_from_panel(panel: Panel, space: StateSpace) -> dict[str, float]:
@@ -96,8 +113,14 @@ def _start_from_panel(panel: Panel, space: StateSpace) -> dict[str, float]:
 
 
 class _Run:
-    def __init__(self, req: Mapping[str, Any], pool: LoanPool | None, panel_columns: Mapping[str, Any] | None,
-                 scenarios: Sequence[MacroScenario], progress: Progress | None) -> None:
+    def __init__(
+        self,
+        req: Mapping[str, Any],
+        pool: LoanPool | None,
+        panel_columns: Mapping[str, Any] | None,
+        scenarios: Sequence[MacroScenario],
+        progress: Progress | None,
+    ) -> None:
         self.req = req
         self.pool = pool
         self.spec: LoanTypeSpec = LOAN_TYPES[LoanType(req.get("loan_type", "personal_installment"))]
@@ -111,9 +134,17 @@ class _Run:
         self.scenarios = scenarios
         self.progress = progress or (lambda step: None)
         self.warnings: list[str] = []
-        self.out: dict[str, Any] = {"loan_type": self.spec.loan_type.value, "roll_rates": None, "pipeline": None,
-                                    "vintages": None, "score_migration": None, "macro": None, "revolving": None,
-                                    "cashflows": None, "analytics": None}
+        self.out: dict[str, Any] = {
+            "loan_type": self.spec.loan_type.value,
+            "roll_rates": None,
+            "pipeline": None,
+            "vintages": None,
+            "score_migration": None,
+            "macro": None,
+            "revolving": None,
+            "cashflows": None,
+            "analytics": None,
+        }
         d = self.spec.defaults
         sev = req.get("severity")
         lag = req.get("recovery_lag_months")
@@ -129,14 +160,28 @@ class _Run:
             p = np.asarray(rr["matrix"], dtype=np.float64)
             with located("roll_rates"):
                 pipe.check_matrix(self.space, p)
-            self.out["roll_rates"] = {"method": "given", "weight": None, "states": list(self.space.names), "matrix": p,
-                                      "counts": None, "row_totals": None, "ci_low": None, "ci_high": None, "segments": []}
+            self.out["roll_rates"] = {
+                "method": "given",
+                "weight": None,
+                "states": list(self.space.names),
+                "matrix": p,
+                "counts": None,
+                "row_totals": None,
+                "ci_low": None,
+                "ci_high": None,
+                "segments": [],
+            }
             return p
         if self.panel is None:
             return None
         with located("roll_rates"):
-            res = estimate(self.panel, method=Method(rr.get("method", "cohort")), weight=Weight(rr.get("weight", "count")),
-                           segment_by=rr.get("segment_by") or (), kind=Interval(rr.get("interval", "wilson")))
+            res = estimate(
+                self.panel,
+                method=Method(rr.get("method", "cohort")),
+                weight=Weight(rr.get("weight", "count")),
+                segment_by=rr.get("segment_by") or (),
+                kind=Interval(rr.get("interval", "wilson")),
+            )
         self.out["roll_rates"] = res.as_json()
         self.warnings += res.warnings
         p = res.overall.matrix
@@ -154,13 +199,22 @@ class _Run:
             elif self.pool is not None:
                 start = {self.space.names[0]: self.pool.total_balance}
             else:
-                raise InvalidInput([FieldProblem(None, "pipeline.start_balances", "required without a panel or a pool")])
+                raise InvalidInput(
+                    [
+                        FieldProblem(
+                            None, "pipeline.start_balances", "required without a panel or a pool"
+                        )
+                    ]
+                )
         with located("pipeline"):
             v0 = pipe.start_vector(self.space, start)
         d = self.spec.defaults
         if self.pool is not None and cfg.get("rate") is None:
             w = self.pool.balance / self.pool.total_balance
-            rate, term = float(w @ self.pool.rate), int(round(float(w @ self.pool.remaining_term_months)))
+            rate, term = (
+                float(w @ self.pool.rate),
+                int(round(float(w @ self.pool.remaining_term_months))),
+            )
         else:
             given = cfg.get("rate")
             rate = float(given if given is not None else d["rate"])
@@ -169,14 +223,23 @@ class _Run:
             term = int(cfg["term_months"])
         return v0, int(cfg.get("months", 60)), bool(cfg.get("amortize", True)), rate, term
 
-    def run_pipeline(self, p: np.ndarray, v0: np.ndarray, months: int, amortize: bool, rate: float, term: int
-                     ) -> tuple[pipe.PipelineResult, Projection, dict[str, Any]]:
-        res = pipe.project(self.space, p, v0, months, amortize=amortize, rate=rate, term_months=term)
-        pool = self.pool if self.pool is not None else _rep_line(float(v0[self.space.live].sum()) or 1.0, rate, term)
+    def run_pipeline(
+        self, p: np.ndarray, v0: np.ndarray, months: int, amortize: bool, rate: float, term: int
+    ) -> tuple[pipe.PipelineResult, Projection, dict[str, Any]]:
+        res = pipe.project(
+            self.space, p, v0, months, amortize=amortize, rate=rate, term_months=term
+        )
+        pool = (
+            self.pool
+            if self.pool is not None
+            else _rep_line(float(v0[self.space.live].sum()) or 1.0, rate, term)
+        )
         smm = None
         if self.space.index(pipe.StateRole.PREPAID) is None:
             speed = self.spec.assumptions().prepayment
-            smm = rate_matrix(speed, np.zeros(1, dtype=np.int64), np.array([max(term, months)]), months)[0]
+            smm = rate_matrix(
+                speed, np.zeros(1, dtype=np.int64), np.array([max(term, months)]), months
+            )[0]
         proj = pipe.cashflows(pool, res, self.assumptions, smm_override=smm)
         return res, proj, _measures(proj, self.req.get("discount_rate"))
 
@@ -187,24 +250,50 @@ class _Run:
         assert pool is not None
         raw = pool.extra.get("loan_type")
         if raw is None:
-            self.warnings.append(f"cash flows at the {self.spec.loan_type.value} default assumptions (no pipeline)")
+            self.warnings.append(
+                f"cash flows at the {self.spec.loan_type.value} default assumptions (no pipeline)"
+            )
             return project_pool(pool, self.spec.assumptions())
         names = np.asarray(raw, dtype=object)
         known = {t.value for t in LoanType}
         bad = [i for i, v in enumerate(names.tolist()) if v not in known and v not in (None, "")]
         if bad:
-            raise InvalidInput([FieldProblem(i, "pool.loan_type", f"unknown loan type {names[i]!r}") for i in bad[:20]])
+            raise InvalidInput(
+                [
+                    FieldProblem(i, "pool.loan_type", f"unknown loan type {names[i]!r}")
+                    for i in bad[:20]
+                ]
+            )
         names = np.where(np.isin(names, list(known)), names, self.spec.loan_type.value)
-        n = max(int(pool.remaining_term_months.max()) + int(self.spec.defaults.get("recovery_lag_months", 0)), 1)
-        n = max(n, *(int(pool.remaining_term_months.max()) + int(LOAN_TYPES[LoanType(t)].defaults.get("recovery_lag_months", 0))
-                     for t in set(names.tolist())))
+        n = max(
+            int(pool.remaining_term_months.max())
+            + int(self.spec.defaults.get("recovery_lag_months", 0)),
+            1,
+        )
+        n = max(
+            n,
+            *(
+                int(pool.remaining_term_months.max())
+                + int(LOAN_TYPES[LoanType(t)].defaults.get("recovery_lag_months", 0))
+                for t in set(names.tolist())
+            ),
+        )
         total: dict[str, np.ndarray] | None = None
         for t in sorted(set(names.tolist())):
-            part = project_pool(pool.take(np.flatnonzero(names == t)), LOAN_TYPES[LoanType(t)].assumptions(n_periods=n))
-            total = dict(part.columns) if total is None else {k: total[k] + part.columns[k] for k in total}
+            part = project_pool(
+                pool.take(np.flatnonzero(names == t)),
+                LOAN_TYPES[LoanType(t)].assumptions(n_periods=n),
+            )
+            total = (
+                dict(part.columns)
+                if total is None
+                else {k: total[k] + part.columns[k] for k in total}
+            )
         assert total is not None
         total["period"] = np.arange(1, n + 1)
-        self.warnings.append("cash flows at each loan's loan_type default assumptions (no pipeline)")
+        self.warnings.append(
+            "cash flows at each loan's loan_type default assumptions (no pipeline)"
+        )
         return Projection(columns=total, n_periods=n)
 
     def vintages(self) -> None:
@@ -216,13 +305,22 @@ class _Run:
                 out = outcomes_from_columns(cfg["outcomes"]["columns"], as_of=cfg.get("as_of"))
         elif self.panel is not None:
             with located("performance.columns"):
-                out = outcomes_from_panel(self.panel, origination=cfg.get("origination_column", "origination_date"),
-                                          as_of=cfg.get("as_of"))
+                out = outcomes_from_panel(
+                    self.panel,
+                    origination=cfg.get("origination_column", "origination_date"),
+                    as_of=cfg.get("as_of"),
+                )
         else:
-            raise InvalidInput([FieldProblem(None, "vintages.outcomes", "give outcomes or a performance panel")])
+            raise InvalidInput(
+                [FieldProblem(None, "vintages.outcomes", "give outcomes or a performance panel")]
+            )
         with located("vintages"):
-            self.out["vintages"] = vintage_curves(out, fit=bool(cfg.get("fit")), max_months=cfg.get("max_months"),
-                                                  segment_by=cfg.get("segment_by") or ())
+            self.out["vintages"] = vintage_curves(
+                out,
+                fit=bool(cfg.get("fit")),
+                max_months=cfg.get("max_months"),
+                segment_by=cfg.get("segment_by") or (),
+            )
 
     def score_migration(self) -> None:
         cfg = self.req.get("score_migration")
@@ -234,22 +332,61 @@ class _Run:
                 cols = cfg["snapshots"]["columns"]
                 for c in ("band_from", "band_to"):
                     if c not in cols:
-                        raise InvalidInput([FieldProblem(None, f"snapshots.columns.{c}", "required column is missing")])
+                        raise InvalidInput(
+                            [
+                                FieldProblem(
+                                    None, f"snapshots.columns.{c}", "required column is missing"
+                                )
+                            ]
+                        )
                 frm = band_codes(cols["band_from"], bands, "snapshots.columns.band_from")
                 to = band_codes(cols["band_to"], bands, "snapshots.columns.band_to")
-                w = (float_column(as_array(cols["balance"]), "snapshots.columns.balance") if "balance" in cols
-                     else np.ones(frm.size))
+                w = (
+                    float_column(as_array(cols["balance"]), "snapshots.columns.balance")
+                    if "balance" in cols
+                    else np.ones(frm.size)
+                )
                 if not np.all(np.isfinite(w) & (w >= 0)) or w.size != frm.size:
-                    raise InvalidInput([FieldProblem(None, "snapshots.columns.balance", "must be amounts >= 0, one per row")])
+                    raise InvalidInput(
+                        [
+                            FieldProblem(
+                                None,
+                                "snapshots.columns.balance",
+                                "must be amounts >= 0, one per row",
+                            )
+                        ]
+                    )
             elif self.panel_columns is not None:
-                frm, to, w = pairs_from_panel(self.panel_columns, bands, int(cfg.get("horizon", 12)),
-                                              cfg.get("band_column", "score_band"))
+                frm, to, w = pairs_from_panel(
+                    self.panel_columns,
+                    bands,
+                    int(cfg.get("horizon", 12)),
+                    cfg.get("band_column", "score_band"),
+                )
             else:
-                raise InvalidInput([FieldProblem(None, "snapshots", "give snapshots or a performance panel with a band column")])
-            self.out["score_migration"] = migration(frm, to, w, bands, powers=cfg.get("powers") or (2, 4), pd=cfg.get("pd"),
-                                                    severity=float(cfg.get("severity", 1.0)), exposure=cfg.get("exposure"))
+                raise InvalidInput(
+                    [
+                        FieldProblem(
+                            None,
+                            "snapshots",
+                            "give snapshots or a performance panel with a band column",
+                        )
+                    ]
+                )
+            self.out["score_migration"] = migration(
+                frm,
+                to,
+                w,
+                bands,
+                powers=cfg.get("powers") or (2, 4),
+                pd=cfg.get("pd"),
+                severity=float(cfg.get("severity", 1.0)),
+                exposure=cfg.get("exposure"),
+            )
 
-    def macro(self, p: np.ndarray | None, inputs: tuple[np.ndarray, int, bool, float, int] | None) -> None:
+    def macro(
+        self, p: np.ndarray | None, inputs: tuple[np.ndarray, int, bool, float, int] | None
+    ) -> None:
         cfg = self.req.get("macro")
         if cfg is None:
             return
@@ -258,32 +395,66 @@ class _Run:
         fit = None
         if cfg.get("estimate"):
             if self.panel is None:
-                raise InvalidInput([FieldProblem(None, "macro.estimate", "needs a performance panel with macro columns")])
+                raise InvalidInput(
+                    [
+                        FieldProblem(
+                            None, "macro.estimate", "needs a performance panel with macro columns"
+                        )
+                    ]
+                )
             with located("performance.columns"):
-                fit = macro_link.estimate(self.panel, cfg.get("variables") or list(coefficients), link)
+                fit = macro_link.estimate(
+                    self.panel, cfg.get("variables") or list(coefficients), link
+                )
             coefficients = dict(fit["coefficients"])
         if p is None or inputs is None:
-            raise InvalidInput([FieldProblem(None, "macro", "needs a complete matrix: roll_rates.matrix, or a panel in "
-                                             "which every live state is observed (name only those states)")])
-        scen = list(self.scenarios) + [MacroScenario(n, s["paths"], s.get("reference")) for n, s in (cfg.get("paths") or {}).items()]
+            raise InvalidInput(
+                [
+                    FieldProblem(
+                        None,
+                        "macro",
+                        "needs a complete matrix: roll_rates.matrix, or a panel in "
+                        "which every live state is observed (name only those states)",
+                    )
+                ]
+            )
+        scen = list(self.scenarios) + [
+            MacroScenario(n, s["paths"], s.get("reference"))
+            for n, s in (cfg.get("paths") or {}).items()
+        ]
         v0, months, amortize, rate, term = inputs
         ref: dict[str, float] = dict(cfg.get("reference") or {})
         if scen and not ref:
             first = scen[0]
-            ref = {k: float(v[0]) for k, v in first.paths.items() if len(v)} | dict(first.reference or {})
+            ref = {k: float(v[0]) for k, v in first.paths.items() if len(v)} | dict(
+                first.reference or {}
+            )
         runs = []
         for k, sc in enumerate([MacroScenario("unstressed", {}), *scen]):
             with located(f"macro.scenarios.{k - 1}" if k else "macro"):
                 delta = macro_link.shift_path(coefficients if k else {}, sc.paths, ref, months)
             pt = macro_link.stressed_matrices(p, self.space, delta, link)
             res, proj, analytics = self.run_pipeline(pt, v0, months, amortize, rate, term)
-            runs.append({"name": sc.name, "scenario_id": sc.scenario_id, "shift": delta, "pipeline": res.as_json(),
-                         "cumulative_charge_off": np.cumsum(res.charge_off), "cashflows": _cash_json(proj),
-                         "analytics": analytics})
-        self.out["macro"] = {"link": link.value, "model": "F^-1(w_t) = F^-1(w) + sum_v beta_v (x_v,t - x_v,ref)",
-                             "coefficients": coefficients, "reference": ref,
-                             "standard_errors": None if fit is None else fit["coefficient_standard_errors"],
-                             "estimation": fit, "scenarios": runs}
+            runs.append(
+                {
+                    "name": sc.name,
+                    "scenario_id": sc.scenario_id,
+                    "shift": delta,
+                    "pipeline": res.as_json(),
+                    "cumulative_charge_off": np.cumsum(res.charge_off),
+                    "cashflows": _cash_json(proj),
+                    "analytics": analytics,
+                }
+            )
+        self.out["macro"] = {
+            "link": link.value,
+            "model": "F^-1(w_t) = F^-1(w) + sum_v beta_v (x_v,t - x_v,ref)",
+            "coefficients": coefficients,
+            "reference": ref,
+            "standard_errors": None if fit is None else fit["coefficient_standard_errors"],
+            "estimation": fit,
+            "scenarios": runs,
+        }
 
     def revolving(self) -> None:
         cfg = self.req.get("revolving")
@@ -292,13 +463,17 @@ class _Run:
         d = LOAN_TYPES[LoanType.CREDIT_CARD].defaults
         rates = {k: (cfg.get(k) if cfg.get(k) is not None else d[k]) for k in RATES}
         with located("revolving"):
-            self.out["revolving"] = project_trust(float(cfg["receivables"]), int(cfg.get("months", 24)), rates)
+            self.out["revolving"] = project_trust(
+                float(cfg["receivables"]), int(cfg.get("months", 24)), rates
+            )
 
     def run(self) -> dict[str, Any]:
         self.progress("roll_rates")
         p = self.matrix()
         inputs = None
-        if p is not None and (self.req.get("pipeline") is not None or self.req.get("macro") is not None):
+        if p is not None and (
+            self.req.get("pipeline") is not None or self.req.get("macro") is not None
+        ):
             inputs = self.pipeline_inputs()
         if p is not None and self.req.get("pipeline") is not None and inputs is not None:
             self.progress("pipeline")
@@ -307,9 +482,14 @@ class _Run:
             self.out["cashflows"], self.out["analytics"] = _cash_json(proj), analytics
         elif self.pool is not None:
             proj = self.pool_by_type()
-            self.out["cashflows"], self.out["analytics"] = _cash_json(proj), _measures(proj, self.req.get("discount_rate"))
+            self.out["cashflows"], self.out["analytics"] = (
+                _cash_json(proj),
+                _measures(proj, self.req.get("discount_rate")),
+            )
         elif self.req.get("pipeline") is not None:
-            self.warnings.append("pipeline needs a matrix: give roll_rates.matrix or a performance panel")
+            self.warnings.append(
+                "pipeline needs a matrix: give roll_rates.matrix or a performance panel"
+            )
         self.progress("vintages")
         self.vintages()
         self.progress("score_migration")

@@ -51,12 +51,27 @@ class LoanTypeSpec:
 
 
 _INSTALMENT = (
-    "rate", "original_term_months", "age_months", "prepayment", "default", "severity",
-    "recovery_lag_months", "credit_score", "grade", "origination_date",
+    "rate",
+    "original_term_months",
+    "age_months",
+    "prepayment",
+    "default",
+    "severity",
+    "recovery_lag_months",
+    "credit_score",
+    "grade",
+    "origination_date",
 )
 _CARD = (
-    "payment_rate", "purchase_rate", "portfolio_yield", "charge_off_rate", "coupon",
-    "servicing_fee", "credit_score", "grade", "origination_date",
+    "payment_rate",
+    "purchase_rate",
+    "portfolio_yield",
+    "charge_off_rate",
+    "coupon",
+    "servicing_fee",
+    "credit_score",
+    "grade",
+    "origination_date",
 )
 
 LOAN_TYPES: dict[LoanType, LoanTypeSpec] = {
@@ -67,10 +82,18 @@ LOAN_TYPES: dict[LoanType, LoanTypeSpec] = {
         True,
         _CARD,
         {
-            "payment_rate": 0.20, "purchase_rate": 0.18, "portfolio_yield": 0.18,
-            "charge_off_rate": 0.04, "coupon": 0.05, "servicing_fee": 0.02,
-            "severity": 1.0, "recovery_lag_months": 0, "rate": 0.18, "original_term_months": 36,
-            "prepayment": {"type": "cpr", "rate": 0.0}, "default": {"type": "cdr", "rate": 0.04},
+            "payment_rate": 0.20,
+            "purchase_rate": 0.18,
+            "portfolio_yield": 0.18,
+            "charge_off_rate": 0.04,
+            "coupon": 0.05,
+            "servicing_fee": 0.02,
+            "severity": 1.0,
+            "recovery_lag_months": 0,
+            "rate": 0.18,
+            "original_term_months": 36,
+            "prepayment": {"type": "cpr", "rate": 0.0},
+            "default": {"type": "cdr", "rate": 0.04},
         },
     ),
     LoanType.PERSONAL_INSTALLMENT: LoanTypeSpec(
@@ -79,8 +102,12 @@ LOAN_TYPES: dict[LoanType, LoanTypeSpec] = {
         False,
         _INSTALMENT,
         {
-            "rate": 0.12, "original_term_months": 48, "prepayment": {"type": "cpr", "rate": 0.15},
-            "default": {"type": "cdr", "rate": 0.05}, "severity": 0.85, "recovery_lag_months": 4,
+            "rate": 0.12,
+            "original_term_months": 48,
+            "prepayment": {"type": "cpr", "rate": 0.15},
+            "default": {"type": "cdr", "rate": 0.05},
+            "severity": 0.85,
+            "recovery_lag_months": 4,
         },
     ),
     LoanType.BNPL: LoanTypeSpec(
@@ -89,8 +116,12 @@ LOAN_TYPES: dict[LoanType, LoanTypeSpec] = {
         False,
         _INSTALMENT,
         {
-            "rate": 0.0, "original_term_months": 3, "prepayment": {"type": "cpr", "rate": 0.05},
-            "default": {"type": "cdr", "rate": 0.08}, "severity": 0.90, "recovery_lag_months": 2,
+            "rate": 0.0,
+            "original_term_months": 3,
+            "prepayment": {"type": "cpr", "rate": 0.05},
+            "default": {"type": "cdr", "rate": 0.08},
+            "severity": 0.90,
+            "recovery_lag_months": 2,
         },
     ),
     LoanType.STUDENT: LoanTypeSpec(
@@ -99,8 +130,12 @@ LOAN_TYPES: dict[LoanType, LoanTypeSpec] = {
         False,
         _INSTALMENT,
         {
-            "rate": 0.065, "original_term_months": 120, "prepayment": {"type": "cpr", "rate": 0.06},
-            "default": {"type": "cdr", "rate": 0.02}, "severity": 0.80, "recovery_lag_months": 6,
+            "rate": 0.065,
+            "original_term_months": 120,
+            "prepayment": {"type": "cpr", "rate": 0.06},
+            "default": {"type": "cdr", "rate": 0.02},
+            "severity": 0.80,
+            "recovery_lag_months": 6,
         },
     ),
     LoanType.AUTO: LoanTypeSpec(
@@ -109,8 +144,12 @@ LOAN_TYPES: dict[LoanType, LoanTypeSpec] = {
         False,
         _INSTALMENT,
         {
-            "rate": 0.08, "original_term_months": 60, "prepayment": {"type": "abs", "rate": 0.015},
-            "default": {"type": "cdr", "rate": 0.02}, "severity": 0.55, "recovery_lag_months": 3,
+            "rate": 0.08,
+            "original_term_months": 60,
+            "prepayment": {"type": "abs", "rate": 0.015},
+            "default": {"type": "cdr", "rate": 0.02},
+            "severity": 0.55,
+            "recovery_lag_months": 3,
         },
     ),
 }

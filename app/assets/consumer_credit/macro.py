@@ -59,7 +59,10 @@ def worse_mask(space: StateSpace) -> np.ndarray:
 
 
 def shift_path(
-    coefficients: Mapping[str, float], paths: Mapping[str, Sequence[float]], reference: Mapping[str, float], months: int
+    coefficients: Mapping[str, float],
+    paths: Mapping[str, Sequence[float]],
+    reference: Mapping[str, float],
+    months: int,
 ) -> np.ndarray:
     """Δ_t, t = 1..months (a path shorter than the horizon holds its last value)."""
     delta = np.zeros(months)
@@ -67,16 +70,22 @@ def shift_path(
         if beta == 0.0:
             continue
         if name not in paths:
-            raise InvalidInput([FieldProblem(None, f"paths.{name}", "a non-zero coefficient needs this path")])
+            raise InvalidInput(
+                [FieldProblem(None, f"paths.{name}", "a non-zero coefficient needs this path")]
+            )
         x = np.asarray(paths[name], dtype=np.float64)
         if x.size == 0 or not np.all(np.isfinite(x)):
-            raise InvalidInput([FieldProblem(None, f"paths.{name}", "must be a non-empty list of finite numbers")])
+            raise InvalidInput(
+                [FieldProblem(None, f"paths.{name}", "must be a non-empty list of finite numbers")]
+            )
         full = np.concatenate([x, np.full(max(0, months - x.size), x[-1])])[:months]
         delta += float(beta) * (full - float(reference.get(name, x[0])))
     return delta
 
 
-def stressed_matrices(p: np.ndarray, space: StateSpace, delta: np.ndarray, link: Link) -> np.ndarray:
+def stressed_matrices(
+    p: np.ndarray, space: StateSpace, delta: np.ndarray, link: Link
+) -> np.ndarray:
     """(T, S, S) month-by-month matrices of the model (module docstring)."""
     t_n, s = delta.shape[0], space.n
     worse = worse_mask(space)
@@ -121,12 +130,20 @@ def estimate(
     for v in variables:
         x = np.asarray(panel.attribute(v).to_numpy(zero_copy_only=False), dtype=np.float64)[:-1][ok]
         if not np.all(np.isfinite(x)):
-            raise InvalidInput([FieldProblem(None, v, "macro column must be finite numbers on every row")])
+            raise InvalidInput(
+                [FieldProblem(None, v, "macro column must be finite numbers on every row")]
+            )
         cols.append(x)
         names.append(v)
     x_mat = np.column_stack(cols)
     if y.size <= x_mat.shape[1] or y.min() == y.max():
-        raise InvalidInput([FieldProblem(None, "macro.estimate", "too few loan-months or no variation in the outcome")])
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    None, "macro.estimate", "too few loan-months or no variation in the outcome"
+                )
+            ]
+        )
     beta = np.zeros(x_mat.shape[1])
     beta[0] = float(_inv(link, np.clip(np.array([y.mean()]), 1e-6, 1 - 1e-6))[0])
     info = np.eye(x_mat.shape[1])

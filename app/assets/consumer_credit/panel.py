@@ -41,7 +41,9 @@ def arrays(columns: Mapping[str, Any]) -> dict[str, pa.Array]:
         try:
             out[name] = as_array(values)
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as exc:
-            problems.append(FieldProblem(None, name, f"values must all be numbers or all text: {exc}"))
+            problems.append(
+                FieldProblem(None, name, f"values must all be numbers or all text: {exc}")
+            )
     if problems:
         raise InvalidInput(problems)
     return out
@@ -67,7 +69,9 @@ def month_index(values: Any, name: str = "period") -> tuple[np.ndarray, np.ndarr
         f = pc.fill_null(arr, 0.0).to_numpy(zero_copy_only=False)
         if np.any(f != np.round(f)) or not np.all(np.isfinite(f)):
             bad = np.flatnonzero((f != np.round(f)) | ~np.isfinite(f))
-            raise InvalidInput([FieldProblem(int(r), name, "must be a whole month number") for r in bad[:20]])
+            raise InvalidInput(
+                [FieldProblem(int(r), name, "must be a whole month number") for r in bad[:20]]
+            )
         return f.astype(np.int64), missing
     if pa.types.is_date(arr.type) or pa.types.is_timestamp(arr.type):
         y = pc.fill_null(pc.year(arr), 0).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -78,7 +82,12 @@ def month_index(values: Any, name: str = "period") -> tuple[np.ndarray, np.ndarr
     bad = np.flatnonzero(~ok.to_numpy(zero_copy_only=False) & ~missing)
     if bad.size:
         raise InvalidInput(
-            [FieldProblem(int(r), name, "must be an integer month or a 'YYYY-MM' / 'YYYY-MM-DD' date") for r in bad[:20]]
+            [
+                FieldProblem(
+                    int(r), name, "must be an integer month or a 'YYYY-MM' / 'YYYY-MM-DD' date"
+                )
+                for r in bad[:20]
+            ]
         )
     filled = pc.fill_null(s, "0000-01")
     y = pc.cast(pc.utf8_slice_codeunits(filled, 0, 4), pa.int64()).to_numpy(zero_copy_only=False)
@@ -123,7 +132,9 @@ class Panel:
 
     def attribute(self, name: str) -> pa.Array:
         if name not in self.attributes:
-            raise InvalidInput([FieldProblem(None, name, "no such column in the performance panel")])
+            raise InvalidInput(
+                [FieldProblem(None, name, "no such column in the performance panel")]
+            )
         return self.attributes[name]
 
     @classmethod
@@ -131,14 +142,20 @@ class Panel:
         """Validate and code the columns; InvalidInput lists every (row, column, reason) found:
         missing required columns, unknown states, negative or non-finite balances, duplicated
         (loan_id, period) rows and moves out of an absorbing state."""
-        problems = [FieldProblem(None, c, "required column is missing") for c in REQUIRED if c not in columns]
+        problems = [
+            FieldProblem(None, c, "required column is missing")
+            for c in REQUIRED
+            if c not in columns
+        ]
         if problems:
             raise InvalidInput(problems)
         columns = arrays(columns)
         n = len(as_array(columns["loan_id"]))
         for name, col in columns.items():
             if len(as_array(col)) != n:
-                problems.append(FieldProblem(None, name, f"has {len(as_array(col))} rows, loan_id has {n}"))
+                problems.append(
+                    FieldProblem(None, name, f"has {len(as_array(col))} rows, loan_id has {n}")
+                )
         if problems:
             raise InvalidInput(problems)
         loan_arr = as_array(columns["loan_id"])
@@ -146,13 +163,17 @@ class Panel:
             bad = np.flatnonzero(loan_arr.is_null().to_numpy(zero_copy_only=False))
             problems += [FieldProblem(int(r), "loan_id", "missing value") for r in bad[:20]]
         period, p_missing = month_index(columns["period"])
-        problems += [FieldProblem(int(r), "period", "missing value") for r in np.flatnonzero(p_missing)[:20]]
+        problems += [
+            FieldProblem(int(r), "period", "missing value") for r in np.flatnonzero(p_missing)[:20]
+        ]
         state = space.codes(columns["state"])
         balance = None
         if "balance" in columns and columns["balance"] is not None:
             balance = float_column(columns["balance"], "balance")
             bad = np.flatnonzero(~(balance >= 0) | ~np.isfinite(balance))
-            problems += [FieldProblem(int(r), "balance", "must be a finite number >= 0") for r in bad[:20]]
+            problems += [
+                FieldProblem(int(r), "balance", "must be a finite number >= 0") for r in bad[:20]
+            ]
         if problems:
             raise InvalidInput(problems)
         loan, loan_ids = codes_of(loan_arr)

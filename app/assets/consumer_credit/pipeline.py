@@ -79,12 +79,18 @@ class PipelineResult:
         }
 
 
-def start_vector(space: StateSpace, start: dict[str, float], field: str = "start_balances") -> np.ndarray:
+def start_vector(
+    space: StateSpace, start: dict[str, float], field: str = "start_balances"
+) -> np.ndarray:
     problems = []
     v0 = np.zeros(space.n)
     for name, amount in start.items():
         if name not in space.names:
-            problems.append(FieldProblem(None, f"{field}.{name}", f"unknown state (states: {', '.join(space.names)})"))
+            problems.append(
+                FieldProblem(
+                    None, f"{field}.{name}", f"unknown state (states: {', '.join(space.names)})"
+                )
+            )
         elif not (np.isfinite(amount) and amount >= 0):
             problems.append(FieldProblem(None, f"{field}.{name}", "must be a finite amount >= 0"))
         else:
@@ -97,13 +103,26 @@ def start_vector(space: StateSpace, start: dict[str, float], field: str = "start
 def check_matrix(space: StateSpace, p: np.ndarray, field: str = "matrix") -> None:
     """Shape (S, S), rows probability vectors (sum 1 ± 1e-9), absorbing rows the identity."""
     if p.ndim != 2 or p.shape != (space.n, space.n):
-        raise InvalidInput([FieldProblem(None, field, f"must be {space.n} x {space.n} (one row and column per state)")])
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    None, field, f"must be {space.n} x {space.n} (one row and column per state)"
+                )
+            ]
+        )
     check_stochastic(p, field)
     eye = np.eye(space.n)
     bad = [int(i) for i in np.flatnonzero(space.absorbing) if not np.array_equal(p[i], eye[i])]
     if bad:
         raise InvalidInput(
-            [FieldProblem(i, field, f"state {space.names[i]!r} is absorbing: transitions out of it must be 0") for i in bad]
+            [
+                FieldProblem(
+                    i,
+                    field,
+                    f"state {space.names[i]!r} is absorbing: transitions out of it must be 0",
+                )
+                for i in bad
+            ]
         )
 
 
@@ -145,11 +164,25 @@ def project(
         sched = np.einsum("ti,ti->t", prev, pm[:, :, perf]) * (1.0 - keep[:, perf])
     mdr = np.divide(co, live_start, out=np.zeros(months), where=live_start > 0)
     smm = np.divide(pp, live_start, out=np.zeros(months), where=live_start > 0)
-    return PipelineResult(space.names, out, co, pp, sched, live_start, np.clip(mdr, 0, 1), np.clip(smm, 0, 1), amortize)
+    return PipelineResult(
+        space.names,
+        out,
+        co,
+        pp,
+        sched,
+        live_start,
+        np.clip(mdr, 0, 1),
+        np.clip(smm, 0, 1),
+        amortize,
+    )
 
 
 def cashflows(
-    pool: LoanPool, result: PipelineResult, assumptions: Assumptions, *, smm_override: np.ndarray | None = None
+    pool: LoanPool,
+    result: PipelineResult,
+    assumptions: Assumptions,
+    *,
+    smm_override: np.ndarray | None = None,
 ) -> Projection:
     """The pool's cash flows (engine, SIFMA rules) under the pipeline's MDR/SMM vectors, the same
     vector for every loan; horizon = the pipeline's months. `smm_override` replaces the SMM

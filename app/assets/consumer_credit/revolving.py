@@ -22,7 +22,14 @@ import numpy as np
 
 from app.engine.errors import FieldProblem, InvalidInput
 
-RATES = ("payment_rate", "purchase_rate", "portfolio_yield", "charge_off_rate", "coupon", "servicing_fee")
+RATES = (
+    "payment_rate",
+    "purchase_rate",
+    "portfolio_yield",
+    "charge_off_rate",
+    "coupon",
+    "servicing_fee",
+)
 
 
 def _vector(name: str, value: float | list[float], months: int) -> np.ndarray:
@@ -42,7 +49,9 @@ def project_trust(receivables: float, months: int, rates: Mapping[str, Any]) -> 
         raise InvalidInput([FieldProblem(None, "months", "must be in 1..1200")])
     r = {k: _vector(k, rates[k], months) for k in RATES}
     if np.any(r["payment_rate"] + r["charge_off_rate"] / 12 > 1):
-        raise InvalidInput([FieldProblem(None, "payment_rate", "payments plus charge-offs exceed the receivables")])
+        raise InvalidInput(
+            [FieldProblem(None, "payment_rate", "payments plus charge-offs exceed the receivables")]
+        )
     growth = 1.0 - r["payment_rate"] - r["charge_off_rate"] / 12 + r["purchase_rate"]
     start = receivables * np.concatenate([[1.0], np.cumprod(growth)[:-1]])
     end = start * growth
@@ -67,5 +76,7 @@ def project_trust(receivables: float, months: int, rates: Mapping[str, Any]) -> 
         "base_rate": base,
         "excess_spread": excess,
         "excess_spread_3m_avg": avg3,
-        "warnings": ["excess_spread_3m_avg is null for months 1-2 (fewer than three months)"] if months >= 1 else [],
+        "warnings": ["excess_spread_3m_avg is null for months 1-2 (fewer than three months)"]
+        if months >= 1
+        else [],
     }

@@ -96,8 +96,14 @@ class RollRates:
 
 
 def _estimate_one(
-    c: np.ndarray, n_obs: np.ndarray, sq: np.ndarray, exposure: np.ndarray,
-    absorbing: np.ndarray, method: Method, weight: Weight, kind: Interval,
+    c: np.ndarray,
+    n_obs: np.ndarray,
+    sq: np.ndarray,
+    exposure: np.ndarray,
+    absorbing: np.ndarray,
+    method: Method,
+    weight: Weight,
+    kind: Interval,
 ) -> MatrixEstimate:
     if method == Method.COHORT:
         p, totals = cohort_matrix(c, absorbing)
@@ -137,14 +143,25 @@ def segment_codes(panel: Panel, names: Sequence[str]) -> tuple[np.ndarray, list[
     return inv.astype(np.int64), segs
 
 
-def count(panel: Panel, weight: Weight, seg: np.ndarray, n_seg: int, *, engine: Engine = "numba") -> PanelCounts:
+def count(
+    panel: Panel, weight: Weight, seg: np.ndarray, n_seg: int, *, engine: Engine = "numba"
+) -> PanelCounts:
     """The transition sums of the panel (the hot path: one Numba pass)."""
     if weight == Weight.BALANCE and panel.balance is None:
-        raise InvalidInput([FieldProblem(None, "balance", "weight 'balance' needs a balance column")])
+        raise InvalidInput(
+            [FieldProblem(None, "balance", "weight 'balance' needs a balance column")]
+        )
     w = panel.balance if weight == Weight.BALANCE else None
     return panel_counts(
-        panel.loan, panel.period, panel.state, w, seg, panel.space.absorbing,
-        panel.space.n, n_seg, engine=engine,
+        panel.loan,
+        panel.period,
+        panel.state,
+        w,
+        seg,
+        panel.space.absorbing,
+        panel.space.n,
+        n_seg,
+        engine=engine,
     )
 
 
@@ -162,16 +179,27 @@ def estimate(
     pc_ = count(panel, weight, seg, len(segs), engine=engine)
     ab = panel.space.absorbing
     overall = _estimate_one(
-        pc_.counts.sum(0), pc_.n_obs.sum(0), pc_.sq.sum(0), pc_.exposure.sum(0), ab, method, weight, kind
+        pc_.counts.sum(0),
+        pc_.n_obs.sum(0),
+        pc_.sq.sum(0),
+        pc_.exposure.sum(0),
+        ab,
+        method,
+        weight,
+        kind,
     )
     warnings = []
     names = panel.space.names
     for i in np.flatnonzero(~np.isfinite(overall.matrix).all(axis=1)).tolist():
-        warnings.append(f"state {names[i]!r} has no observed transitions out of it: its row is null")
+        warnings.append(
+            f"state {names[i]!r} has no observed transitions out of it: its row is null"
+        )
     segments = []
     if segment_by:
         for g, label in enumerate(segs):
-            m = _estimate_one(pc_.counts[g], pc_.n_obs[g], pc_.sq[g], pc_.exposure[g], ab, method, weight, kind)
+            m = _estimate_one(
+                pc_.counts[g], pc_.n_obs[g], pc_.sq[g], pc_.exposure[g], ab, method, weight, kind
+            )
             segments.append((label, m))
     missing = {
         "gap_pairs": pc_.n_gap_pairs,
@@ -184,5 +212,6 @@ def estimate(
             f"{pc_.n_missing_state} pair(s) with a missing state were not counted as one-month "
             "transitions (a transition over a gap is not a monthly transition)"
         )
-    return RollRates(method, weight, kind, names, overall, tuple(segment_by), segments, missing, warnings)
-
+    return RollRates(
+        method, weight, kind, names, overall, tuple(segment_by), segments, missing, warnings
+    )

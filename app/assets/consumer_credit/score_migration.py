@@ -23,18 +23,28 @@ from app.engine.markov import Interval, interval, stationary
 def band_codes(values: Any, bands: Sequence[str], field: str) -> np.ndarray:
     codes, labels = codes_of(as_array(values))
     lookup = {b: i for i, b in enumerate(bands)}
-    table = np.array([(lookup.get(str(lab), -1) if lab is not None else -1) for lab in labels] + [-1], dtype=np.int64)
+    table = np.array(
+        [(lookup.get(str(lab), -1) if lab is not None else -1) for lab in labels] + [-1],
+        dtype=np.int64,
+    )
     out = table[codes]
     bad = np.flatnonzero(out < 0)
     if bad.size:
         labs = [*labels, None]
         raise InvalidInput(
-            [FieldProblem(int(r), field, f"unknown band {labs[codes[r]]!r} (bands: {', '.join(bands)})") for r in bad[:20]]
+            [
+                FieldProblem(
+                    int(r), field, f"unknown band {labs[codes[r]]!r} (bands: {', '.join(bands)})"
+                )
+                for r in bad[:20]
+            ]
         )
     return out
 
 
-def pairs_from_panel(cols: Mapping[str, Any], bands: Sequence[str], horizon: int, band_column: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pairs_from_panel(
+    cols: Mapping[str, Any], bands: Sequence[str], horizon: int, band_column: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(from codes, to codes, from balance) of every (t, t + horizon) pair of the same loan."""
     for c in ("loan_id", "period", band_column):
         if c not in cols:
@@ -44,7 +54,9 @@ def pairs_from_panel(cols: Mapping[str, Any], bands: Sequence[str], horizon: int
     period, missing = month_index(cols["period"])
     band = band_codes(cols[band_column], bands, band_column)
     bal = float_column(cols["balance"], "balance") if "balance" in cols else np.ones(len(loan))
-    key = loan * (int(period.max(initial=0)) - int(period.min(initial=0)) + horizon + 1) + (period - period.min(initial=0))
+    key = loan * (int(period.max(initial=0)) - int(period.min(initial=0)) + horizon + 1) + (
+        period - period.min(initial=0)
+    )
     order = np.argsort(key, kind="stable")
     ks = key[order]
     if np.any(ks[1:] == ks[:-1]):
@@ -76,9 +88,16 @@ def migration(
     totals = counts.sum(axis=1)
     m = np.divide(counts, totals[:, None], out=np.full((b, b), np.nan), where=totals[:, None] > 0)
     weighted = not np.all(weight == 1.0)
-    n_eff = np.divide(totals**2, sq, out=np.zeros(b), where=sq > 0) if weighted else n_obs.sum(axis=1).astype(float)
+    n_eff = (
+        np.divide(totals**2, sq, out=np.zeros(b), where=sq > 0)
+        if weighted
+        else n_obs.sum(axis=1).astype(float)
+    )
     lo, hi = interval(m, n_eff[:, None], kind)
-    warnings = [f"band {bands[i]!r} has no observations: its row is null" for i in np.flatnonzero(totals == 0).tolist()]
+    warnings = [
+        f"band {bands[i]!r} has no observations: its row is null"
+        for i in np.flatnonzero(totals == 0).tolist()
+    ]
     complete = bool(np.all(totals > 0))
     out: dict[str, Any] = {
         "bands": list(bands),
@@ -107,7 +126,11 @@ def migration(
         pdv = np.array([float(pd.get(x, np.nan)) for x in bands])
         if np.any(~((pdv >= 0) & (pdv <= 1))):
             raise InvalidInput([FieldProblem(None, "pd", "give a PD in [0, 1] for every band")])
-        exp = np.array([float((exposure or {}).get(x, 0.0)) for x in bands]) if exposure else np.bincount(frm, weights=weight, minlength=b)
+        exp = (
+            np.array([float((exposure or {}).get(x, 0.0)) for x in bands])
+            if exposure
+            else np.bincount(frm, weights=weight, minlength=b)
+        )
         el = exp * pdv * severity
         out["expected_loss"] = {
             "pd": pdv,
@@ -115,6 +138,8 @@ def migration(
             "exposure": exp,
             "by_band": el,
             "total": float(el.sum()),
-            "pd_after_k": {str(k): np.linalg.matrix_power(m, int(k)) @ pdv for k in powers} if complete else None,
+            "pd_after_k": {str(k): np.linalg.matrix_power(m, int(k)) @ pdv for k in powers}
+            if complete
+            else None,
         }
     return out

@@ -101,7 +101,9 @@ class StateSpace:
             if named is not None and named in seen:
                 k = names.index(named)
                 if k == 0:
-                    raise InvalidInput([FieldProblem(0, field, "the first state must be the performing one")])
+                    raise InvalidInput(
+                        [FieldProblem(0, field, "the first state must be the performing one")]
+                    )
                 roles[k] = role
                 absorb[k] = True
         return cls(names=names, roles=roles, absorbing=absorb)
@@ -110,23 +112,42 @@ class StateSpace:
         """Map state names to int64 codes (Arrow dictionary encoding, no Python loop over rows);
         null/'' -> -1 (a missing observation); an unknown name is an InvalidInput naming its
         rows (the first 20)."""
-        arr = values if isinstance(values, pa.Array | pa.ChunkedArray) else pa.array(values, from_pandas=True)
+        arr = (
+            values
+            if isinstance(values, pa.Array | pa.ChunkedArray)
+            else pa.array(values, from_pandas=True)
+        )
         if isinstance(arr, pa.ChunkedArray):
             arr = arr.combine_chunks()
         if not pa.types.is_dictionary(arr.type):
-            if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type) or pa.types.is_null(arr.type)):
+            if not (
+                pa.types.is_string(arr.type)
+                or pa.types.is_large_string(arr.type)
+                or pa.types.is_null(arr.type)
+            ):
                 arr = pc.cast(arr, pa.string())
             arr = arr.dictionary_encode()
         dictionary = arr.dictionary.to_pylist()
         lookup = {nm: i for i, nm in enumerate(self.names)}
-        table = np.array([lookup.get(u, -1 if u in (None, "") else -2) for u in dictionary] + [-1], dtype=np.int64)
-        idx = pc.fill_null(arr.indices, len(dictionary)).to_numpy(zero_copy_only=False).astype(np.int64)
+        table = np.array(
+            [lookup.get(u, -1 if u in (None, "") else -2) for u in dictionary] + [-1],
+            dtype=np.int64,
+        )
+        idx = (
+            pc.fill_null(arr.indices, len(dictionary))
+            .to_numpy(zero_copy_only=False)
+            .astype(np.int64)
+        )
         out = table[idx]
         bad = np.flatnonzero(out == -2)
         if bad.size:
             raise InvalidInput(
                 [
-                    FieldProblem(int(r), field, f"unknown state {dictionary[idx[r]]!r} (states: {', '.join(self.names)})")
+                    FieldProblem(
+                        int(r),
+                        field,
+                        f"unknown state {dictionary[idx[r]]!r} (states: {', '.join(self.names)})",
+                    )
                     for r in bad[:20].tolist()
                 ]
             )

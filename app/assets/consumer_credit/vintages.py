@@ -62,7 +62,9 @@ def _floats(values: Any, name: str, problems: list[FieldProblem]) -> np.ndarray:
     return f
 
 
-def _mob(cols: Mapping[str, Any], date_col: str, month_col: str, orig: np.ndarray | None, n: int) -> np.ndarray:
+def _mob(
+    cols: Mapping[str, Any], date_col: str, month_col: str, orig: np.ndarray | None, n: int
+) -> np.ndarray:
     if month_col in cols:
         return _floats(cols[month_col], month_col, [])
     if date_col in cols and orig is not None:
@@ -88,39 +90,83 @@ def outcomes_from_columns(cols: Mapping[str, Any], *, as_of: str | int | None = 
     orig_bal = _floats(cols["original_balance"], "original_balance", problems)
     n = orig_bal.shape[0]
     bad = np.flatnonzero(~(orig_bal > 0) | ~np.isfinite(orig_bal))
-    problems += [FieldProblem(int(r), "original_balance", "must be a finite amount > 0") for r in bad[:20]]
+    problems += [
+        FieldProblem(int(r), "original_balance", "must be a finite amount > 0") for r in bad[:20]
+    ]
     orig_m = None
     if "origination_date" in cols:
         orig_m, miss = month_index(cols["origination_date"], "origination_date")
-        problems += [FieldProblem(int(r), "origination_date", "missing value") for r in np.flatnonzero(miss)[:20]]
+        problems += [
+            FieldProblem(int(r), "origination_date", "missing value")
+            for r in np.flatnonzero(miss)[:20]
+        ]
     if problems:
         raise InvalidInput(problems)
     vint_src = cols["vintage"] if "vintage" in cols else pa.array(orig_m // 12)  # type: ignore[operator]
     vint, labels = codes_of(vint_src)
     co_mob = _mob(cols, "charge_off_date", "charge_off_month", orig_m, n)
     pp_mob = _mob(cols, "prepay_date", "prepay_month", orig_m, n)
-    co_amt = _floats(cols["charge_off_amount"], "charge_off_amount", problems) if "charge_off_amount" in cols else orig_bal.copy()
-    pp_amt = _floats(cols["prepay_amount"], "prepay_amount", problems) if "prepay_amount" in cols else orig_bal.copy()
-    for name, amt, mob in (("charge_off_amount", co_amt, co_mob), ("prepay_amount", pp_amt, pp_mob)):
+    co_amt = (
+        _floats(cols["charge_off_amount"], "charge_off_amount", problems)
+        if "charge_off_amount" in cols
+        else orig_bal.copy()
+    )
+    pp_amt = (
+        _floats(cols["prepay_amount"], "prepay_amount", problems)
+        if "prepay_amount" in cols
+        else orig_bal.copy()
+    )
+    for name, amt, mob in (
+        ("charge_off_amount", co_amt, co_mob),
+        ("prepay_amount", pp_amt, pp_mob),
+    ):
         bad = np.flatnonzero(np.isfinite(mob) & ~(amt >= 0))
-        problems += [FieldProblem(int(r), name, "must be an amount >= 0 where the event happened") for r in bad[:20]]
+        problems += [
+            FieldProblem(int(r), name, "must be an amount >= 0 where the event happened")
+            for r in bad[:20]
+        ]
     if problems:
         raise InvalidInput(problems)
     if orig_m is not None:
-        events = np.concatenate([orig_m + np.nan_to_num(co_mob, nan=0), orig_m + np.nan_to_num(pp_mob, nan=0)])
-        end = int(month_index([as_of], "as_of")[0][0]) if as_of is not None else int(events.max(initial=0))
+        events = np.concatenate(
+            [orig_m + np.nan_to_num(co_mob, nan=0), orig_m + np.nan_to_num(pp_mob, nan=0)]
+        )
+        end = (
+            int(month_index([as_of], "as_of")[0][0])
+            if as_of is not None
+            else int(events.max(initial=0))
+        )
         age = (end - orig_m).astype(np.float64)
     else:
         age = np.full(n, np.nan)
-    known = {"vintage", "origination_date", "original_balance", "charge_off_date", "charge_off_month",
-             "charge_off_amount", "prepay_date", "prepay_month", "prepay_amount"}
+    known = {
+        "vintage",
+        "origination_date",
+        "original_balance",
+        "charge_off_date",
+        "charge_off_month",
+        "charge_off_amount",
+        "prepay_date",
+        "prepay_month",
+        "prepay_amount",
+    }
     attrs = {k: as_array(v) for k, v in cols.items() if k not in known}
-    return Outcomes(vint, labels, orig_bal, co_mob, np.where(np.isfinite(co_mob), co_amt, 0.0),
-                    pp_mob, np.where(np.isfinite(pp_mob), pp_amt, 0.0), age, attrs)
+    return Outcomes(
+        vint,
+        labels,
+        orig_bal,
+        co_mob,
+        np.where(np.isfinite(co_mob), co_amt, 0.0),
+        pp_mob,
+        np.where(np.isfinite(pp_mob), pp_amt, 0.0),
+        age,
+        attrs,
+    )
 
 
-def outcomes_from_panel(panel: Panel, *, origination: str = "origination_date",
-                        as_of: str | int | None = None) -> Outcomes:
+def outcomes_from_panel(
+    panel: Panel, *, origination: str = "origination_date", as_of: str | int | None = None
+) -> Outcomes:
     """Loan-level outcomes from a delinquency panel whose rows carry the loan's origination
     month (column `origination`, 'YYYY-MM' or a month index; vintage = its year unless a
     `vintage` column is given): the charge-off (prepayment) MOB is the first period in the
@@ -130,11 +176,18 @@ def outcomes_from_panel(panel: Panel, *, origination: str = "origination_date",
     from app.assets.consumer_credit.states import StateRole
 
     if panel.balance is None:
-        raise InvalidInput([FieldProblem(None, "balance", "vintages from a panel need a balance column")])
+        raise InvalidInput(
+            [FieldProblem(None, "balance", "vintages from a panel need a balance column")]
+        )
     balance = panel.balance
     orig_m, miss = month_index(panel.attribute(origination), origination)
     if miss.any():
-        raise InvalidInput([FieldProblem(int(panel.rows[r]), origination, "missing value") for r in np.flatnonzero(miss)[:20]])
+        raise InvalidInput(
+            [
+                FieldProblem(int(panel.rows[r]), origination, "missing value")
+                for r in np.flatnonzero(miss)[:20]
+            ]
+        )
     first = np.flatnonzero(np.concatenate([[True], panel.loan[1:] != panel.loan[:-1]]))
     n_l = first.size
     loan_of_row = np.cumsum(np.concatenate([[True], panel.loan[1:] != panel.loan[:-1]])) - 1
@@ -157,25 +210,55 @@ def outcomes_from_panel(panel: Panel, *, origination: str = "origination_date",
     co_mob, co_amt = event(StateRole.CHARGED_OFF)
     pp_mob, pp_amt = event(StateRole.PREPAID)
     if "original_balance" in panel.attributes:
-        original = pc.cast(panel.attributes["original_balance"], pa.float64()).to_numpy(zero_copy_only=False)[first]
+        original = pc.cast(panel.attributes["original_balance"], pa.float64()).to_numpy(
+            zero_copy_only=False
+        )[first]
     else:
         original = balance[first]
     bad = np.flatnonzero(~(original > 0))
     if bad.size:
-        raise InvalidInput([FieldProblem(int(panel.rows[first[r]]), "balance", "a loan's original balance must be > 0")
-                            for r in bad[:20]])
+        raise InvalidInput(
+            [
+                FieldProblem(
+                    int(panel.rows[first[r]]), "balance", "a loan's original balance must be > 0"
+                )
+                for r in bad[:20]
+            ]
+        )
     end = int(month_index([as_of], "as_of")[0][0]) if as_of is not None else int(panel.period.max())
-    vint_src = panel.attributes["vintage"].take(pa.array(first)) if "vintage" in panel.attributes else pa.array(orig_m[first] // 12)
+    vint_src = (
+        panel.attributes["vintage"].take(pa.array(first))
+        if "vintage" in panel.attributes
+        else pa.array(orig_m[first] // 12)
+    )
     vint, labels = codes_of(vint_src)
-    attrs = {k: v.take(pa.array(first)) for k, v in panel.attributes.items() if k not in (origination, "vintage")}
-    return Outcomes(vint, labels, original, co_mob, co_amt, pp_mob, pp_amt, (end - orig_m[first]).astype(np.float64), attrs)
+    attrs = {
+        k: v.take(pa.array(first))
+        for k, v in panel.attributes.items()
+        if k not in (origination, "vintage")
+    }
+    return Outcomes(
+        vint,
+        labels,
+        original,
+        co_mob,
+        co_amt,
+        pp_mob,
+        pp_amt,
+        (end - orig_m[first]).astype(np.float64),
+        attrs,
+    )
 
 
-def _cumulative(vint: np.ndarray, mob: np.ndarray, weight: np.ndarray, n_v: int, m_max: int) -> np.ndarray:
+def _cumulative(
+    vint: np.ndarray, mob: np.ndarray, weight: np.ndarray, n_v: int, m_max: int
+) -> np.ndarray:
     """(V, M) Σ weight of events at MOB <= m, m = 1..M (events at MOB <= 1 in month 1)."""
     ok = np.isfinite(mob)
     cell = np.clip(np.nan_to_num(mob, nan=0.0), 1, m_max + 1).astype(np.int64) - 1
-    flat = np.bincount(vint[ok] * (m_max + 1) + cell[ok], weights=weight[ok], minlength=n_v * (m_max + 1))
+    flat = np.bincount(
+        vint[ok] * (m_max + 1) + cell[ok], weights=weight[ok], minlength=n_v * (m_max + 1)
+    )
     return np.cumsum(flat.reshape(n_v, m_max + 1), axis=1)[:, :m_max]
 
 
@@ -216,8 +299,14 @@ def fit_weibull(curve: np.ndarray) -> dict[str, Any] | None:
         return a * (1.0 - np.exp(-np.power(t / lam, k)))
 
     try:
-        p, _ = curve_fit(form, m[ok], curve[ok], p0=(top * 1.05, max(half, 1.0) * 1.2, 2.0),
-                         bounds=([0, 1e-6, 0.05], [1.0, 1e5, 20.0]), maxfev=10000)
+        p, _ = curve_fit(
+            form,
+            m[ok],
+            curve[ok],
+            p0=(top * 1.05, max(half, 1.0) * 1.2, 2.0),
+            bounds=([0, 1e-6, 0.05], [1.0, 1e5, 20.0]),
+            maxfev=10000,
+        )
     except (RuntimeError, ValueError):
         return None
     fitted = form(m, *p)
@@ -240,12 +329,25 @@ def _low_quantile(group: np.ndarray, x: np.ndarray, n_g: int, q: float) -> np.nd
     return np.where(size > 0, x[order][np.minimum(pick, len(x) - 1)], 0.0)
 
 
-def vintage_curves(out: Outcomes, *, fit: bool = False, max_months: int | None = None,
-                   segment_by: Sequence[str] = ()) -> dict[str, Any]:
+def vintage_curves(
+    out: Outcomes,
+    *,
+    fit: bool = False,
+    max_months: int | None = None,
+    segment_by: Sequence[str] = (),
+) -> dict[str, Any]:
     """Everything of part 4 as JSON-ready arrays (module docstring)."""
     n_v = len(out.labels)
-    ev = np.concatenate([out.co_mob[np.isfinite(out.co_mob)], out.pp_mob[np.isfinite(out.pp_mob)], [1.0]])
-    m_max = int(min(max_months or MAX_MOB, MAX_MOB, max(1, ev.max(), np.nanmax(out.age) if np.isfinite(out.age).any() else 1)))
+    ev = np.concatenate(
+        [out.co_mob[np.isfinite(out.co_mob)], out.pp_mob[np.isfinite(out.pp_mob)], [1.0]]
+    )
+    m_max = int(
+        min(
+            max_months or MAX_MOB,
+            MAX_MOB,
+            max(1, ev.max(), np.nanmax(out.age) if np.isfinite(out.age).any() else 1),
+        )
+    )
     ones = np.ones_like(out.original)
     bal = np.bincount(out.vintage, weights=out.original, minlength=n_v)
     cnt = np.bincount(out.vintage, minlength=n_v).astype(np.float64)
@@ -253,7 +355,11 @@ def vintage_curves(out: Outcomes, *, fit: bool = False, max_months: int | None =
         ages = _low_quantile(out.vintage, out.age, n_v, 0.05)
     else:
         ages = np.zeros(n_v)
-        np.maximum.at(ages, out.vintage, np.fmax(np.nan_to_num(out.co_mob, nan=0), np.nan_to_num(out.pp_mob, nan=0)))
+        np.maximum.at(
+            ages,
+            out.vintage,
+            np.fmax(np.nan_to_num(out.co_mob, nan=0), np.nan_to_num(out.pp_mob, nan=0)),
+        )
     ages = np.clip(ages, 0, m_max)
     co_b = _cumulative(out.vintage, out.co_mob, out.co_amount, n_v, m_max) / bal[:, None]
     co_c = _cumulative(out.vintage, out.co_mob, ones, n_v, m_max) / cnt[:, None]
@@ -264,7 +370,11 @@ def vintage_curves(out: Outcomes, *, fit: bool = False, max_months: int | None =
     completed, factors, warnings = chain_ladder(co_b, ages)
     w = bal / bal.sum()
     c = np.nansum(completed * w[:, None], axis=0)
-    pp_mean = (np.where(seen, pp_b, 0.0) * w[:, None]).sum(axis=0) if np.isfinite(out.pp_mob).any() else np.zeros(m_max)
+    pp_mean = (
+        (np.where(seen, pp_b, 0.0) * w[:, None]).sum(axis=0)
+        if np.isfinite(out.pp_mob).any()
+        else np.zeros(m_max)
+    )
     inc = np.diff(np.concatenate([[0.0], c]))
     timing = inc / c[-1] if c[-1] > 0 else np.zeros(m_max)
     surv = 1.0 - np.concatenate([[0.0], c[:-1]]) - np.concatenate([[0.0], pp_mean[:-1]])
@@ -311,9 +421,15 @@ def loss_rates(out: Outcomes, name: str) -> dict[str, Any]:
     return {
         "by": name,
         "segments": [
-            {"segment": labels[i], "loans": int(n[i]), "original_balance": float(bal[i]),
-             "charge_off_amount": float(co[i]), "loss_rate": float(co[i] / bal[i]),
-             "count_rate": float(nco[i] / n[i])}
-            for i in range(k) if n[i] > 0
+            {
+                "segment": labels[i],
+                "loans": int(n[i]),
+                "original_balance": float(bal[i]),
+                "charge_off_amount": float(co[i]),
+                "loss_rate": float(co[i] / bal[i]),
+                "count_rate": float(nco[i] / n[i]),
+            }
+            for i in range(k)
+            if n[i] > 0
         ],
     }

@@ -42,8 +42,11 @@ class _BreakerMetrics(pybreaker.CircuitBreakerListener):
     def state_change(self, cb: pybreaker.CircuitBreaker, old_state: Any, new_state: Any) -> None:
         name = new_state.name if new_state is not None else "closed"
         metrics.CACHE_BREAKER_STATE.set(_BREAKER_CODES.get(name, 0))
-        log.warning("redis cache circuit breaker %s -> %s",
-                    old_state.name if old_state is not None else "?", name)
+        log.warning(
+            "redis cache circuit breaker %s -> %s",
+            old_state.name if old_state is not None else "?",
+            name,
+        )
 
 
 @dataclass
@@ -73,12 +76,14 @@ class CacheStats:
                 "hits_redis": self.hits_redis,
                 "misses": self.misses,
                 "hit_ratio": round((self.hits_memory + self.hits_redis) / lookups, 4)
-                if lookups else None,
+                if lookups
+                else None,
                 "sets": self.sets,
                 "errors": self.errors,
                 "bytes_written": self.bytes_written,
                 "redis_mean_ms": round(1000 * self.redis_seconds / self.redis_calls, 3)
-                if self.redis_calls else None,
+                if self.redis_calls
+                else None,
             }
 
 
@@ -98,8 +103,11 @@ class CacheCore:
         if isinstance(config, RedisConfig):
             config = config.to_cache_config()
         self.config = config or CacheConfig()
-        self.codec = Codec(get_serializer(self.config.serializer), self.config.compress_threshold,
-                           self.config.compress_level)
+        self.codec = Codec(
+            get_serializer(self.config.serializer),
+            self.config.compress_threshold,
+            self.config.compress_level,
+        )
         self.memory = MemoryLRU(self.config.memory_max_items, self.config.memory_max_bytes)
         self.breaker = pybreaker.CircuitBreaker(
             fail_max=self.config.breaker_fail_max,
@@ -119,7 +127,7 @@ class CacheCore:
     # ------------------------------------------------------------------ configuration
     @property
     def backend(self) -> str:
-        """"redis", "memory" (no Redis configured) or "disabled"."""
+        """ "redis", "memory" (no Redis configured) or "disabled"."""
         if not self.config.enabled:
             return "disabled"
         return "redis" if self.config.redis_url else "memory"
@@ -225,7 +233,6 @@ class CacheCore:
             return None
         metrics.CACHE_VALUE_BYTES.observe(len(blob))
         return blob
-
 
     # ------------------------------------------------------------------ steps shared by both faces
     def _memory_lookup(self, key: str, namespace: str) -> Any:

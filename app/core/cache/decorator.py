@@ -17,9 +17,14 @@ from app.core.cache.service import CacheService
 
 log = logging.getLogger("app.core.cache")
 
-def cached(ttl: float | None = None, *, namespace: str | None = None,
-           cache: CacheService | Callable[[], CacheService] | None = None,
-           ignore: tuple[str, ...] = ()) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+
+def cached(
+    ttl: float | None = None,
+    *,
+    namespace: str | None = None,
+    cache: CacheService | Callable[[], CacheService] | None = None,
+    ignore: tuple[str, ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Cache a sync or async function's results by the content of its arguments.
 
     The key is the function's namespace (default ``module.qualname``) plus a hash of the bound
@@ -47,7 +52,11 @@ def cached(ttl: float | None = None, *, namespace: str | None = None,
             return f"{svc.config.key_prefix}:{svc.config.version}:{ns}:{digest}"
 
         def revive(value: Any) -> Any:
-            return model.model_validate(value) if model is not None and isinstance(value, dict) else value
+            return (
+                model.model_validate(value)
+                if model is not None and isinstance(value, dict)
+                else value
+            )
 
         if inspect.iscoroutinefunction(fn):
 

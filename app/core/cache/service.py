@@ -90,8 +90,9 @@ class CacheService(CacheCore):
             except CACHE_FAILURES as exc:
                 self._failed("delete", exc)
 
-    def get_or_compute(self, namespace: str, payload: Any, fn: Callable[[], T],
-                       ttl: float | None = None) -> T:
+    def get_or_compute(
+        self, namespace: str, payload: Any, fn: Callable[[], T], ttl: float | None = None
+    ) -> T:
         """The value for ``payload`` in ``namespace``: cached if present, else ``fn()`` (then
         stored). The key is the content hash of the full ``payload``. A cached value equals a
         fresh one exactly (the default serialiser is lossless; with a lossy one the fresh value
@@ -174,9 +175,13 @@ class CacheService(CacheCore):
             except CACHE_FAILURES as exc:
                 self._failed("delete", exc)
 
-    async def aget_or_compute(self, namespace: str, payload: Any,
-                              fn: Callable[[], T | Awaitable[T]],
-                              ttl: float | None = None) -> T:
+    async def aget_or_compute(
+        self,
+        namespace: str,
+        payload: Any,
+        fn: Callable[[], T | Awaitable[T]],
+        ttl: float | None = None,
+    ) -> T:
         """Async :meth:`get_or_compute`; ``fn`` may be sync or async. A CPU-heavy sync ``fn``
         blocks the event loop: pass ``lambda: run_in_threadpool(...)``-style wrappers for those."""
         key = self._key_or_none(namespace, payload) if self.config.enabled else None

@@ -12,8 +12,23 @@ from numba import njit, prange
 
 
 @njit(cache=True, parallel=True)
-def collateral_paths_nb(a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss, tot_bal,
-                        tau, rec, out_int, out_prin, out_loss, out_bal):
+def collateral_paths_nb(
+    a_int,
+    a_prin,
+    a_loss,
+    a_start,
+    a_bal,
+    tot_int,
+    tot_prin,
+    tot_loss,
+    tot_bal,
+    tau,
+    rec,
+    out_int,
+    out_prin,
+    out_loss,
+    out_bal,
+):
     """a_*: (assets, T) no-default flows (a_loss: losses a sale at the call realises); tot_*: (T,) pool totals; tau, rec: (P, assets);
     fills out_*: (P, T)."""
     P, A = tau.shape
@@ -41,8 +56,9 @@ def collateral_paths_nb(a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin
             out_loss[p, t0] += b * (1.0 - rec[p, i])
 
 
-def collateral_paths_reference(a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss,
-                               tot_bal, tau, rec):
+def collateral_paths_reference(
+    a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss, tot_bal, tau, rec
+):
     """NumPy twin: the same flows built asset by asset with masks (no shared loops)."""
     P, A = tau.shape
     T = tot_int.size
@@ -51,7 +67,15 @@ def collateral_paths_reference(a_int, a_prin, a_loss, a_start, a_bal, tot_int, t
     at = (tau[:, :, None] >= 1) & (t[None, None, :] == tau[:, :, None])
     start = (at * a_start[None]).sum(axis=2)  # balance at default, (P, A)
     out_int = tot_int[None] - (after * a_int[None]).sum(axis=1)
-    out_prin = tot_prin[None] - (after * a_prin[None]).sum(axis=1) + (at * (start * rec)[:, :, None]).sum(axis=1)
-    out_loss = tot_loss[None] - (after * a_loss[None]).sum(axis=1) + (at * (start * (1.0 - rec))[:, :, None]).sum(axis=1)
+    out_prin = (
+        tot_prin[None]
+        - (after * a_prin[None]).sum(axis=1)
+        + (at * (start * rec)[:, :, None]).sum(axis=1)
+    )
+    out_loss = (
+        tot_loss[None]
+        - (after * a_loss[None]).sum(axis=1)
+        + (at * (start * (1.0 - rec))[:, :, None]).sum(axis=1)
+    )
     out_bal = tot_bal[None] - (after * a_bal[None]).sum(axis=1)
     return out_int, out_prin, out_loss, out_bal

@@ -38,7 +38,9 @@ LR_MIN = math.log1p(R_MIN)  # the solver works on lr = ln(1 + r)
 LR_MAX = math.log1p(R_MAX)
 INV365 = 1.0 / 365.0
 MAX_ITER = 100
-LADDER = np.log1p(np.array([0.0, 0.05, -0.05, 0.2, -0.2, 0.5, -0.5, 1.0, -0.8, 3.0, -0.95, 10.0, -0.99, 100.0]))
+LADDER = np.log1p(
+    np.array([0.0, 0.05, -0.05, 0.2, -0.2, 0.5, -0.5, 1.0, -0.8, 3.0, -0.95, 10.0, -0.99, 100.0])
+)
 
 
 @njit(cache=True, fastmath={"contract"})

@@ -106,7 +106,9 @@ def panel_check_nb(
         kind = 0
         if period[r + 1] == period[r]:
             kind = 1
-        elif state[r] >= 0 and state[r + 1] >= 0 and absorbing[state[r]] and state[r + 1] != state[r]:
+        elif (
+            state[r] >= 0 and state[r + 1] >= 0 and absorbing[state[r]] and state[r + 1] != state[r]
+        ):
             kind = 2
         if kind:
             if n_bad < bad_row.shape[0]:

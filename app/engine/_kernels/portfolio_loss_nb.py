@@ -169,8 +169,18 @@ def portfolio_losses_nb(
         for i in range(lo, hi):
             state[0] = path_state(seed, np.uint64(path_start + i))
             tl, cnt = _one_path(
-                state, factors, order, c, loss, blk_start, blk_end, blk_group,
-                grp_a, grp_b, grp_d, grp_sector,
+                state,
+                factors,
+                order,
+                c,
+                loss,
+                blk_start,
+                blk_end,
+                blk_group,
+                grp_a,
+                grp_b,
+                grp_d,
+                grp_sector,
             )
             out_loss[i] = tl
             out_count[i] = cnt

@@ -32,8 +32,28 @@ N_ACC = 11
 # loan total columns: LOAN_TOTAL_COLUMNS order, then the WAL numerator
 N_TOT = len(LOAN_TOTAL_COLUMNS) + 1
 # rows of the per-chunk state array
-(R_X, R_Z, R_G, R_C0, R_MUL, R_ADD, R_FU, R_FCL, R_NETM, R_SERVM, R_CPN, R_CNT, R_F, R_IO, R_T,
- R_TZ, R_MP, R_MD, R_SMM, R_MDR) = range(20)
+(
+    R_X,
+    R_Z,
+    R_G,
+    R_C0,
+    R_MUL,
+    R_ADD,
+    R_FU,
+    R_FCL,
+    R_NETM,
+    R_SERVM,
+    R_CPN,
+    R_CNT,
+    R_F,
+    R_IO,
+    R_T,
+    R_TZ,
+    R_MP,
+    R_MD,
+    R_SMM,
+    R_MDR,
+) = range(20)
 _TOT = 20
 R_FLOW = _TOT + N_TOT
 _ROWS = R_FLOW + 9
@@ -77,7 +97,11 @@ def _period_nb(
         s = min(st[R_SMM * CHUNK + jj], 1.0 - d)
         cn = st[R_CNT * CHUNK + jj]
         z = st[R_Z * CHUNK + jj]
-        z = z * st[R_MUL * CHUNK + jj] + st[R_ADD * CHUNK + jj] if (cn == 0.0 and fi > st[R_IO * CHUNK + jj]) else z
+        z = (
+            z * st[R_MUL * CHUNK + jj] + st[R_ADD * CHUNK + jj]
+            if (cn == 0.0 and fi > st[R_IO * CHUNK + jj])
+            else z
+        )
         st[R_Z * CHUNK + jj] = z
         g1 = st[R_G * CHUNK + jj]
         g2 = 0.0 if fi >= st[R_T * CHUNK + jj] else st[R_C0 * CHUNK + jj] - z
@@ -301,10 +325,14 @@ def project_chunks_nb(
                 # speeds stay in the state rows once every pointer has reached its table's end
                 if i <= stop_p:
                     for jj in range(k):
-                        st[R_SMM * CHUNK + jj] = min(tab_p[min(l_sp[jj] + i, l_lp[jj])] * st[R_MP * CHUNK + jj], 1.0)
+                        st[R_SMM * CHUNK + jj] = min(
+                            tab_p[min(l_sp[jj] + i, l_lp[jj])] * st[R_MP * CHUNK + jj], 1.0
+                        )
                 if i <= stop_d:
                     for jj in range(k):
-                        st[R_MDR * CHUNK + jj] = min(tab_d[min(l_sd[jj] + i, l_ld[jj])] * st[R_MD * CHUNK + jj], 1.0)
+                        st[R_MDR * CHUNK + jj] = min(
+                            tab_d[min(l_sd[jj] + i, l_ld[jj])] * st[R_MD * CHUNK + jj], 1.0
+                        )
                 r_nd = nd_ring[slot]
                 r_y = y_ring[slot]
                 # literal flags at the call sites: each call inlines with its branches folded
@@ -315,7 +343,9 @@ def project_chunks_nb(
                     sums = _period_nb(st, r_nd, r_y, k, fi, lag0, True, severity, True)
                 else:
                     sums = _period_nb(st, r_nd, r_y, k, fi, lag0, False, severity, True)
-                (s_end, s_def, s_pre, s_sch, s_adb, s_amd, s_loss, s_exp, s_lost, s_serv, s_fcl) = sums
+                (s_end, s_def, s_pre, s_sch, s_adb, s_amd, s_loss, s_exp, s_lost, s_serv, s_fcl) = (
+                    sums
+                )
                 if loan_level:
                     for jj in range(k):
                         nd = st[(R_FLOW + 0) * CHUNK + jj]
@@ -371,7 +401,10 @@ def _loan_arrays(pool: LoanPool) -> dict[str, np.ndarray]:
         np.where(amort == Amortization.BULLET, pool.original_term_months, 0),
     ).astype(np.int64)
     q_end = (
-        np.where(amort == Amortization.BALLOON, pool.amortization_term_months, pool.original_term_months) // f
+        np.where(
+            amort == Amortization.BALLOON, pool.amortization_term_months, pool.original_term_months
+        )
+        // f
     ).astype(np.int64)
     return {
         "bal": np.ascontiguousarray(pool.balance, dtype=np.float64),
@@ -383,7 +416,11 @@ def _loan_arrays(pool: LoanPool) -> dict[str, np.ndarray]:
         "io_age": io_age,
         "q_end": q_end,
         "kind": np.select(
-            [amort == Amortization.LINEAR, amort == Amortization.BULLET, amort == Amortization.BALLOON],
+            [
+                amort == Amortization.LINEAR,
+                amort == Amortization.BULLET,
+                amort == Amortization.BALLOON,
+            ],
             [1, 2, 3],
             0,
         ).astype(np.int64),

@@ -173,7 +173,9 @@ def pass_through_flows(
     """
     a = np.asarray(amounts, dtype=np.float64)
     if delay_days < 0 or not 0 <= settlement_day < 30:
-        raise EngineError("delay_days must be >= 0 and settlement_day in [0, 30)", field="delay_days")
+        raise EngineError(
+            "delay_days must be >= 0 and settlement_day in [0, 30)", field="delay_days"
+        )
     k = np.arange(1, a.size + 1, dtype=np.float64)
     times = (30.0 * k + delay_days - settlement_day) / 360.0
     pr = np.zeros(a.size) if principal is None else np.asarray(principal, dtype=np.float64)
@@ -197,7 +199,9 @@ def pass_through_yield(
 ) -> tuple[float, float]:
     """(bond-equivalent yield, mortgage yield) of a pass-through at `price`: the mortgage
     yield is monthly compounded over the delayed 30/360 times; BEY its semiannual equivalent."""
-    m = yield_from_bond_price(flows, price, clean=clean, compounding=Compounding.COMPOUNDED, frequency=12)
+    m = yield_from_bond_price(
+        flows, price, clean=clean, compounding=Compounding.COMPOUNDED, frequency=12
+    )
     return mortgage_to_bond_equivalent(m), m
 
 
@@ -234,7 +238,9 @@ def floater_price(
     tau = np.asarray(accruals, dtype=np.float64)
     delta = tau if discount_accruals is None else np.asarray(discount_accruals, dtype=np.float64)
     if not (idx.size == tau.size == delta.size) or idx.size == 0:
-        raise EngineError("index rates and accruals need the same non-zero length", field="index_rates")
+        raise EngineError(
+            "index rates and accruals need the same non-zero length", field="index_rates"
+        )
     if not (np.all(np.isfinite(idx)) and np.all(np.isfinite(tau)) and np.all(np.isfinite(delta))):
         raise NonFiniteInput("index rates and accruals must be finite", field="index_rates")
     cf = face * (idx + quoted_margin) * tau
@@ -261,10 +267,21 @@ def discount_margin(
         raise NonFiniteInput("price and quoted margin must be finite", field="price")
 
     def g(dm: float) -> float:
-        return (floater_price(dm, quoted_margin, index_rates, accruals, face=face,
-                              discount_accruals=discount_accruals) - price) / face
+        return (
+            floater_price(
+                dm,
+                quoted_margin,
+                index_rates,
+                accruals,
+                face=face,
+                discount_accruals=discount_accruals,
+            )
+            - price
+        ) / face
 
     try:
         return solve(g, quoted_margin, -1.0, 10.0, what="discount margin", field="price")
     except UnreachablePrice:
-        raise UnreachablePrice(f"no discount margin prices this floater at {price}", field="price") from None
+        raise UnreachablePrice(
+            f"no discount margin prices this floater at {price}", field="price"
+        ) from None

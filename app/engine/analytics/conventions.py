@@ -109,20 +109,22 @@ def year_fraction(start: dt.date, end: dt.date, dc: DayCount | str) -> float:
     # ACT/ACT ISDA: split at calendar-year boundaries.
     if start.year == end.year:
         return (end - start).days / (366.0 if _is_leap(start.year) else 365.0)
-    first = (dt.date(start.year + 1, 1, 1) - start).days / (366.0 if _is_leap(start.year) else 365.0)
+    first = (dt.date(start.year + 1, 1, 1) - start).days / (
+        366.0 if _is_leap(start.year) else 365.0
+    )
     last = (end - dt.date(end.year, 1, 1)).days / (366.0 if _is_leap(end.year) else 365.0)
     return first + (end.year - start.year - 1) + last
 
 
-def year_fractions(
-    settlement: dt.date, dates: Sequence[dt.date], dc: DayCount | str
-) -> np.ndarray:
+def year_fractions(settlement: dt.date, dates: Sequence[dt.date], dc: DayCount | str) -> np.ndarray:
     """Year fractions from `settlement` to each date under `dc` (float64 array)."""
     dc = DayCount.parse(dc)
     return np.array([year_fraction(settlement, d, dc) for d in dates], dtype=np.float64)
 
 
-def times_from_periods(periods: np.ndarray | Sequence[float], frequency: Frequency | int) -> np.ndarray:
+def times_from_periods(
+    periods: np.ndarray | Sequence[float], frequency: Frequency | int
+) -> np.ndarray:
     """Year fractions of cash flows given by period index: t = period / frequency."""
     f = Frequency.parse(frequency)
     return np.asarray(periods, dtype=np.float64) / float(f)

@@ -223,13 +223,18 @@ def _pv_terms(a, t, y, compounding, f):
     pv = a * df
     p = float(pv.sum())
     if p == 0.0 or not math.isfinite(p):
-        raise EngineError("present value is zero or not finite; duration undefined", field="cashflows")
+        raise EngineError(
+            "present value is zero or not finite; duration undefined", field="cashflows"
+        )
     return df, pv, p
 
 
 def macaulay_duration(
-    amounts: np.ndarray, times: np.ndarray, y: float,
-    compounding: Compounding = Compounding.COMPOUNDED, frequency: Frequency | int = 12,
+    amounts: np.ndarray,
+    times: np.ndarray,
+    y: float,
+    compounding: Compounding = Compounding.COMPOUNDED,
+    frequency: Frequency | int = 12,
 ) -> float:
     """Macaulay duration in years: Σ t·PV_t / Σ PV_t at flat yield y."""
     a, t = as_flows(amounts, times)
@@ -238,8 +243,11 @@ def macaulay_duration(
 
 
 def modified_duration(
-    amounts: np.ndarray, times: np.ndarray, y: float,
-    compounding: Compounding = Compounding.COMPOUNDED, frequency: Frequency | int = 12,
+    amounts: np.ndarray,
+    times: np.ndarray,
+    y: float,
+    compounding: Compounding = Compounding.COMPOUNDED,
+    frequency: Frequency | int = 12,
 ) -> float:
     """Modified duration −(dP/dy)/P in years: compounded Macaulay/(1 + y/f); continuous
     Macaulay; simple Σ t·a·DF²/P (QuantLib's definitions)."""
@@ -255,8 +263,11 @@ def modified_duration(
 
 
 def convexity(
-    amounts: np.ndarray, times: np.ndarray, y: float,
-    compounding: Compounding = Compounding.COMPOUNDED, frequency: Frequency | int = 12,
+    amounts: np.ndarray,
+    times: np.ndarray,
+    y: float,
+    compounding: Compounding = Compounding.COMPOUNDED,
+    frequency: Frequency | int = 12,
 ) -> float:
     """Convexity (d²P/dy²)/P in years²: compounded Σ t(t + 1/f)·PV / (P(1 + y/f)²);
     continuous Σ t²·PV/P; simple Σ 2t²·a·DF³/P (QuantLib's definitions)."""
@@ -272,8 +283,11 @@ def convexity(
 
 
 def dv01(
-    amounts: np.ndarray, times: np.ndarray, y: float,
-    compounding: Compounding = Compounding.COMPOUNDED, frequency: Frequency | int = 12,
+    amounts: np.ndarray,
+    times: np.ndarray,
+    y: float,
+    compounding: Compounding = Compounding.COMPOUNDED,
+    frequency: Frequency | int = 12,
 ) -> float:
     """Price change (currency) for a one-basis-point fall in yield: −dP/dy × 0.0001."""
     a, t = as_flows(amounts, times)
@@ -379,7 +393,9 @@ def fixed_flow_repricer(
     a, t = as_flows(amounts, times)
 
     def reprice(curve: ZeroCurve) -> float:
-        return float(np.dot(a, spread_discount(curve, t, spread, spread_compounding, spread_frequency)))
+        return float(
+            np.dot(a, spread_discount(curve, t, spread, spread_compounding, spread_frequency))
+        )
 
     return reprice
 
@@ -387,7 +403,9 @@ def fixed_flow_repricer(
 def _checked_price(value: float, what: str) -> float:
     v = float(value)
     if not math.isfinite(v) or v <= 0.0:
-        raise EngineError(f"repricing gave {what} = {v}; must be positive and finite", field="reprice")
+        raise EngineError(
+            f"repricing gave {what} = {v}; must be positive and finite", field="reprice"
+        )
     return v
 
 

@@ -41,7 +41,9 @@ def _matrix(flows: np.ndarray | Sequence[Sequence[float]]) -> np.ndarray:
     if a.ndim == 1:
         a = a[None, :]
     if a.ndim != 2 or a.shape[1] == 0:
-        raise EmptyCashflows("need a 2-D array of cash flows with at least one column", field="cashflows")
+        raise EmptyCashflows(
+            "need a 2-D array of cash flows with at least one column", field="cashflows"
+        )
     return a
 
 
@@ -92,7 +94,9 @@ def _day_matrix(dates: np.ndarray | Sequence) -> np.ndarray:
     if arr.dtype.kind == "M":
         days = arr.astype("datetime64[D]").astype(np.int64).astype(np.float64)
     elif arr.dtype.kind == "O":
-        days = np.vectorize(lambda d: d.toordinal() if isinstance(d, dt.date) else np.nan, otypes=[float])(arr)
+        days = np.vectorize(
+            lambda d: d.toordinal() if isinstance(d, dt.date) else np.nan, otypes=[float]
+        )(arr)
     else:
         days = arr.astype(np.float64)
     if not np.all(np.isfinite(days)) or np.any(days != np.round(days)):

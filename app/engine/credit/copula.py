@@ -59,8 +59,12 @@ class CopulaPortfolio:
             return np.broadcast_to(np.asarray(x, dtype=dtype), (n,)).copy()
 
         p = cls(
-            ead=arr(ead), lgd=arr(lgd), pd=arr(pd), rho=arr(rho),
-            sector=arr(-1 if sector is None else sector, np.int64), sector_rho=arr(sector_rho),
+            ead=arr(ead),
+            lgd=arr(lgd),
+            pd=arr(pd),
+            rho=arr(rho),
+            sector=arr(-1 if sector is None else sector, np.int64),
+            sector_rho=arr(sector_rho),
         )
         p.validate()
         return p
@@ -77,7 +81,9 @@ class CopulaPortfolio:
         flag("ead", ~(np.isfinite(self.ead) & (self.ead >= 0)), "must be finite and >= 0")
         flag("lgd", ~((self.lgd >= 0) & (self.lgd <= 1)), "must be a decimal in [0, 1]")
         flag("pd", ~((self.pd >= 0) & (self.pd <= 1)), "must be a probability in [0, 1]")
-        flag("correlation", ~((self.rho >= 0) & (self.rho < 1)), "must satisfy 0 <= correlation < 1")
+        flag(
+            "correlation", ~((self.rho >= 0) & (self.rho < 1)), "must satisfy 0 <= correlation < 1"
+        )
         flag("sector_correlation", ~(self.sector_rho >= 0), "must be >= 0")
         flag(
             "sector_correlation",
@@ -141,7 +147,10 @@ def _prepare(p: CopulaPortfolio) -> _Prepared:
         blk_start=np.asarray(starts, dtype=np.int64),
         blk_end=np.asarray(ends, dtype=np.int64),
         blk_group=np.asarray(groups, dtype=np.int64),
-        grp_a=a, grp_b=b, grp_d=d, grp_sector=grp_sector,
+        grp_a=a,
+        grp_b=b,
+        grp_d=d,
+        grp_sector=grp_sector,
         n_sectors=len(remap),
     )
 
@@ -158,8 +167,20 @@ def simulate_losses(
 
     q = _prepare(p)
     return portfolio_losses_nb(
-        _seed(seed), int(path_start), int(n_paths), q.n_sectors, q.order, q.c, q.loss,
-        q.blk_start, q.blk_end, q.blk_group, q.grp_a, q.grp_b, q.grp_d, q.grp_sector,
+        _seed(seed),
+        int(path_start),
+        int(n_paths),
+        q.n_sectors,
+        q.order,
+        q.c,
+        q.loss,
+        q.blk_start,
+        q.blk_end,
+        q.blk_group,
+        q.grp_a,
+        q.grp_b,
+        q.grp_d,
+        q.grp_sector,
     )
 
 

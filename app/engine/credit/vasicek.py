@@ -23,7 +23,9 @@ ndtri = lazy_function("scipy.special", "ndtri")  # SciPy imported at the first c
 PERCENTILE_KEYS: dict[str, float] = {"p50": 0.50, "p95": 0.95, "p99": 0.99, "p99_9": 0.999}
 
 
-def conditional_pd(pd: np.ndarray | float, rho: np.ndarray | float, z: np.ndarray | float) -> np.ndarray:
+def conditional_pd(
+    pd: np.ndarray | float, rho: np.ndarray | float, z: np.ndarray | float
+) -> np.ndarray:
     """PD given the factor value z: Phi((Phi^-1(pd) - sqrt(rho) z) / sqrt(1 - rho)).
 
     >>> round(float(conditional_pd(0.02, 0.15, 0.0)), 6)
@@ -40,15 +42,21 @@ def loss_quantile(
     """Large-pool loss quantile(s) (currency) at confidence q in (0, 1) (module docstring)."""
     qq = np.atleast_1d(np.asarray(q, dtype=np.float64))
     w = (np.asarray(ead) * np.asarray(lgd))[None, :]
-    inner = (ndtri(np.asarray(pd))[None, :] + np.sqrt(rho)[None, :] * ndtri(qq)[:, None]) / np.sqrt(1.0 - rho)[None, :]
+    inner = (ndtri(np.asarray(pd))[None, :] + np.sqrt(rho)[None, :] * ndtri(qq)[:, None]) / np.sqrt(
+        1.0 - rho
+    )[None, :]
     out = np.sum(w * ndtr(inner), axis=1)
     return out if np.ndim(q) else out[:1]
 
 
-def loss_given_factor(ead: np.ndarray, lgd: np.ndarray, pd: np.ndarray, rho: np.ndarray, z: np.ndarray) -> np.ndarray:
+def loss_given_factor(
+    ead: np.ndarray, lgd: np.ndarray, pd: np.ndarray, rho: np.ndarray, z: np.ndarray
+) -> np.ndarray:
     """Large-pool loss L(z) = sum_j EAD_j LGD_j PD_j(z) at each factor value of `z` (currency)."""
     w = (np.asarray(ead) * np.asarray(lgd))[None, :]
-    inner = (ndtri(np.asarray(pd))[None, :] - np.sqrt(rho)[None, :] * np.asarray(z)[:, None]) / np.sqrt(1.0 - rho)[None, :]
+    inner = (
+        ndtri(np.asarray(pd))[None, :] - np.sqrt(rho)[None, :] * np.asarray(z)[:, None]
+    ) / np.sqrt(1.0 - rho)[None, :]
     return np.sum(w * ndtr(inner), axis=1)
 
 

@@ -5,5 +5,12 @@ from app.engine.deals.parse import DealError, parse_collateral, parse_deal
 from app.engine.deals.run import DealResult, run_deal
 from app.engine.deals.schema import CollateralFlows, Deal
 
-__all__ = ["CollateralFlows", "Deal", "DealError", "DealResult", "parse_collateral",
-           "parse_deal", "run_deal"]
+__all__ = [
+    "CollateralFlows",
+    "Deal",
+    "DealError",
+    "DealResult",
+    "parse_collateral",
+    "parse_deal",
+    "run_deal",
+]

@@ -105,12 +105,15 @@ def accruals(day_count: DayCountBasis, n: int, closing_date: str | None) -> np.n
     months = np.arange(n + 1)
     y = d0.year + (d0.month - 1 + months) // 12
     mo = (d0.month - 1 + months) % 12 + 1
-    days = np.array([dt.date(int(a), int(b), min(d0.day, 28)).toordinal() for a, b in zip(y, mo, strict=True)])
+    days = np.array(
+        [dt.date(int(a), int(b), min(d0.day, 28)).toordinal() for a, b in zip(y, mo, strict=True)]
+    )
     return np.diff(days).astype(np.float64) / base
 
 
-def compile_deal(deal: Deal, n_periods: int, index_paths: Mapping[str, np.ndarray] | None = None
-                 ) -> DealArrays:
+def compile_deal(
+    deal: Deal, n_periods: int, index_paths: Mapping[str, np.ndarray] | None = None
+) -> DealArrays:
     """The deal's arrays for an n_periods run."""
     idx = index_paths or {}
     n = len(deal.tranches)
@@ -149,27 +152,39 @@ def compile_deal(deal: Deal, n_periods: int, index_paths: Mapping[str, np.ndarra
         if rv.coupon is not None:
             rb_rate = np.full(n_periods, rv.coupon)
         elif rv.index is not None:
-            rb_rate = index_path(idx, rv.index, n_periods, ("deal", "reinvestment", "index")) + rv.spread
+            rb_rate = (
+                index_path(idx, rv.index, n_periods, ("deal", "reinvestment", "index")) + rv.spread
+            )
         else:
             rb_rate = np.full(n_periods, rv.spread)
         if rv.floor is not None:
             rb_rate = np.maximum(rb_rate, rv.floor)
-        rb = (ACT_DAYS_PER_PERIOD / 360.0, 1.0 - (1.0 - rv.cpr) ** (1.0 / 12.0),
-              1.0 - (1.0 - rv.cdr) ** (1.0 / 12.0), rv.recovery_rate, rv.price, rv.end_period,
-              min(rv.maturity_period, n_periods))  # what is left at the horizon repays at par
+        rb = (
+            ACT_DAYS_PER_PERIOD / 360.0,
+            1.0 - (1.0 - rv.cpr) ** (1.0 / 12.0),
+            1.0 - (1.0 - rv.cdr) ** (1.0 / 12.0),
+            rv.recovery_rate,
+            rv.price,
+            rv.end_period,
+            min(rv.maturity_period, n_periods),
+        )  # what is left at the horizon repays at par
     else:
         rb_rate = np.zeros(n_periods)
         rb = (0.0, 0.0, 0.0, 0.0, 1.0, 0, n_periods + 1)
     i8 = np.int64
     return DealArrays(
         tr_bal0=np.array([t.balance if t.role is TrancheRole.DEBT else 0.0 for t in deal.tranches]),
-        tr_rate=rate, tr_acc=acc,
+        tr_rate=rate,
+        tr_acc=acc,
         tr_defer=np.array([t.deferrable for t in deal.tranches], dtype=np.bool_),
         tr_compound=np.array([t.compound_shortfall for t in deal.tranches], dtype=np.bool_),
-        fee_rate=np.array([f.rate if f.basis is FeeBasis.COLLATERAL_BALANCE else 0.0
-                           for f in deal.fees], dtype=np.float64),
-        fee_amt=np.array([f.amount if f.basis is FeeBasis.FIXED else 0.0 for f in deal.fees],
-                         dtype=np.float64),
+        fee_rate=np.array(
+            [f.rate if f.basis is FeeBasis.COLLATERAL_BALANCE else 0.0 for f in deal.fees],
+            dtype=np.float64,
+        ),
+        fee_amt=np.array(
+            [f.amount if f.basis is FeeBasis.FIXED else 0.0 for f in deal.fees], dtype=np.float64
+        ),
         acc_init=np.array([a.initial for a in deal.accounts], dtype=np.float64),
         acc_pct=np.array([a.target_percent for a in deal.accounts], dtype=np.float64),
         acc_amt=np.array([a.target_amount for a in deal.accounts], dtype=np.float64),
@@ -187,9 +202,16 @@ def compile_deal(deal: Deal, n_periods: int, index_paths: Mapping[str, np.ndarra
         st_tpct=np.array([s.target_percent for s in steps], dtype=np.float64),
         st_tamt=np.array([s.target_amount for s in steps], dtype=np.float64),
         st_share=np.array([s.share for s in steps], dtype=np.float64),
-        st_start=np.array(start, dtype=i8), st_len=np.array(length, dtype=i8),
+        st_start=np.array(start, dtype=i8),
+        st_len=np.array(length, dtype=i8),
         st_list=np.array(lists, dtype=i8),
-        rb_rate=rb_rate, rb_acc=float(rb[0]), rb_smm=float(rb[1]), rb_mdr=float(rb[2]),
-        rb_rec=float(rb[3]), rb_price=float(rb[4]), rb_end=int(rb[5]), rb_mat=int(rb[6]),
+        rb_rate=rb_rate,
+        rb_acc=float(rb[0]),
+        rb_smm=float(rb[1]),
+        rb_mdr=float(rb[2]),
+        rb_rec=float(rb[3]),
+        rb_price=float(rb[4]),
+        rb_end=int(rb[5]),
+        rb_mat=int(rb[6]),
         writedown=deal.loss_allocation is LossAllocation.WRITEDOWN,
     )

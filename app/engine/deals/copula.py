@@ -46,14 +46,18 @@ class CopulaModel:
         if self.sector_correlation is not None and not (
             self.correlation <= self.sector_correlation <= 1.0
         ):
-            raise EngineError("sector_correlation must be in [correlation, 1]",
-                              field="sector_correlation")
+            raise EngineError(
+                "sector_correlation must be in [correlation, 1]", field="sector_correlation"
+            )
         if np.any((self.pd < 0.0) | (self.pd > 1.0)):
             raise EngineError("default probabilities must be in [0, 1]", field="pd")
         m = self.recovery_mean
-        if self.recovery_std > 0.0 and np.any(self.recovery_std ** 2 >= m * (1.0 - m)):
-            raise EngineError("recovery_std is too large for a beta with these means "
-                              "(needs std² < mean·(1 − mean))", field="recovery_std")
+        if self.recovery_std > 0.0 and np.any(self.recovery_std**2 >= m * (1.0 - m)):
+            raise EngineError(
+                "recovery_std is too large for a beta with these means "
+                "(needs std² < mean·(1 − mean))",
+                field="recovery_std",
+            )
 
 
 def _lam(pd: np.ndarray) -> np.ndarray:
@@ -82,8 +86,9 @@ def block_paths(n_paths: int, block_size: int, block: int) -> int:
     return min(block_size, n_paths - block * block_size)
 
 
-def simulate_block(model: CopulaModel, seed: int, block: int, n: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def simulate_block(
+    model: CopulaModel, seed: int, block: int, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """(default month (n, assets) int64, 0 = survives; recovery (n, assets)) of block `block`."""
     rng = np.random.default_rng([seed, block])
     a = model.pd.size
@@ -99,10 +104,12 @@ def simulate_block(model: CopulaModel, seed: int, block: int, n: int
         idio = math.sqrt(1.0 - rho_g)
     x = x + idio * rng.standard_normal((n, a))
     tau = np.empty((n, a), dtype=np.int64)
-    default_months_nb(x, _lam(model.pd), np.minimum(model.maturity, model.horizon).astype(np.float64), tau)
+    default_months_nb(
+        x, _lam(model.pd), np.minimum(model.maturity, model.horizon).astype(np.float64), tau
+    )
     if model.recovery_std > 0.0:
         m = np.broadcast_to(model.recovery_mean, (n, a))
-        k = m * (1.0 - m) / model.recovery_std ** 2 - 1.0
+        k = m * (1.0 - m) / model.recovery_std**2 - 1.0
         rec = rng.beta(np.maximum(m * k, 1e-12), np.maximum((1.0 - m) * k, 1e-12))
     else:
         rec = np.broadcast_to(model.recovery_mean, (n, a)).copy()

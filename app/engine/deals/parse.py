@@ -65,8 +65,9 @@ def _enum(cls: Any, value: Any, path: Path) -> Any:
         raise DealError(path, f"{value!r} is not one of {allowed}") from None
 
 
-def _num(value: Any, path: Path, *, lo: float | None = None, required: bool = False,
-         default: float = 0.0) -> float:
+def _num(
+    value: Any, path: Path, *, lo: float | None = None, required: bool = False, default: float = 0.0
+) -> float:
     if value is None:
         if required:
             raise DealError(path, "is required")
@@ -123,19 +124,25 @@ def _tranche(d: Mapping[str, Any], path: Path) -> Tranche:
     elif ctype is CouponType.FLOATING:
         if not c.get("index"):
             raise DealError((*path, "coupon", "index"), "a floating coupon needs its index")
-        coupon = Coupon(ctype, index=str(c["index"]),
-                        margin=_num(c.get("margin"), (*path, "coupon", "margin")),
-                        floor=None if c.get("floor") is None
-                        else _num(c.get("floor"), (*path, "coupon", "floor")))
+        coupon = Coupon(
+            ctype,
+            index=str(c["index"]),
+            margin=_num(c.get("margin"), (*path, "coupon", "margin")),
+            floor=None
+            if c.get("floor") is None
+            else _num(c.get("floor"), (*path, "coupon", "floor")),
+        )
     else:
         coupon = Coupon(ctype, rate=_num(c.get("rate"), (*path, "coupon", "rate")))
-    balance = _num(d.get("balance"), (*path, "balance"), lo=0.0,
-                   required=role is TrancheRole.DEBT)
+    balance = _num(d.get("balance"), (*path, "balance"), lo=0.0, required=role is TrancheRole.DEBT)
     return Tranche(
-        name=str(d["name"]), balance=balance, coupon=coupon,
+        name=str(d["name"]),
+        balance=balance,
+        coupon=coupon,
         day_count=_enum(DayCountBasis, d.get("day_count", "30/360"), (*path, "day_count")),
         deferrable=bool(d.get("deferrable", False)),
-        compound_shortfall=bool(d.get("compound_shortfall", False)), role=role,
+        compound_shortfall=bool(d.get("compound_shortfall", False)),
+        role=role,
     )
 
 
@@ -153,8 +160,10 @@ def _target(t: Any, path: Path) -> tuple[float, float]:
         return 0.0, 0.0
     if not isinstance(t, Mapping):
         raise DealError(path, "must be {percent_of_collateral} and/or {amount}")
-    return (_num(t.get("percent_of_collateral"), (*path, "percent_of_collateral"), lo=0.0),
-            _num(t.get("amount"), (*path, "amount"), lo=0.0))
+    return (
+        _num(t.get("percent_of_collateral"), (*path, "percent_of_collateral"), lo=0.0),
+        _num(t.get("amount"), (*path, "amount"), lo=0.0),
+    )
 
 
 def _test(d: Mapping[str, Any], path: Path, tr: Mapping[str, int]) -> CoverageTest:
@@ -168,8 +177,12 @@ def _test(d: Mapping[str, Any], path: Path, tr: Mapping[str, int]) -> CoverageTe
     return CoverageTest(str(d["name"]), kind, names, trigger)
 
 
-def _step(d: Mapping[str, Any], path: Path, ix: Mapping[str, Mapping[str, int]],
-          deal_tranches: Sequence[Tranche]) -> Step:
+def _step(
+    d: Mapping[str, Any],
+    path: Path,
+    ix: Mapping[str, Mapping[str, int]],
+    deal_tranches: Sequence[Tranche],
+) -> Step:
     kind = _enum(StepKind, d.get("pay"), (*path, "pay"))
     source = _enum(Source, d.get("source"), (*path, "source"))
     tranches = _names(d.get("tranches"), ix["tranche"], (*path, "tranches"), "tranche")
@@ -222,16 +235,19 @@ def _reinvestment(d: Any, path: Path) -> Reinvestment | None:
         cpr=_num(d.get("cpr"), (*path, "cpr"), lo=0.0),
         cdr=_num(d.get("cdr"), (*path, "cdr"), lo=0.0),
         recovery_rate=_num(d.get("recovery_rate"), (*path, "recovery_rate"), lo=0.0),
-        maturity_period=int(_num(d.get("maturity_period"), (*path, "maturity_period"),
-                                 lo=1.0, required=True)),
+        maturity_period=int(
+            _num(d.get("maturity_period"), (*path, "maturity_period"), lo=1.0, required=True)
+        ),
     )
     if r.cpr >= 1.0 or r.cdr >= 1.0 or r.recovery_rate > 1.0:
         raise DealError(path, "cpr and cdr must be < 1 and recovery_rate <= 1")
     if r.end_period >= r.maturity_period:
-        raise DealError((*path, "end_period"),
-                        "circular reinvestment: reinvested assets would mature inside the "
-                        "reinvestment period and be bought again forever; end_period must be "
-                        "before maturity_period")
+        raise DealError(
+            (*path, "end_period"),
+            "circular reinvestment: reinvested assets would mature inside the "
+            "reinvestment period and be bought again forever; end_period must be "
+            "before maturity_period",
+        )
     return r
 
 
@@ -252,9 +268,14 @@ def parse_deal(d: Mapping[str, Any], prefix: Path = ("deal",)) -> Deal:
     accounts = []
     for i, a in enumerate(raw_acc):
         pct, amt = _target(a.get("target"), (*prefix, "accounts", i, "target"))
-        accounts.append(Account(str(a["name"]),
-                                _num(a.get("initial"), (*prefix, "accounts", i, "initial"), lo=0.0),
-                                pct, amt))
+        accounts.append(
+            Account(
+                str(a["name"]),
+                _num(a.get("initial"), (*prefix, "accounts", i, "initial"), lo=0.0),
+                pct,
+                amt,
+            )
+        )
     raw_tests = list(d.get("tests") or [])
     test_ix = _unique(raw_tests, (*prefix, "tests"))
     tests = tuple(_test(t, (*prefix, "tests", i), tr_ix) for i, t in enumerate(raw_tests))
@@ -262,17 +283,26 @@ def parse_deal(d: Mapping[str, Any], prefix: Path = ("deal",)) -> Deal:
     raw_steps = list(d.get("waterfall") or [])
     if not raw_steps:
         raise DealError((*prefix, "waterfall"), "a deal has at least one waterfall step")
-    steps = tuple(_step(s, (*prefix, "waterfall", i), ix, tranches) for i, s in enumerate(raw_steps))
+    steps = tuple(
+        _step(s, (*prefix, "waterfall", i), ix, tranches) for i, s in enumerate(raw_steps)
+    )
     reinv = _reinvestment(d.get("reinvestment"), (*prefix, "reinvestment"))
     for i, s in enumerate(steps):
         if (s.kind is StepKind.REINVEST or s.action is CureAction.REINVEST) and reinv is None:
-            raise DealError((*prefix, "waterfall", i),
-                            "reinvestment needs deal.reinvestment (what it buys)")
+            raise DealError(
+                (*prefix, "waterfall", i), "reinvestment needs deal.reinvestment (what it buys)"
+            )
     return Deal(
-        name=str(d.get("name") or "deal"), tranches=tranches, fees=fees,
-        accounts=tuple(accounts), tests=tests, waterfall=steps, reinvestment=reinv,
-        loss_allocation=_enum(LossAllocation, d.get("loss_allocation", "writedown"),
-                              (*prefix, "loss_allocation")),
+        name=str(d.get("name") or "deal"),
+        tranches=tranches,
+        fees=fees,
+        accounts=tuple(accounts),
+        tests=tests,
+        waterfall=steps,
+        reinvestment=reinv,
+        loss_allocation=_enum(
+            LossAllocation, d.get("loss_allocation", "writedown"), (*prefix, "loss_allocation")
+        ),
         closing_date=d.get("closing_date"),
     )
 
@@ -294,28 +324,36 @@ def _series(values: Any, path: Path, n: int | None) -> np.ndarray:
     return a
 
 
-def parse_collateral(d: Mapping[str, Any], prefix: Path = ("collateral_cashflows",)
-                     ) -> CollateralFlows:
+def parse_collateral(
+    d: Mapping[str, Any], prefix: Path = ("collateral_cashflows",)
+) -> CollateralFlows:
     """Given collateral flows (starting balance, per-period interest, principal, losses)."""
     balance = _num(d.get("balance"), (*prefix, "balance"), lo=0.0, required=True)
     interest = _series(d.get("interest"), (*prefix, "interest"), None)
     n = interest.size
     principal = _series(d.get("principal"), (*prefix, "principal"), n)
-    losses = (np.zeros(n) if d.get("losses") is None
-              else _series(d.get("losses"), (*prefix, "losses"), n))
+    losses = (
+        np.zeros(n) if d.get("losses") is None else _series(d.get("losses"), (*prefix, "losses"), n)
+    )
     out = balance - np.cumsum(principal + losses)
     if out.size and out.min() < -1e-6 * max(balance, 1.0):
         t = int(np.flatnonzero(out < -1e-6 * max(balance, 1.0))[0])
-        raise DealError((*prefix, "principal", t),
-                        "principal plus losses exceed the starting balance by this period")
+        raise DealError(
+            (*prefix, "principal", t),
+            "principal plus losses exceed the starting balance by this period",
+        )
     return CollateralFlows(balance, interest, principal, losses)
 
 
-def check_capital_structure(deal: Deal, collateral_balance: float, prefix: Path = ("deal",)) -> None:
+def check_capital_structure(
+    deal: Deal, collateral_balance: float, prefix: Path = ("deal",)
+) -> None:
     """Debt above the collateral with no equity to absorb the gap is refused."""
     debt = sum(deal.tranches[i].balance for i in deal.debt)
     has_equity = any(t.role is TrancheRole.EQUITY for t in deal.tranches)
     if debt > collateral_balance * (1.0 + 1e-12) and not has_equity:
-        raise DealError((*prefix, "tranches"),
-                        f"tranche balances ({debt:,.2f}) exceed the collateral "
-                        f"({collateral_balance:,.2f}) and the deal has no equity tranche")
+        raise DealError(
+            (*prefix, "tranches"),
+            f"tranche balances ({debt:,.2f}) exceed the collateral "
+            f"({collateral_balance:,.2f}) and the deal has no equity tranche",
+        )

@@ -48,8 +48,9 @@ class _Period:
     reinvested_par: float = 0.0
 
 
-def run_reference(deal: Deal, arr: DealArrays, coll: CollateralFlows, haircut: np.ndarray,
-                  led: Any) -> None:
+def run_reference(
+    deal: Deal, arr: DealArrays, coll: CollateralFlows, haircut: np.ndarray, led: Any
+) -> None:
     """Fill `led` (a run.Ledgers) exactly as `waterfall_nb` does."""
     tranches = deal.tranches
     n = len(tranches)
@@ -86,12 +87,16 @@ def run_reference(deal: Deal, arr: DealArrays, coll: CollateralFlows, haircut: n
             base = balance[j] + (shortfall[j] if tranches[j].compound_shortfall else 0.0)
             current.append(base * per_unit)
         state = _Period(
-            cash={Source.INTEREST: collected_i + carried[Source.INTEREST],
-                  Source.PRINCIPAL: collected_p + carried[Source.PRINCIPAL]},
+            cash={
+                Source.INTEREST: collected_i + carried[Source.INTEREST],
+                Source.PRINCIPAL: collected_p + carried[Source.PRINCIPAL],
+            },
             due_left=[current[j] + shortfall[j] for j in range(n)],
             current_due=current,
-            fee_left=[f.rate * start_collateral / 12.0 + f.amount + fee_unpaid[i]
-                      for i, f in enumerate(deal.fees)],
+            fee_left=[
+                f.rate * start_collateral / 12.0 + f.amount + fee_unpaid[i]
+                for i, f in enumerate(deal.fees)
+            ],
             interest_collected=collected_i,
         )
         for j in range(n):
@@ -201,8 +206,9 @@ def run_reference(deal: Deal, arr: DealArrays, coll: CollateralFlows, haircut: n
         led.collateral[wk.C_CARRY_OUT, t] = carried[Source.INTEREST] + carried[Source.PRINCIPAL]
 
 
-def _principal(step: Step, state: _Period, balance: list[float], collateral_now: float,
-               pay) -> None:
+def _principal(
+    step: Step, state: _Period, balance: list[float], collateral_now: float, pay
+) -> None:
     src = step.source
     if step.mode is PrincipalMode.PRO_RATA:
         owed = sum(balance[j] for j in step.tranches)
@@ -223,8 +229,17 @@ def _principal(step: Step, state: _Period, balance: list[float], collateral_now:
         state.cash[src] -= x
 
 
-def _cure(step: Step, deal: Deal, state: _Period, balance: list[float], arr: DealArrays,
-          t: int, ratio, pay, led) -> float:
+def _cure(
+    step: Step,
+    deal: Deal,
+    state: _Period,
+    balance: list[float],
+    arr: DealArrays,
+    t: int,
+    ratio,
+    pay,
+    led,
+) -> float:
     """Evaluate the step's test; if it fails, divert cash. Returns the par bought (reinvest)."""
     k = step.test
     test = deal.tests[k]

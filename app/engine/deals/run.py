@@ -85,15 +85,23 @@ def conservation_difference(arrays: DealArrays, led: Ledgers) -> np.ndarray:
     acc_prev = np.concatenate([arrays.acc_init[:, None], led.accounts[:, :-1]], axis=1)
     d_acc = (led.accounts - acc_prev).sum(axis=0)
     cash_out = (
-        tr[wk.T_IPAID].sum(axis=0) + tr[wk.T_PPAID].sum(axis=0) + tr[wk.T_RESID].sum(axis=0)
-        + led.fees[0].sum(axis=0) + c[wk.C_REINV] + d_acc + c[wk.C_CARRY_OUT]
+        tr[wk.T_IPAID].sum(axis=0)
+        + tr[wk.T_PPAID].sum(axis=0)
+        + tr[wk.T_RESID].sum(axis=0)
+        + led.fees[0].sum(axis=0)
+        + c[wk.C_REINV]
+        + d_acc
+        + c[wk.C_CARRY_OUT]
     )
     return cash_in - cash_out
 
 
 def haircut_series(coll: CollateralFlows) -> np.ndarray:
-    return (np.zeros(coll.n_periods) if coll.oc_haircut is None
-            else np.asarray(coll.oc_haircut, dtype=np.float64))
+    return (
+        np.zeros(coll.n_periods)
+        if coll.oc_haircut is None
+        else np.asarray(coll.oc_haircut, dtype=np.float64)
+    )
 
 
 def run_deal(
@@ -112,17 +120,26 @@ def run_deal(
     haircut = haircut_series(collateral)
     if engine == "numba":
         wk.waterfall_nb(  # type: ignore[call-arg]
-            collateral.interest, collateral.principal, collateral.losses, float(collateral.balance),
-            haircut, *arr.args(),
-            led.tranches, led.tests, led.fees, led.accounts, led.collateral,
+            collateral.interest,
+            collateral.principal,
+            collateral.losses,
+            float(collateral.balance),
+            haircut,
+            *arr.args(),
+            led.tranches,
+            led.tests,
+            led.fees,
+            led.accounts,
+            led.collateral,
         )
     else:
         from app.engine.deals.reference import run_reference
 
         run_reference(deal, arr, collateral, haircut, led)
     diff = conservation_difference(arr, led)
-    scale = np.maximum(1.0, led.collateral[wk.C_INT] + led.collateral[wk.C_PRIN]
-                       + led.collateral[wk.C_CARRY_IN])
+    scale = np.maximum(
+        1.0, led.collateral[wk.C_INT] + led.collateral[wk.C_PRIN] + led.collateral[wk.C_CARRY_IN]
+    )
     worst = float(np.max(np.abs(diff))) if diff.size else 0.0
     if np.any(np.abs(diff) > CONSERVATION_RTOL * scale):
         t = int(np.argmax(np.abs(diff) / scale))

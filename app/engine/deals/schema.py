@@ -115,7 +115,9 @@ class KindCode(IntEnum):
 STEP_CODES: dict[StepKind, int] = {k: KindCode[k.name].value for k in StepKind}
 SOURCE_CODES: dict[Source, int] = {Source.INTEREST: 0, Source.PRINCIPAL: 1}
 MODE_CODES: dict[PrincipalMode, int] = {
-    PrincipalMode.SEQUENTIAL: 0, PrincipalMode.PRO_RATA: 1, PrincipalMode.TO_TARGET: 2,
+    PrincipalMode.SEQUENTIAL: 0,
+    PrincipalMode.PRO_RATA: 1,
+    PrincipalMode.TO_TARGET: 2,
 }
 
 

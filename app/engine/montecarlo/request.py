@@ -23,8 +23,6 @@ Progress = Callable[[int, int], None]
 PARALLEL_MIN_CELLS = 2_000_000  # paths × months × lines of a block worth a parallel launch
 
 
-
-
 @dataclass(frozen=True)
 class RepLines:
     """Level-pay, fixed-rate, monthly-paying rep-lines (or loans) as flat arrays (n lines).

@@ -119,7 +119,9 @@ def value_measures(
             if basis.kind == BasisKind.YIELD and shock.is_zero
             else (yield_from_price(amounts, t, p0, v.compounding, v.frequency))
         )
-        out[Measure.MODIFIED_DURATION] = modified_duration(amounts, t, y, v.compounding, v.frequency)
+        out[Measure.MODIFIED_DURATION] = modified_duration(
+            amounts, t, y, v.compounding, v.frequency
+        )
 
     def shifted_value(h: float) -> float:
         s = shock.plus(RateShock(parallel=h))

@@ -136,8 +136,14 @@ def standard_stresses() -> list[StressShock]:
     """The standard set: parallel ±100/200/300 bp, a 2s10s steepener and flattener (∓/±50 bp),
     defaults ×2, severity +10 points, prepayments ×0.5 and ×1.5, and two combined shocks."""
     s = StandardStress
-    parallel = {s.DOWN_300: -300, s.DOWN_200: -200, s.DOWN_100: -100, s.UP_100: 100,
-                s.UP_200: 200, s.UP_300: 300}
+    parallel = {
+        s.DOWN_300: -300,
+        s.DOWN_200: -200,
+        s.DOWN_100: -100,
+        s.UP_100: 100,
+        s.UP_200: 200,
+        s.UP_300: 300,
+    }
     out = [StressShock(name.value, RateShock(parallel=bp * BP)) for name, bp in parallel.items()]
     out += [
         StressShock(s.STEEPENER.value, RateShock(short=-50 * BP, long=50 * BP)),
@@ -146,9 +152,7 @@ def standard_stresses() -> list[StressShock]:
         StressShock(s.SEVERITY_PLUS_10.value, credit=CreditShock(severity_addon=0.10)),
         StressShock(s.PREPAYMENTS_X0_5.value, credit=CreditShock(prepayment_multiplier=0.5)),
         StressShock(s.PREPAYMENTS_X1_5.value, credit=CreditShock(prepayment_multiplier=1.5)),
-        StressShock(
-            s.COMBINED_UP.value, RateShock(parallel=200 * BP), CreditShock(2.0, 0.5, 0.10)
-        ),
+        StressShock(s.COMBINED_UP.value, RateShock(parallel=200 * BP), CreditShock(2.0, 0.5, 0.10)),
         StressShock(
             s.COMBINED_DOWN.value, RateShock(parallel=-200 * BP), CreditShock(1.5, 1.5, 0.0)
         ),

@@ -35,9 +35,7 @@ def plan(payload: dict[str, Any], settings: Settings) -> list[int]:
     totals = []
     for k in range(n_chunks):
         blocks = chunk_blocks(req.n_blocks, k, n_chunks)
-        totals.append(
-            sum(min(req.block_size, req.n_paths - b * req.block_size) for b in blocks)
-        )
+        totals.append(sum(min(req.block_size, req.n_paths - b * req.block_size) for b in blocks))
     return totals
 
 

@@ -128,8 +128,17 @@ def engine_request(payload: dict[str, Any]) -> MonteCarloRequest:
     scalars: dict[str, Any] = {
         k: payload[k]
         for k in (
-            "n_paths", "seed", "block_size", "n_months", "price", "antithetic",
-            "default_cdr", "severity", "recovery_lag_months", "duration_bump", "histogram_bins",
+            "n_paths",
+            "seed",
+            "block_size",
+            "n_months",
+            "price",
+            "antithetic",
+            "default_cdr",
+            "severity",
+            "recovery_lag_months",
+            "duration_bump",
+            "histogram_bins",
         )
         if k in payload
     }

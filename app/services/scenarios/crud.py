@@ -64,7 +64,13 @@ async def read_scenario(
 
 
 async def list_scenarios(
-    session: AsyncSession, *, owner_id: str, name: str | None, tag: str | None, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    owner_id: str,
+    name: str | None,
+    tag: str | None,
+    limit: int,
+    offset: int,
 ) -> tuple[list[tuple[Scenario, ResolvedScenario]], int]:
     repo = ScenarioRepository(session)
     rows, total = await repo.list_owned(owner_id, name=name, tag=tag, limit=limit, offset=offset)

@@ -38,7 +38,6 @@ from app.services import pools
 LOANS = TypeAdapter(list[LoanIn])
 
 
-
 def rate_shock_of(shocks: Sequence[RateShockIn]) -> RateShock:
     """The scenario's shocks added up (bp -> decimal)."""
     total = NO_RATE_SHOCK
@@ -98,7 +97,9 @@ def engine_error(exc: EngineError, prefix: Loc) -> ValidationFailed:
     return ValidationFailed(problems)
 
 
-async def load_pool(session: AsyncSession, *, owner_id: str, ref: PoolRef, settings: Settings) -> LoanPool:
+async def load_pool(
+    session: AsyncSession, *, owner_id: str, ref: PoolRef, settings: Settings
+) -> LoanPool:
     """The pool of a request: a stored pool of the caller, or inline loans/columns (validated,
     with the forecasts API's size limit)."""
     if ref.pool_id is not None:

@@ -16,22 +16,55 @@ ACC = 365 / 12 / 360
 
 def _request(**extra):
     assets = [
-        {"asset_id": "p1", "par": 80, "price": 1.0, "coupon": 0.06, "rating": "B2", "maturity_months": 12},
-        {"asset_id": "c1", "par": 15, "price": 0.6, "coupon": 0.06, "rating": "Caa2", "maturity_months": 12},
-        {"asset_id": "d1", "par": 10, "price": 0.3, "coupon": 0.06, "rating": "Caa3", "maturity_months": 12,
-         "defaulted": True, "recovery_rate": 0.4},
+        {
+            "asset_id": "p1",
+            "par": 80,
+            "price": 1.0,
+            "coupon": 0.06,
+            "rating": "B2",
+            "maturity_months": 12,
+        },
+        {
+            "asset_id": "c1",
+            "par": 15,
+            "price": 0.6,
+            "coupon": 0.06,
+            "rating": "Caa2",
+            "maturity_months": 12,
+        },
+        {
+            "asset_id": "d1",
+            "par": 10,
+            "price": 0.3,
+            "coupon": 0.06,
+            "rating": "Caa3",
+            "maturity_months": 12,
+            "defaulted": True,
+            "recovery_rate": 0.4,
+        },
     ]
-    deal = {"tranches": [{"name": "A", "balance": 70, "coupon": {"type": "fixed", "rate": 0.03}},
-                         {"name": "E", "role": "equity"}],
-            "tests": [{"name": "oc", "type": "oc", "tranches": ["A"], "trigger": 1.2}],
-            "waterfall": [{"source": "interest", "pay": "interest", "tranches": ["A"]},
-                          {"source": "interest", "pay": "cure", "test": "oc", "mode": "full", "tranches": ["A"]},
-                          {"source": "interest", "pay": "residual", "to": "E"},
-                          {"source": "principal", "pay": "principal", "tranches": ["A"]},
-                          {"source": "principal", "pay": "residual", "to": "E"}]}
-    return CloAnalyzeRequest.model_validate({"assets": assets, "deal": deal,
-                                             "assumptions": {"workout_months": 3, "caa_limit": 0.075},
-                                             **extra})
+    deal = {
+        "tranches": [
+            {"name": "A", "balance": 70, "coupon": {"type": "fixed", "rate": 0.03}},
+            {"name": "E", "role": "equity"},
+        ],
+        "tests": [{"name": "oc", "type": "oc", "tranches": ["A"], "trigger": 1.2}],
+        "waterfall": [
+            {"source": "interest", "pay": "interest", "tranches": ["A"]},
+            {"source": "interest", "pay": "cure", "test": "oc", "mode": "full", "tranches": ["A"]},
+            {"source": "interest", "pay": "residual", "to": "E"},
+            {"source": "principal", "pay": "principal", "tranches": ["A"]},
+            {"source": "principal", "pay": "residual", "to": "E"},
+        ],
+    }
+    return CloAnalyzeRequest.model_validate(
+        {
+            "assets": assets,
+            "deal": deal,
+            "assumptions": {"workout_months": 3, "caa_limit": 0.075},
+            **extra,
+        }
+    )
 
 
 def test_oc_numerator_haircuts_by_hand() -> None:

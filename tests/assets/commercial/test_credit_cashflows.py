@@ -59,8 +59,12 @@ def test_balloon_below_refi_dscr_defaults_at_maturity_above_pays_off() -> None:
     refi_ds = -npf.pmt(0.07 / 12, 360, balloon) * 12
     np.testing.assert_allclose(m.balloon, balloon, rtol=1e-10)
     np.testing.assert_allclose(m.refi_dscr, [150_000 / refi_ds, 80_000 / refi_ds], rtol=1e-10)
-    np.testing.assert_allclose(m.refi_ltv, [balloon / (150_000 / 0.06), balloon / (80_000 / 0.06)], rtol=1e-10)
-    assert 80_000 / refi_ds < 1.25 < 150_000 / refi_ds and balloon / (80_000 / 0.06) < 0.75  # DSCR decides
+    np.testing.assert_allclose(
+        m.refi_ltv, [balloon / (150_000 / 0.06), balloon / (80_000 / 0.06)], rtol=1e-10
+    )
+    assert (
+        80_000 / refi_ds < 1.25 < 150_000 / refi_ds and balloon / (80_000 / 0.06) < 0.75
+    )  # DSCR decides
     np.testing.assert_array_equal(m.defaults, [False, True])
     np.testing.assert_array_equal(m.default_month, [0, 60])
 
@@ -115,11 +119,15 @@ def test_severity_split_equals_one_engine_run() -> None:
     mdr = default_rates(loans, m, PDModel(), Drivers(), n_periods)
     smm = prepayment_rates(loans, Drivers(prepayment_cpr=0.05), n_periods)
     cf = project(loans, m, np.full(3, 0.4), lag, mdr, smm)
-    one = project_with_rates(pool, smm, mdr, Assumptions(severity=0.4, recovery_lag_months=6, advancing=False))
+    one = project_with_rates(
+        pool, smm, mdr, Assumptions(severity=0.4, recovery_lag_months=6, advancing=False)
+    )
     for k in ("default", "loss", "recovery", "interest", "total_cashflow", "ending_balance"):
         np.testing.assert_allclose(cf.columns[k], one.columns[k], rtol=1e-10, atol=1e-6)
     # constant pd_annual -> MDR = 1 - (1 - pd)^(1/12) while the loan is alive
-    np.testing.assert_allclose(mdr[:, 0], 1 - (1 - np.array([0.03, 0.05, 0.08])) ** (1 / 12), rtol=1e-12)
+    np.testing.assert_allclose(
+        mdr[:, 0], 1 - (1 - np.array([0.03, 0.05, 0.08])) ** (1 / 12), rtol=1e-12
+    )
     assert np.all(mdr[:, 60:] == 0)
 
 
@@ -128,12 +136,20 @@ def test_pd_model_is_the_stated_logistic_and_severity_clips() -> None:
     pd_ = model.annual_pd(np.array([1.2, 0.8]), np.array([0.6, 1.1]))
     z = np.array([-3.0 - 2.4 + 2.4, -3.0 - 1.6 + 4.4])
     np.testing.assert_allclose(pd_, np.exp(z) / (1 + np.exp(z)), rtol=1e-12)
-    sev = ltv_severity(np.array([0.5, 1.0, 3.0]), np.array([12.0, 12.0, 12.0]), SeverityTerms(liquidation_cost=0.1, carry_cost=0.0))
+    sev = ltv_severity(
+        np.array([0.5, 1.0, 3.0]),
+        np.array([12.0, 12.0, 12.0]),
+        SeverityTerms(liquidation_cost=0.1, carry_cost=0.0),
+    )
     np.testing.assert_allclose(sev, [0.0, 0.1, 0.7], atol=1e-12)
 
 
 def test_lockout_and_yield_maintenance_stop_prepayments() -> None:
-    loans = commercial_loans(_balloons([150_000.0] * 2, prepayment_lockout_months=[24, 0], yield_maintenance=[False, True]))
+    loans = commercial_loans(
+        _balloons(
+            [150_000.0] * 2, prepayment_lockout_months=[24, 0], yield_maintenance=[False, True]
+        )
+    )
     smm = prepayment_rates(loans, Drivers(prepayment_cpr=0.10, yield_maintenance_factor=0.0), 36)
     assert np.all(smm[0, :24] == 0) and smm[0, 24] == pytest.approx(1 - 0.9 ** (1 / 12))
     assert np.all(smm[1] == 0)

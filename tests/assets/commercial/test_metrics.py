@@ -42,10 +42,16 @@ def test_hand_computed_dscr_ltv_debt_yield() -> None:
     balloon_ds = -npf.pmt(R / 12, 360, B) * 12
     balloon_left = npf.fv(R / 12, 120, -balloon_ds / 12, B) * -1
     assert balloon_left == pytest.approx(836_857.0, abs=5.0)
-    np.testing.assert_allclose(m.annual_debt_service, [level, 60_000.0, balloon_ds, 60_000.0], rtol=1e-12)
+    np.testing.assert_allclose(
+        m.annual_debt_service, [level, 60_000.0, balloon_ds, 60_000.0], rtol=1e-12
+    )
     np.testing.assert_array_equal(m.interest_only, [False, True, False, True])
-    np.testing.assert_allclose(m.dscr, [NOI / level, NOI / 60_000.0, NOI / balloon_ds, NOI / 60_000.0], rtol=1e-12)
-    np.testing.assert_allclose(m.dscr_amortizing[:3], [NOI / level, NOI / io_after, NOI / balloon_ds], rtol=1e-12)
+    np.testing.assert_allclose(
+        m.dscr, [NOI / level, NOI / 60_000.0, NOI / balloon_ds, NOI / 60_000.0], rtol=1e-12
+    )
+    np.testing.assert_allclose(
+        m.dscr_amortizing[:3], [NOI / level, NOI / io_after, NOI / balloon_ds], rtol=1e-12
+    )
     np.testing.assert_allclose(m.ltv, 0.4, rtol=1e-15)
     np.testing.assert_allclose(m.debt_yield, 0.2, rtol=1e-15)
     np.testing.assert_allclose(m.balloon, [0.0, 0.0, balloon_left, B], atol=1e-6)
@@ -76,7 +82,9 @@ def test_metrics_through_time_follow_schedule_and_noi_growth() -> None:
 def test_cap_rate_and_value_defaults() -> None:
     pool = _pool(property_value=[None, None, 3_000_000.0, None], cap_rate=[0.08, None, 0.05, None])
     loans = commercial_loans(pool)
-    np.testing.assert_allclose(loans.property_value[:2], [NOI / 0.08, NOI / 0.075])  # retail default 7.5%
+    np.testing.assert_allclose(
+        loans.property_value[:2], [NOI / 0.08, NOI / 0.075]
+    )  # retail default 7.5%
     assert loans.value_factor[2] == pytest.approx(3_000_000.0 * 0.05 / NOI)
     assert loans.property_value[2] == 3_000_000.0
 
@@ -87,7 +95,11 @@ def test_cap_rate_and_value_defaults() -> None:
         ("noi", [0.0, NOI, NOI, NOI], "noi must be > 0"),
         ("noi", [-5.0, NOI, NOI, NOI], "noi must be > 0"),
         ("property_value", [0.0, VALUE, VALUE, VALUE], "property_value must be > 0"),
-        ("property_type", ["castle", "office", "office", "office"], "unknown property type 'castle'"),
+        (
+            "property_type",
+            ["castle", "office", "office", "office"],
+            "unknown property type 'castle'",
+        ),
         ("pd_annual", [1.5, 0.0, 0.0, 0.0], "pd_annual must be a probability in [0, 1]"),
         ("correlation", [1.0, 0.1, 0.1, 0.1], "correlation must satisfy 0 <= correlation < 1"),
         ("cap_rate", [0.0, 0.05, 0.05, 0.05], "cap_rate must satisfy 0 < cap_rate < 1"),

@@ -28,14 +28,26 @@ def test_grid_matches_brute_force_per_cell() -> None:
         for b, s in enumerate(ss):
             d_cell = noi * (1 - h) / ds  # DSCR written from NOI, not from today's dscr
             l_cell = bal / (noi * (1 - h) / (cap + s) * vf)
-            np.testing.assert_allclose(g.dscr_percentiles[a, b], np.percentile(d_cell, [5, 25, 50, 75, 95]), rtol=1e-12)
-            np.testing.assert_allclose(g.ltv_percentiles[a, b], np.percentile(l_cell, [5, 25, 50, 75, 95]), rtol=1e-12)
+            np.testing.assert_allclose(
+                g.dscr_percentiles[a, b], np.percentile(d_cell, [5, 25, 50, 75, 95]), rtol=1e-12
+            )
+            np.testing.assert_allclose(
+                g.ltv_percentiles[a, b], np.percentile(l_cell, [5, 25, 50, 75, 95]), rtol=1e-12
+            )
             assert g.dscr_mean[a, b] == pytest.approx(np.average(d_cell, weights=bal), rel=1e-12)
             assert g.ltv_mean[a, b] == pytest.approx(np.average(l_cell, weights=bal), rel=1e-12)
-            assert g.balance_dscr_below[1.0][a, b] == pytest.approx(bal[d_cell < 1.0].sum(), rel=1e-12, abs=1e-6)
-            assert g.balance_dscr_below[1.25][a, b] == pytest.approx(bal[d_cell < 1.25].sum(), rel=1e-12, abs=1e-6)
-            assert g.balance_ltv_above[0.8][a, b] == pytest.approx(bal[l_cell > 0.8].sum(), rel=1e-9, abs=1e-3)
-            assert g.balance_ltv_above[1.0][a, b] == pytest.approx(bal[l_cell > 1.0].sum(), rel=1e-9, abs=1e-3)
+            assert g.balance_dscr_below[1.0][a, b] == pytest.approx(
+                bal[d_cell < 1.0].sum(), rel=1e-12, abs=1e-6
+            )
+            assert g.balance_dscr_below[1.25][a, b] == pytest.approx(
+                bal[d_cell < 1.25].sum(), rel=1e-12, abs=1e-6
+            )
+            assert g.balance_ltv_above[0.8][a, b] == pytest.approx(
+                bal[l_cell > 0.8].sum(), rel=1e-9, abs=1e-3
+            )
+            assert g.balance_ltv_above[1.0][a, b] == pytest.approx(
+                bal[l_cell > 1.0].sum(), rel=1e-9, abs=1e-3
+            )
     assert g.balance_dscr_below[1.25][-1].max() > 0 and g.balance_ltv_above[1.0][-1, -1] > 0
 
 

@@ -28,8 +28,10 @@ from app.engine.analytics.curves import ZeroCurve
 from app.engine.errors import EngineError, UnreachablePrice
 
 QL_FREQ = {1: ql.Annual, 2: ql.Semiannual, 4: ql.Quarterly, 12: ql.Monthly}
-QL_DC = {DayCount.THIRTY_360: ql.Thirty360(ql.Thirty360.BondBasis),
-         DayCount.ACT_365F: ql.Actual365Fixed()}
+QL_DC = {
+    DayCount.THIRTY_360: ql.Thirty360(ql.Thirty360.BondBasis),
+    DayCount.ACT_365F: ql.Actual365Fixed(),
+}
 
 
 def _qd(d: dt.date) -> ql.Date:
@@ -38,8 +40,16 @@ def _qd(d: dt.date) -> ql.Date:
 
 def _ql_bond(settle, maturity, coupon, f, dc, ours, amortising):
     prev = _qd(maturity) - ql.Period(12 // f * len(ours.dates), ql.Months)
-    sched = ql.Schedule(prev, _qd(maturity), ql.Period(QL_FREQ[f]), ql.NullCalendar(), ql.Unadjusted,
-                        ql.Unadjusted, ql.DateGeneration.Backward, False)
+    sched = ql.Schedule(
+        prev,
+        _qd(maturity),
+        ql.Period(QL_FREQ[f]),
+        ql.NullCalendar(),
+        ql.Unadjusted,
+        ql.Unadjusted,
+        ql.DateGeneration.Backward,
+        False,
+    )
     if amortising:
         notionals = list(100.0 - np.concatenate(([0.0], np.cumsum(ours.principal)[:-1])))
         return ql.AmortizingFixedRateBond(0, notionals, sched, [coupon], QL_DC[dc], ql.Unadjusted)
@@ -65,13 +75,26 @@ def test_bond_price_yield_matches_quantlib(settle, mat, c, f, dc, amort, y):
     assert p.accrued == pytest.approx(ql.BondFunctions.accruedAmount(bond, _qd(settle)), rel=1e-10)
     ref_clean = ql.BondFunctions.cleanPrice(bond, ir, _qd(settle))
     assert p.clean == pytest.approx(ref_clean, rel=1e-10)
-    assert p.dirty == pytest.approx(ref_clean + ql.BondFunctions.accruedAmount(bond, _qd(settle)), rel=1e-10)
-    ref_y = ql.BondFunctions.bondYield(bond, ql.BondPrice(p.clean, ql.BondPrice.Clean), QL_DC[dc],
-                                       ql.Compounded, QL_FREQ[f], _qd(settle), 1e-15, 1000, 0.05)
+    assert p.dirty == pytest.approx(
+        ref_clean + ql.BondFunctions.accruedAmount(bond, _qd(settle)), rel=1e-10
+    )
+    ref_y = ql.BondFunctions.bondYield(
+        bond,
+        ql.BondPrice(p.clean, ql.BondPrice.Clean),
+        QL_DC[dc],
+        ql.Compounded,
+        QL_FREQ[f],
+        _qd(settle),
+        1e-15,
+        1000,
+        0.05,
+    )
     got = yield_from_bond_price(ours, p.clean, clean=True, frequency=f)
     assert got == pytest.approx(ref_y, rel=1e-8)
     assert got == pytest.approx(y, rel=1e-10)
-    assert yield_from_bond_price(ours, p.dirty, clean=False, frequency=f) == pytest.approx(y, rel=1e-10)
+    assert yield_from_bond_price(ours, p.dirty, clean=False, frequency=f) == pytest.approx(
+        y, rel=1e-10
+    )
     assert ours.principal.sum() == pytest.approx(100.0, rel=1e-13)
 
 
@@ -104,8 +127,15 @@ def test_published_gnma_pass_through_yields():
     from app.engine.projection import project_pool
     from app.engine.types import Assumptions, Speed, SpeedKind
 
-    pool = LoanPool.from_columns({"balance": [100.0], "rate": [0.095], "net_rate": [0.09],
-                                  "original_term_months": [360], "age_months": [0]})
+    pool = LoanPool.from_columns(
+        {
+            "balance": [100.0],
+            "rate": [0.095],
+            "net_rate": [0.09],
+            "original_term_months": [360],
+            "age_months": [0],
+        }
+    )
     # the engine core's plain NumPy engine: same SIFMA rules, no kernel compile in this test
     proj = project_pool(
         pool, Assumptions(prepayment=Speed(SpeedKind.PSA, speed=150.0)), engine="reference"
@@ -118,17 +148,25 @@ def test_published_gnma_pass_through_yields():
     assert round(my, 5) == 0.08939
     assert pass_through_price(flows, bey).dirty == pytest.approx(100.0, rel=1e-12)
     # without the delay, a par pass-through yields its coupon (monthly compounded)
-    assert pass_through_yield(pass_through_flows(cf, delay_days=0), 100.0)[1] == pytest.approx(0.09, rel=1e-12)
+    assert pass_through_yield(pass_through_flows(cf, delay_days=0), 100.0)[1] == pytest.approx(
+        0.09, rel=1e-12
+    )
 
 
 def test_bey_mortgage_conversions_are_inverse_and_match_closed_form():
-    assert mortgage_to_bond_equivalent(0.09) == pytest.approx(2 * ((1 + 0.09 / 12) ** 6 - 1), rel=1e-14)
-    assert bond_equivalent_to_mortgage(mortgage_to_bond_equivalent(0.0731)) == pytest.approx(0.0731, rel=1e-14)
+    assert mortgage_to_bond_equivalent(0.09) == pytest.approx(
+        2 * ((1 + 0.09 / 12) ** 6 - 1), rel=1e-14
+    )
+    assert bond_equivalent_to_mortgage(mortgage_to_bond_equivalent(0.0731)) == pytest.approx(
+        0.0731, rel=1e-14
+    )
 
 
 def test_pass_through_accrued_and_clean_price():
     cf = _sifma_pass_through(100.0, 0.07, 0.065, 360, 100)
-    flows = pass_through_flows(cf, delay_days=24, settlement_day=12, balance=100.0, net_coupon=0.065)
+    flows = pass_through_flows(
+        cf, delay_days=24, settlement_day=12, balance=100.0, net_coupon=0.065
+    )
     assert flows.accrued == pytest.approx(100 * 0.065 * 12 / 360)
     assert flows.times[0] == pytest.approx((30 + 24 - 12) / 360)
     p = pass_through_price(flows, 0.06)
@@ -171,6 +209,8 @@ def test_bond_input_errors():
         fixed_rate_bond(dt.date(2025, 1, 1), dt.date(2030, 1, 1), 0.05, frequency=3)
     with pytest.raises(ValueError):
         fixed_rate_bond(dt.date(2025, 1, 1), dt.date(2030, 1, 1), 0.05, amortization="balloon")
-    b = fixed_rate_bond(dt.date(2025, 1, 1), dt.date(2030, 1, 1), 0.05, amortization=BondAmortization.LEVEL)
+    b = fixed_rate_bond(
+        dt.date(2025, 1, 1), dt.date(2030, 1, 1), 0.05, amortization=BondAmortization.LEVEL
+    )
     with pytest.raises(UnreachablePrice):
         yield_from_bond_price(b, -1.0)

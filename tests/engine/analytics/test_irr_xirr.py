@@ -91,7 +91,9 @@ def test_xirr_shared_dates_and_date_objects():
     got = xirr_many(flows, np.array(dates, dtype=object))
     for i in range(20):
         assert got[i] == pytest.approx(pyxirr.xirr(dates, flows[i]), rel=1e-6)
-        assert got[i] == pytest.approx(xirr(flows[i], np.array(dates, dtype="datetime64[D]")), rel=1e-10)
+        assert got[i] == pytest.approx(
+            xirr(flows[i], np.array(dates, dtype="datetime64[D]")), rel=1e-10
+        )
 
 
 def test_xirr_long_gaps_use_exact_powers():
@@ -108,7 +110,9 @@ def test_yields_many_is_f_times_periodic_irr():
     y = yields_many(amounts, prices, 12)
     for i in range(5):
         t = np.arange(1, 25) / 12
-        assert np.dot(amounts[i], (1 + y[i] / 12) ** (-12 * t)) == pytest.approx(prices[i], rel=1e-12)
+        assert np.dot(amounts[i], (1 + y[i] / 12) ** (-12 * t)) == pytest.approx(
+            prices[i], rel=1e-12
+        )
 
 
 @pytest.mark.parametrize(

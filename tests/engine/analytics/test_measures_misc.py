@@ -42,7 +42,8 @@ def test_effective_duration_equals_analytic_on_flat_curve():
     # and, with the compounded yield equivalent to z, the textbook relation D_mod = D_mac/(1+y/f)
     y = 12 * math.expm1(z / 12)
     assert modified_duration(A, T, y, Compounding.COMPOUNDED, 12) * (1 + y / 12) == pytest.approx(
-        macaulay_duration(A, T, y, Compounding.COMPOUNDED, 12), rel=1e-14)
+        macaulay_duration(A, T, y, Compounding.COMPOUNDED, 12), rel=1e-14
+    )
     assert d == pytest.approx(macaulay_duration(A, T, y, Compounding.COMPOUNDED, 12), rel=1e-7)
 
 
@@ -72,13 +73,16 @@ def test_key_rate_durations_sum_to_effective_duration():
     assert krd[4] > krd[0]  # the 5y bullet dominates
 
 
-@pytest.mark.parametrize("comp, f", [(Compounding.CONTINUOUS, 1), (Compounding.COMPOUNDED, 2),
-                                     (Compounding.SIMPLE, 1)])
+@pytest.mark.parametrize(
+    "comp, f", [(Compounding.CONTINUOUS, 1), (Compounding.COMPOUNDED, 2), (Compounding.SIMPLE, 1)]
+)
 def test_spread_duration_matches_finite_difference(comp, f):
     curve = ZeroCurve([0.5, 2, 5], [0.04, 0.042, 0.045])
     s, h = 0.012, 1e-6
     p = npv_curve(A, T, curve, s, comp, f)
-    fd = (npv_curve(A, T, curve, s - h, comp, f) - npv_curve(A, T, curve, s + h, comp, f)) / (2 * p * h)
+    fd = (npv_curve(A, T, curve, s - h, comp, f) - npv_curve(A, T, curve, s + h, comp, f)) / (
+        2 * p * h
+    )
     assert spread_duration(A, T, curve, s, comp, f) == pytest.approx(fd, rel=1e-7)
 
 
@@ -94,22 +98,33 @@ def test_z_spread_zero_when_price_is_curve_npv():
     assert abs(z_spread(A, T, curve, p)) < 1e-14
 
 
-@pytest.mark.parametrize("call, err", [
-    (lambda: yield_from_price(A, T, -5.0), UnreachablePrice),
-    (lambda: yield_from_price(A, T, 0.0), UnreachablePrice),
-    (lambda: yield_from_price(A, T, float("nan")), NonFiniteInput),
-    (lambda: yield_from_price(np.array([]), np.array([]), 100.0), EmptyCashflows),
-    (lambda: yield_from_price(np.zeros(3), np.ones(3), 100.0), EmptyCashflows),
-    (lambda: yield_from_price(A, -T, 100.0), EngineError),
-    (lambda: yield_from_price(A, T[:-1], 100.0), EngineError),
-    (lambda: npv(np.array([1.0, np.inf]), np.array([1.0, 2.0]), 0.05), NonFiniteInput),
-    (lambda: npv(A, T, float("inf")), NonFiniteInput),
-    (lambda: z_spread(A, T, ZeroCurve.flat(0.03), -1.0), UnreachablePrice),
-    (lambda: z_spread(A, T, ZeroCurve.flat(0.03), float("nan")), NonFiniteInput),
-    (lambda: wal(np.array([-1.0, 0.5]), np.array([1.0, 2.0])), EngineError),
-    (lambda: effective_duration_convexity(fixed_flow_repricer(A, T), ZeroCurve.flat(0.03), 0.0), EngineError),
-    (lambda: effective_duration_convexity(lambda c: float("nan"), ZeroCurve.flat(0.03)), EngineError),
-])
+@pytest.mark.parametrize(
+    "call, err",
+    [
+        (lambda: yield_from_price(A, T, -5.0), UnreachablePrice),
+        (lambda: yield_from_price(A, T, 0.0), UnreachablePrice),
+        (lambda: yield_from_price(A, T, float("nan")), NonFiniteInput),
+        (lambda: yield_from_price(np.array([]), np.array([]), 100.0), EmptyCashflows),
+        (lambda: yield_from_price(np.zeros(3), np.ones(3), 100.0), EmptyCashflows),
+        (lambda: yield_from_price(A, -T, 100.0), EngineError),
+        (lambda: yield_from_price(A, T[:-1], 100.0), EngineError),
+        (lambda: npv(np.array([1.0, np.inf]), np.array([1.0, 2.0]), 0.05), NonFiniteInput),
+        (lambda: npv(A, T, float("inf")), NonFiniteInput),
+        (lambda: z_spread(A, T, ZeroCurve.flat(0.03), -1.0), UnreachablePrice),
+        (lambda: z_spread(A, T, ZeroCurve.flat(0.03), float("nan")), NonFiniteInput),
+        (lambda: wal(np.array([-1.0, 0.5]), np.array([1.0, 2.0])), EngineError),
+        (
+            lambda: effective_duration_convexity(
+                fixed_flow_repricer(A, T), ZeroCurve.flat(0.03), 0.0
+            ),
+            EngineError,
+        ),
+        (
+            lambda: effective_duration_convexity(lambda c: float("nan"), ZeroCurve.flat(0.03)),
+            EngineError,
+        ),
+    ],
+)
 def test_named_errors(call, err):
     with pytest.raises(err):
         call()

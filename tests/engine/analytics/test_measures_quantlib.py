@@ -30,8 +30,11 @@ QL_DC = {
     DayCount.ACT_365F: ql.Actual365Fixed(),
     DayCount.ACT_ACT: ql.ActualActual(ql.ActualActual.ISDA),
 }
-QL_COMP = {Compounding.SIMPLE: ql.Simple, Compounding.COMPOUNDED: ql.Compounded,
-           Compounding.CONTINUOUS: ql.Continuous}
+QL_COMP = {
+    Compounding.SIMPLE: ql.Simple,
+    Compounding.COMPOUNDED: ql.Compounded,
+    Compounding.CONTINUOUS: ql.Continuous,
+}
 QL_FREQ = {1: ql.Annual, 2: ql.Semiannual, 4: ql.Quarterly, 12: ql.Monthly}
 
 
@@ -53,8 +56,13 @@ def amortising():  # 10-year level-pay 7% monthly loan of 100
 
 
 def irregular():
-    dates = [dt.date(2025, 4, 2), dt.date(2025, 9, 20), dt.date(2026, 2, 1), dt.date(2027, 7, 9),
-             dt.date(2031, 12, 24)]
+    dates = [
+        dt.date(2025, 4, 2),
+        dt.date(2025, 9, 20),
+        dt.date(2026, 2, 1),
+        dt.date(2027, 7, 9),
+        dt.date(2031, 12, 24),
+    ]
     return dates, [4.0, 6.5, -2.0, 8.0, 110.0]
 
 
@@ -79,7 +87,10 @@ IDS = [f"{c[0].__name__}-{c[1].value}-{c[2].value}-{c[3]}" for c in CASES]
 
 
 def _leg(dates, amounts):
-    return [ql.SimpleCashFlow(a, ql.Date(d.day, d.month, d.year)) for d, a in zip(dates, amounts, strict=True)]
+    return [
+        ql.SimpleCashFlow(a, ql.Date(d.day, d.month, d.year))
+        for d, a in zip(dates, amounts, strict=True)
+    ]
 
 
 def _rate(dc, comp, f, y):
@@ -114,8 +125,19 @@ def test_yield_from_price_matches_quantlib(make, dc, comp, f, y):
     t = year_fractions(SETTLE, dates, dc)
     leg = _leg(dates, amounts)
     price = ql.CashFlows.npv(leg, _rate(dc, comp, f, y), False, QL_SETTLE, QL_SETTLE)
-    ref = ql.CashFlows.yieldRate(leg, price, QL_DC[dc], QL_COMP[comp], QL_FREQ[f], False,
-                                 QL_SETTLE, QL_SETTLE, 1e-15, 10000, 0.05)
+    ref = ql.CashFlows.yieldRate(
+        leg,
+        price,
+        QL_DC[dc],
+        QL_COMP[comp],
+        QL_FREQ[f],
+        False,
+        QL_SETTLE,
+        QL_SETTLE,
+        1e-15,
+        10000,
+        0.05,
+    )
     ours = yield_from_price(a, t, price, comp, f)
     assert ours == pytest.approx(ref, rel=1e-8)
     assert ours == pytest.approx(y, rel=1e-8)
@@ -132,8 +154,20 @@ def test_simple_compounding_multi_flow_uses_cumulative_time():
 
 
 CURVE_DAYS = [0, 30, 91, 182, 365, 547, 730, 1095, 1461, 1826, 2557, 3652]
-CURVE_ZEROS = [0.0432, 0.0433, 0.0428, 0.0421, 0.0405, 0.0396, 0.0391, 0.0389, 0.0392, 0.0398,
-               0.0411, 0.0425]
+CURVE_ZEROS = [
+    0.0432,
+    0.0433,
+    0.0428,
+    0.0421,
+    0.0405,
+    0.0396,
+    0.0391,
+    0.0389,
+    0.0392,
+    0.0398,
+    0.0411,
+    0.0425,
+]
 SPREAD_CASES = [
     (bullet, Compounding.CONTINUOUS, 1, 0.0125),
     (bullet, Compounding.COMPOUNDED, 2, 0.0080),
@@ -153,8 +187,11 @@ def _curves():
     return qc, ours
 
 
-@pytest.mark.parametrize("make, comp, f, s", SPREAD_CASES,
-                         ids=[f"{c[0].__name__}-{c[1].value}-{c[2]}" for c in SPREAD_CASES])
+@pytest.mark.parametrize(
+    "make, comp, f, s",
+    SPREAD_CASES,
+    ids=[f"{c[0].__name__}-{c[1].value}-{c[2]}" for c in SPREAD_CASES],
+)
 def test_z_spread_and_curve_npv_match_quantlib(make, comp, f, s):
     ql.Settings.instance().evaluationDate = QL_SETTLE
     dates, amounts = make()
@@ -163,14 +200,34 @@ def test_z_spread_and_curve_npv_match_quantlib(make, comp, f, s):
     leg = _leg(dates, amounts)
     qc, ours = _curves()
     assert npv_curve(a, t, ours) == pytest.approx(
-        ql.CashFlows.npv(leg, ql.YieldTermStructureHandle(qc), False, QL_SETTLE, QL_SETTLE), rel=1e-10)
+        ql.CashFlows.npv(leg, ql.YieldTermStructureHandle(qc), False, QL_SETTLE, QL_SETTLE),
+        rel=1e-10,
+    )
     spreaded = ql.ZeroSpreadedTermStructure(
-        ql.YieldTermStructureHandle(qc), ql.QuoteHandle(ql.SimpleQuote(s)), QL_COMP[comp],
-        QL_FREQ[f], ql.Actual365Fixed())
-    price = ql.CashFlows.npv(leg, ql.YieldTermStructureHandle(spreaded), False, QL_SETTLE, QL_SETTLE)
+        ql.YieldTermStructureHandle(qc),
+        ql.QuoteHandle(ql.SimpleQuote(s)),
+        QL_COMP[comp],
+        QL_FREQ[f],
+        ql.Actual365Fixed(),
+    )
+    price = ql.CashFlows.npv(
+        leg, ql.YieldTermStructureHandle(spreaded), False, QL_SETTLE, QL_SETTLE
+    )
     assert npv_curve(a, t, ours, s, comp, f) == pytest.approx(price, rel=1e-10)
-    ref = ql.CashFlows.zSpread(leg, price, qc, ql.Actual365Fixed(), QL_COMP[comp], QL_FREQ[f],
-                               False, QL_SETTLE, QL_SETTLE, 1e-15, 1000, 0.0)
+    ref = ql.CashFlows.zSpread(
+        leg,
+        price,
+        qc,
+        ql.Actual365Fixed(),
+        QL_COMP[comp],
+        QL_FREQ[f],
+        False,
+        QL_SETTLE,
+        QL_SETTLE,
+        1e-15,
+        1000,
+        0.0,
+    )
     ours_s = z_spread(a, t, ours, price, comp, f)
     assert ours_s == pytest.approx(ref, rel=1e-8)
     assert ours_s == pytest.approx(s, rel=1e-8)

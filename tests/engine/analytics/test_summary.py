@@ -30,25 +30,49 @@ def test_full_measures_match_quantlib():
     ql.Settings.instance().evaluationDate = REF
     dc = ql.Actual365Fixed()
     curve = ZeroCurve([182 / 365, 1, 2, 5, 10], [0.041, 0.040, 0.0385, 0.039, 0.041])
-    qcurve = ql.ZeroCurve([REF, REF + 182, REF + 365, REF + 730, REF + 1825, REF + 3650],
-                          [0.041, 0.041, 0.040, 0.0385, 0.039, 0.041], dc)
+    qcurve = ql.ZeroCurve(
+        [REF, REF + 182, REF + 365, REF + 730, REF + 1825, REF + 3650],
+        [0.041, 0.041, 0.040, 0.0385, 0.039, 0.041],
+        dc,
+    )
     price = 97.25
-    out = cashflow_measures(A, T, principal=PRINCIPAL, frequency=2, compounding=Compounding.COMPOUNDED,
-                            discount_rate=0.05, curve=curve, price=price)
+    out = cashflow_measures(
+        A,
+        T,
+        principal=PRINCIPAL,
+        frequency=2,
+        compounding=Compounding.COMPOUNDED,
+        discount_rate=0.05,
+        curve=curve,
+        price=price,
+    )
     assert set(out) == set(KEYS)
     leg = _leg()
-    assert out["npv"] == pytest.approx(ql.CashFlows.npv(leg, ql.InterestRate(0.05, dc, ql.Compounded, ql.Semiannual), False, REF, REF), rel=1e-10)
-    y = ql.CashFlows.yieldRate(leg, price, dc, ql.Compounded, ql.Semiannual, False, REF, REF, 1e-15, 1000, 0.05)
+    assert out["npv"] == pytest.approx(
+        ql.CashFlows.npv(
+            leg, ql.InterestRate(0.05, dc, ql.Compounded, ql.Semiannual), False, REF, REF
+        ),
+        rel=1e-10,
+    )
+    y = ql.CashFlows.yieldRate(
+        leg, price, dc, ql.Compounded, ql.Semiannual, False, REF, REF, 1e-15, 1000, 0.05
+    )
     assert out["yield"] == pytest.approx(y, rel=1e-8)
     assert out["irr"] == pytest.approx(y, rel=1e-8)  # same equation when compounding at f
     ir = ql.InterestRate(y, dc, ql.Compounded, ql.Semiannual)
-    assert out["macaulay_duration"] == pytest.approx(ql.CashFlows.duration(leg, ir, ql.Duration.Macaulay, False, REF), rel=1e-8)
+    assert out["macaulay_duration"] == pytest.approx(
+        ql.CashFlows.duration(leg, ir, ql.Duration.Macaulay, False, REF), rel=1e-8
+    )
     mod = ql.CashFlows.duration(leg, ir, ql.Duration.Modified, False, REF)
     assert out["modified_duration"] == pytest.approx(mod, rel=1e-8)
-    assert out["convexity"] == pytest.approx(ql.CashFlows.convexity(leg, ir, False, REF, REF), rel=1e-8)
+    assert out["convexity"] == pytest.approx(
+        ql.CashFlows.convexity(leg, ir, False, REF, REF), rel=1e-8
+    )
     assert out["dv01"] == pytest.approx(mod * price * 1e-4, rel=1e-8)
     assert out["wal"] == pytest.approx(6.0)
-    zs = ql.CashFlows.zSpread(leg, price, qcurve, dc, ql.Continuous, ql.Annual, False, REF, REF, 1e-15, 1000, 0.0)
+    zs = ql.CashFlows.zSpread(
+        leg, price, qcurve, dc, ql.Continuous, ql.Annual, False, REF, REF, 1e-15, 1000, 0.0
+    )
     assert out["z_spread"] == pytest.approx(zs, rel=1e-8)
     # effective duration of fixed flows at a constant Z-spread: close to the continuous
     # duration at the curve + spread (within the O(h²) of the ±25 bp bump)
@@ -90,16 +114,23 @@ def test_reprice_hook_is_used():
     assert out["effective_duration"] == pytest.approx(np.sinh(3 * 0.001) / 0.001, rel=1e-10)
 
 
-@pytest.mark.parametrize("kwargs, err, field", [
-    ({"discount_rate": float("nan")}, NonFiniteInput, "discount_rate"),
-    ({"price": float("inf")}, NonFiniteInput, "price"),
-    ({"price": -3.0}, UnreachablePrice, "price"),
-    ({"frequency": 3}, EngineError, "frequency"),
-    ({"spread_frequency": 5, "curve": ZeroCurve.flat(0.03), "price": 99.0}, EngineError, "spread_frequency"),
-    ({"compounding": "weekly"}, EngineError, "compounding"),
-    ({"principal": np.ones(3)}, EngineError, "principal"),
-    ({"bump": 0.0, "curve": ZeroCurve.flat(0.03)}, EngineError, "bump"),
-])
+@pytest.mark.parametrize(
+    "kwargs, err, field",
+    [
+        ({"discount_rate": float("nan")}, NonFiniteInput, "discount_rate"),
+        ({"price": float("inf")}, NonFiniteInput, "price"),
+        ({"price": -3.0}, UnreachablePrice, "price"),
+        ({"frequency": 3}, EngineError, "frequency"),
+        (
+            {"spread_frequency": 5, "curve": ZeroCurve.flat(0.03), "price": 99.0},
+            EngineError,
+            "spread_frequency",
+        ),
+        ({"compounding": "weekly"}, EngineError, "compounding"),
+        ({"principal": np.ones(3)}, EngineError, "principal"),
+        ({"bump": 0.0, "curve": ZeroCurve.flat(0.03)}, EngineError, "bump"),
+    ],
+)
 def test_errors_name_the_field(kwargs, err, field):
     with pytest.raises(err) as e:
         cashflow_measures(A, T, **kwargs)

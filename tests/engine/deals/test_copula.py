@@ -14,8 +14,14 @@ from app.engine.deals.copula import CopulaModel, simulate_block
 
 
 def _model(n_assets, pd, rho, horizon=60, **kw):
-    return CopulaModel(pd=np.full(n_assets, pd), maturity=np.full(n_assets, 1000.0),
-                       recovery_mean=np.full(n_assets, 0.4), horizon=horizon, correlation=rho, **kw)
+    return CopulaModel(
+        pd=np.full(n_assets, pd),
+        maturity=np.full(n_assets, 1000.0),
+        recovery_mean=np.full(n_assets, 0.4),
+        horizon=horizon,
+        correlation=rho,
+        **kw,
+    )
 
 
 def test_zero_correlation_gives_binomial_default_counts() -> None:
@@ -69,17 +75,23 @@ def test_blocks_are_reproducible_and_independent() -> None:
 def test_collateral_kernel_matches_numpy_twin() -> None:
     rng = np.random.default_rng(0)
     a, t, p = 7, 15, 30
-    a_int, a_prin, a_loss = rng.uniform(0, 1, (a, t)), rng.uniform(0, 2, (a, t)), rng.uniform(0, 0.1, (a, t))
+    a_int, a_prin, a_loss = (
+        rng.uniform(0, 1, (a, t)),
+        rng.uniform(0, 2, (a, t)),
+        rng.uniform(0, 0.1, (a, t)),
+    )
     a_bal = rng.uniform(1, 5, (a, t))
     a_start = rng.uniform(1, 5, (a, t))
     tot_int, tot_prin, tot_loss, tot_bal = (x.sum(axis=0) for x in (a_int, a_prin, a_loss, a_bal))
     tau = rng.integers(0, t + 1, (p, a))
     rec = rng.uniform(0, 1, (p, a))
     outs = [np.empty((p, t)) for _ in range(4)]
-    collateral_paths_nb(a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss, tot_bal,
-                        tau, rec, *outs)
-    ref = collateral_paths_reference(a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss,
-                                     tot_bal, tau, rec)
+    collateral_paths_nb(
+        a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss, tot_bal, tau, rec, *outs
+    )
+    ref = collateral_paths_reference(
+        a_int, a_prin, a_loss, a_start, a_bal, tot_int, tot_prin, tot_loss, tot_bal, tau, rec
+    )
     for x, y in zip(outs, ref, strict=True):
         np.testing.assert_allclose(x, y, rtol=1e-12, atol=1e-12)
 

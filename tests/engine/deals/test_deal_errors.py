@@ -10,32 +10,67 @@ from app.engine.deals.parse import check_capital_structure
 
 def _base():
     return {
-        "tranches": [{"name": "A", "balance": 80, "coupon": {"type": "fixed", "rate": 0.05}},
-                     {"name": "E", "role": "equity"}],
+        "tranches": [
+            {"name": "A", "balance": 80, "coupon": {"type": "fixed", "rate": 0.05}},
+            {"name": "E", "role": "equity"},
+        ],
         "fees": [{"name": "admin", "amount": 1}],
         "tests": [{"name": "oc", "type": "oc", "tranches": ["A"], "trigger": 1.1}],
-        "waterfall": [{"source": "interest", "pay": "fees", "fees": ["admin"]},
-                      {"source": "interest", "pay": "interest", "tranches": ["A"]},
-                      {"source": "interest", "pay": "interest", "tranches": ["A"]},
-                      {"source": "interest", "pay": "interest", "tranches": ["A"]},
-                      {"source": "interest", "pay": "residual", "to": "E"}],
+        "waterfall": [
+            {"source": "interest", "pay": "fees", "fees": ["admin"]},
+            {"source": "interest", "pay": "interest", "tranches": ["A"]},
+            {"source": "interest", "pay": "interest", "tranches": ["A"]},
+            {"source": "interest", "pay": "interest", "tranches": ["A"]},
+            {"source": "interest", "pay": "residual", "to": "E"},
+        ],
     }
 
 
-@pytest.mark.parametrize(("mutate", "path", "words"), [
-    (lambda d: d["waterfall"][3].update(tranches=["Z"]), ("deal", "waterfall", 3, "tranches", 0), "unknown tranche"),
-    (lambda d: d["waterfall"][0].update(fees=["nope"]), ("deal", "waterfall", 0, "fees", 0), "unknown fee"),
-    (lambda d: d["waterfall"].append({"source": "interest", "pay": "deposit", "account": "r"}),
-     ("deal", "waterfall", 5, "account"), "unknown account"),
-    (lambda d: d["waterfall"].append({"source": "interest", "pay": "cure", "test": "ic", "tranches": ["A"]}),
-     ("deal", "waterfall", 5, "test"), "unknown test"),
-    (lambda d: d["tests"][0].pop("trigger"), ("deal", "tests", 0, "trigger"), "trigger"),
-    (lambda d: d["waterfall"][1].update(pay="dance"), ("deal", "waterfall", 1, "pay"), "not one of"),
-    (lambda d: d.update(reinvestment={"end_period": 24, "maturity_period": 12}),
-     ("deal", "reinvestment", "end_period"), "circular"),
-    (lambda d: d["waterfall"].append({"source": "principal", "pay": "reinvest"}),
-     ("deal", "waterfall", 5), "reinvestment"),
-])
+@pytest.mark.parametrize(
+    ("mutate", "path", "words"),
+    [
+        (
+            lambda d: d["waterfall"][3].update(tranches=["Z"]),
+            ("deal", "waterfall", 3, "tranches", 0),
+            "unknown tranche",
+        ),
+        (
+            lambda d: d["waterfall"][0].update(fees=["nope"]),
+            ("deal", "waterfall", 0, "fees", 0),
+            "unknown fee",
+        ),
+        (
+            lambda d: d["waterfall"].append(
+                {"source": "interest", "pay": "deposit", "account": "r"}
+            ),
+            ("deal", "waterfall", 5, "account"),
+            "unknown account",
+        ),
+        (
+            lambda d: d["waterfall"].append(
+                {"source": "interest", "pay": "cure", "test": "ic", "tranches": ["A"]}
+            ),
+            ("deal", "waterfall", 5, "test"),
+            "unknown test",
+        ),
+        (lambda d: d["tests"][0].pop("trigger"), ("deal", "tests", 0, "trigger"), "trigger"),
+        (
+            lambda d: d["waterfall"][1].update(pay="dance"),
+            ("deal", "waterfall", 1, "pay"),
+            "not one of",
+        ),
+        (
+            lambda d: d.update(reinvestment={"end_period": 24, "maturity_period": 12}),
+            ("deal", "reinvestment", "end_period"),
+            "circular",
+        ),
+        (
+            lambda d: d["waterfall"].append({"source": "principal", "pay": "reinvest"}),
+            ("deal", "waterfall", 5),
+            "reinvestment",
+        ),
+    ],
+)
 def test_bad_deal_names_the_path(mutate, path, words) -> None:
     d = _base()
     mutate(d)

@@ -15,20 +15,30 @@ DEAL = {
         {"name": "A", "balance": 70, "coupon": {"type": "fixed", "rate": 0.05}},
         {"name": "B", "balance": 15, "coupon": {"type": "fixed", "rate": 0.09}, "deferrable": True},
         {"name": "C", "balance": 8, "coupon": {"type": "fixed", "rate": 0.12}},
-        {"name": "E", "role": "equity"}],
+        {"name": "E", "role": "equity"},
+    ],
     "fees": [{"name": "f", "rate": 0.002, "basis": "collateral_balance"}],
-    "tests": [{"name": "oc", "type": "oc", "tranches": ["B"], "trigger": 1.12},
-              {"name": "ic", "type": "ic", "tranches": ["C"], "trigger": 1.05}],
+    "tests": [
+        {"name": "oc", "type": "oc", "tranches": ["B"], "trigger": 1.12},
+        {"name": "ic", "type": "ic", "tranches": ["C"], "trigger": 1.05},
+    ],
     "waterfall": [
         {"source": "interest", "pay": "fees", "fees": ["f"]},
         {"source": "interest", "pay": "interest", "tranches": ["A"]},
         {"source": "interest", "pay": "interest", "tranches": ["B"]},
         {"source": "interest", "pay": "cure", "test": "oc", "mode": "cure", "tranches": ["A", "B"]},
         {"source": "interest", "pay": "interest", "tranches": ["C"]},
-        {"source": "interest", "pay": "cure", "test": "ic", "mode": "full", "tranches": ["A", "B", "C"]},
+        {
+            "source": "interest",
+            "pay": "cure",
+            "test": "ic",
+            "mode": "full",
+            "tranches": ["A", "B", "C"],
+        },
         {"source": "interest", "pay": "residual", "to": "E"},
         {"source": "principal", "pay": "principal", "tranches": ["A", "B", "C"]},
-        {"source": "principal", "pay": "residual", "to": "E"}],
+        {"source": "principal", "pay": "residual", "to": "E"},
+    ],
     "loss_allocation": "none",
 }
 
@@ -49,8 +59,11 @@ def test_paths_kernel_matches_reference_path_by_path() -> None:
     # variable-length *args against the Dispatcher's ParamSpec signature
     wk.paths_nb(p_int, p_prin, p_loss, 100.0, haircut, *arr.args(), 3, loss, cash, cushion)  # type: ignore[call-arg]
     for k in range(p):
-        res = run_deal(deal, CollateralFlows(100.0, p_int[k], p_prin[k], p_loss[k], haircut[k]),
-                       engine="reference")
+        res = run_deal(
+            deal,
+            CollateralFlows(100.0, p_int[k], p_prin[k], p_loss[k], haircut[k]),
+            engine="reference",
+        )
         tr = res.ledgers.tranches
         expect = np.maximum(0.0, arr.tr_bal0 - tr[wk.T_PPAID].sum(axis=1)) + tr[wk.T_SHORT, :, -1]
         np.testing.assert_allclose(loss[k], expect, rtol=1e-12, atol=1e-12)
