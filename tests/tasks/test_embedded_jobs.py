@@ -23,7 +23,7 @@ def embedded_settings(tmp_path: Path):
 def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, live_server) -> None:
     server = live_server(embedded_settings(tmp_path))
     alice, bob = unique_user("alice"), unique_user("bob")
-    payload = mc_payload(16_000, n_chunks=4)
+    payload = mc_payload(64_000, n_chunks=8)  # long enough that progress is seen mid-run
 
     with server.client(alice) as c:
         resp = c.post(
@@ -46,9 +46,9 @@ def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, li
     )
     final = messages[-1]
     assert final["state"] == "succeeded", messages
-    assert final["progress"] == {"done": 16_000, "total": 16_000}
+    assert final["progress"] == {"done": 64_000, "total": 64_000}
     running = [m for m in messages if m.get("state") == "running"]
-    assert any(0 < m["progress"]["done"] < 16_000 for m in running), messages
+    assert any(0 < m["progress"]["done"] < 64_000 for m in running), messages
     for m in messages:
         if "job_id" in m:
             assert set(m) == {"job_id", "state", "progress", "message", "ts"}
@@ -65,7 +65,7 @@ def test_embedded_mc_job_progress_result_cancel_and_isolation(tmp_path: Path, li
 
     # a subscriber arriving after the end gets the final state at once
     late = ws_collect(server.ws_url, token=sign_token(alice), job_id=job_id, until={"succeeded"})
-    assert late[-1]["state"] == "succeeded" and late[-1]["progress"]["done"] == 16_000
+    assert late[-1]["state"] == "succeeded" and late[-1]["progress"]["done"] == 64_000
 
     # bob sees none of it: REST 404, not listed, WS refused
     with server.client(bob) as c:
