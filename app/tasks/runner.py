@@ -237,10 +237,12 @@ async def run_chunk(ctx: JobContext, job_id: str, chunk_index: int, takeover: bo
                 await JobRepository(session).finish_chunk(job_id, chunk_index, data)
             log.info("chunk finished", extra={"job_id": job_id, "chunk": chunk_index})
         async with ctx.db.session() as session:
-            done, total, n_finished, n_all = await JobRepository(session).progress(job_id)
+            repo = JobRepository(session)
+            done, total, n_finished, n_all = await repo.progress(job_id)
+            still_running = await repo.state(job_id) == "running"
         if n_finished == n_all:
             await finalize(ctx, job_id)
-        else:
+        elif still_running:  # a job cancelled meanwhile gets no late "running" message
             await _publish(ctx, job, "running", done, total, f"{done} of {total} paths")
     except (JobCancelled, _Lost):
         return

@@ -249,10 +249,10 @@ def test_job_progress_reaches_100_over_websocket(
 def test_cancel_a_queued_job(browser: Browser, server_local: LiveServer) -> None:
     b, srv = browser, server_local
     payload = {
-        # 20 rep-lines x 400,000 paths: long enough that the cancel lands before it finishes
+        # 20 rep-lines x 2,000,000 paths (tens of seconds): the cancel lands long before the end
         "pool": {"balance": [1e6] * 20, "note_rate": [0.065] * 20, "remaining_term": [360] * 20},
         "curve": {"times": [1, 10], "rates": [0.04, 0.04]},
-        "n_paths": 400000,
+        "n_paths": 2_000_000,
         "seed": 3,
     }
     with srv.client() as api:
@@ -264,7 +264,10 @@ def test_cancel_a_queued_job(browser: Browser, server_local: LiveServer) -> None
     cancel = item.find_element("css selector", "[data-testid=job-cancel]")
     b.wait(lambda d: cancel.is_displayed(), timeout=30)
     cancel.click()
-    b.wait(lambda d: item.get_attribute("data-state") == "cancelled", timeout=60)
+    # the row shows the DELETE answer and keeps it: a late "running" message must not undo it
+    b.wait(lambda d: item.get_attribute("data-state") == "cancelled", timeout=30)
+    time.sleep(1.0)  # four progress intervals (JOBS_PROGRESS_INTERVAL_SECONDS=0.25 by default)
+    assert item.get_attribute("data-state") == "cancelled"
     with srv.client() as api:
         assert api.get(f"/api/v1/jobs/{job['job_id']}").json()["state"] == "cancelled"
 

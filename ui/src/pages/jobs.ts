@@ -64,6 +64,9 @@ function jobRow(job: Json): { li: HTMLElement; update: (u: JobUpdate) => void } 
   let updates = 0;
   const trail: number[] = [];
   const apply = (s: string, done: number, total: number, message?: string | null) => {
+    // a finished job stays finished: a progress message published just before the cancel (or
+    // the last chunk) can arrive after it and must not bring the row back to "running"
+    if (li.dataset.state && !ACTIVE.has(li.dataset.state) && ACTIVE.has(s)) return;
     const pct = total > 0 ? Math.round((100 * done) / total) : s === "succeeded" ? 100 : 0;
     const shown = s === "succeeded" ? 100 : pct;
     bar.style.width = `${shown}%`;
