@@ -2,13 +2,15 @@
 
 `RequestContextMiddleware` (pure ASGI, outermost of ours) accepts a caller's X-Request-ID when it
 is well-formed, generates one otherwise, stores it in a contextvar and in `scope["state"]`, and
-adds it to every response, errors included. `BodySizeLimitMiddleware` answers 413 before the
+adds it to every response, errors included, with `Server-Timing: app;dur=<ms>`: the server's own
+time from the request reaching the app to the response headers (milliseconds, W3C Server Timing). `BodySizeLimitMiddleware` answers 413 before the
 route reads a body larger than the configured limit.
 """
 
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from contextvars import ContextVar
 
@@ -16,6 +18,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 REQUEST_ID_HEADER = "X-Request-ID"
+SERVER_TIMING_HEADER = "Server-Timing"
 _REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:\-]{7,127}$")
 
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -58,6 +61,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         incoming = Headers(scope=scope).get(REQUEST_ID_HEADER)
+        started = time.perf_counter()
         rid: str = incoming if incoming and is_valid_request_id(incoming) else new_request_id()
         scope.setdefault("state", {})["request_id"] = rid
         request_id_var.set(rid)
@@ -67,6 +71,8 @@ class RequestContextMiddleware:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers[REQUEST_ID_HEADER] = rid
+                elapsed_ms = (time.perf_counter() - started) * 1e3
+                headers[SERVER_TIMING_HEADER] = f"app;dur={elapsed_ms:.3f}"
             await send(message)
 
         await self.app(scope, receive, send_with_id)

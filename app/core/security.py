@@ -219,6 +219,7 @@ def install_cors(app: FastAPI, origins: list[str], allow_credentials: bool) -> N
         allow_headers=["Authorization", "Content-Type", "Accept", "X-Request-ID"],
         expose_headers=[
             "X-Request-ID",
+            "Server-Timing",
             "Retry-After",
             "X-RateLimit-Limit",
             "X-RateLimit-Remaining",

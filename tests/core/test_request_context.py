@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
+import asyncio
+import time
 
-from app.core.request_context import is_valid_request_id
+import httpx
+import pytest
+from starlette.applications import Starlette
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+
+from app.core.request_context import RequestContextMiddleware, is_valid_request_id
 
 
 @pytest.mark.parametrize(
@@ -36,3 +43,25 @@ async def test_request_id_echoed_or_generated(client) -> None:
     missing = await client.get("/api/v1/definitely-not-here")
     assert missing.status_code == 404
     assert missing.json()["request_id"] == missing.headers["X-Request-ID"]
+
+
+async def test_server_timing_is_the_apps_own_time() -> None:
+    """`Server-Timing: app;dur=<ms>` covers the handler (a 60 ms sleep) and not more than the
+    client saw; errors carry it too."""
+
+    async def slow(_request):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(0.06)
+        return PlainTextResponse("ok")
+
+    async def boom(_request):  # type: ignore[no-untyped-def]
+        return PlainTextResponse("no", status_code=404)
+
+    app = RequestContextMiddleware(Starlette(routes=[Route("/slow", slow), Route("/boom", boom)]))
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        t0 = time.perf_counter()
+        resp = await c.get("/slow")
+        client_ms = (time.perf_counter() - t0) * 1e3
+        name, dur = resp.headers["Server-Timing"].split(";dur=")
+        assert name == "app"
+        assert 60.0 <= float(dur) <= client_ms
+        assert (await c.get("/boom")).headers["Server-Timing"].startswith("app;dur=")
