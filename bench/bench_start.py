@@ -1,11 +1,17 @@
 """Start time of the service: process start -> first 200 from /health, and -> first answered
 1-loan forecast, with a warm Numba cache (a warm-up start is run first and not counted).
 
-Each start is a fresh `python -m uvicorn app.main:app` on a free loopback port with SQLite.
-`--eager` first imports what app.main imported at start before issue 18 (scipy.optimize,
-scipy.stats, scipy.special, scipy.linalg, sentry_sdk), the reference measured in the same run.
+Each start is a fresh `python -m uvicorn app.main:app` on a free loopback port with SQLite:
+a *restart* on the database of the previous start (the usual case), and a *first start* on a
+new database file (migrations create the tables, the demo rows are inserted). The reference,
+measured in the same run and interleaved, first imports what app.main imported at start before
+issue 18 (scipy.optimize, scipy.stats, scipy.special, scipy.linalg, sentry_sdk, numba).
 
-    PYTHONPATH=. .venv/bin/python bench/bench_start.py [--runs 5]
+`--python` is the server's interpreter. Use a runtime install (requirements.txt only, as
+`scripts/serve.sh` makes): the test dependencies add pandas, which pyarrow imports at the first
+Python-to-Arrow conversion (~0.45 s on the first request with inline loans).
+
+    PYTHONPATH=. .venv/bin/python bench/bench_start.py [--runs 5] [--python /path/bin/python]
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.conftest import TEST_JWT_SECRET, sign_token  # noqa: E402
 
-EAGER = "import scipy.optimize, scipy.stats, scipy.special, scipy.linalg, sentry_sdk; "
+EAGER = "import scipy.optimize, scipy.stats, scipy.special, scipy.linalg, sentry_sdk, numba; "
 BODY = {
     "name": "one",
     "pool": {"loans": [{"balance": 250000, "rate": 0.06, "original_term_months": 360}]},
@@ -42,14 +48,14 @@ def _port() -> int:
         return int(s.getsockname()[1])
 
 
-def one_start(eager: bool, tmp: Path) -> tuple[float, float]:
+def one_start(eager: bool, db: Path, python: str) -> tuple[float, float]:
     port = _port()
     env = {
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "ENV": "test",
         "HOST": "127.0.0.1",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / f'start-{port}.db'}",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
         "SUPABASE_JWT_SECRET": TEST_JWT_SECRET,
         "MIGRATE_ON_START": "true",
         "RATE_LIMIT_ENABLED": "false",
@@ -60,7 +66,7 @@ def one_start(eager: bool, tmp: Path) -> tuple[float, float]:
     )
     t0 = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-c", code],
+        [python, "-c", code],
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
@@ -94,25 +100,27 @@ def one_start(eager: bool, tmp: Path) -> tuple[float, float]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--python", default=sys.executable, help="the server's interpreter")
     args = ap.parse_args()
+    med = statistics.median
+    print(f"server interpreter {args.python}; load at start {os.getloadavg()}")
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        one_start(False, tmp)  # warm the Numba cache and the OS file cache
-        res: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
-        for _ in range(args.runs):  # interleaved, so both see the same load
-            for eager in (True, False):
-                res[eager].append(one_start(eager, tmp))
-    med = statistics.median
-    for label, eager in (("eager imports (before)", True), ("lazy imports (now)", False)):
-        h = med(x[0] for x in res[eager])
-        f = med(x[1] for x in res[eager])
-        print(f"{label:24s} start->/health {h:5.2f} s   start->first forecast {f:5.2f} s")
-    hb, hn = med(x[0] for x in res[True]), med(x[0] for x in res[False])
-    fb, fn = med(x[1] for x in res[True]), med(x[1] for x in res[False])
-    print(
-        f"ratio now/before: /health {hn / hb:.2f}, first forecast {fn / fb:.2f} "
-        f"(runs={args.runs}, load {os.getloadavg()})"
-    )
+        one_start(False, tmp / "warm.db", args.python)  # Numba cache and OS file cache warm
+        for mode in ("restart", "first start"):
+            res: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
+            for k in range(args.runs):  # interleaved, so both see the same load
+                for eager in (True, False):
+                    db = tmp / ("warm.db" if mode == "restart" else f"new-{eager}-{k}.db")
+                    res[eager].append(one_start(eager, db, args.python))
+            rows = {e: (med(x[0] for x in r), med(x[1] for x in r)) for e, r in res.items()}
+            (hb, fb), (hn, fn) = rows[True], rows[False]
+            print(
+                f"{mode:12s} now: /health {hn:5.2f} s, first forecast {fn:5.2f} s | "
+                f"eager imports (before): {hb:5.2f} s, {fb:5.2f} s | "
+                f"now/before {hn / hb:.2f}, {fn / fb:.2f} (median of {args.runs})"
+            )
+    print(f"load at end {os.getloadavg()}")
 
 
 if __name__ == "__main__":

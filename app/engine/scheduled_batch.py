@@ -25,12 +25,14 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.engine._kernels.scheduled_batch_nb import COLUMNS, combine_nb, loss_cap_nb
+from app.engine._lazy import lazy_module
 from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.pool import LoanPool
 from app.engine.projection import horizon, project_pool
 from app.engine.speeds import rate_matrix, validate_speed
 from app.engine.types import CASHFLOW_COLUMNS, Assumptions, RateType, Speed, SpeedKind
+
+_nb = lazy_module("app.engine._kernels.scheduled_batch_nb")  # Numba at the first use
 
 _AGE_KINDS = frozenset({SpeedKind.PSA, SpeedKind.SDA, SpeedKind.ABS})
 MAX_PATH_CELLS = 40_000_000
@@ -131,7 +133,7 @@ class ScenarioBatch:
             inv, g_age, _ = self._grouping(*key)
             b = self.paths()
             out = np.zeros((g_age.shape[0], b.shape[1] + lag + 1))
-            loss_cap_nb(b, inv, severity, lag, out)
+            _nb.loss_cap_nb(b, inv, severity, lag, out)
             self._ml[mk] = out  # index i -> ML(i)
         return self._ml[mk]
 
@@ -205,9 +207,9 @@ class ScenarioBatch:
         b_prev, b_now, bn_prev, bs_prev = self._windows(key, big_n)
         # ML(i) at column i (advancing only)
         ml = self._loss_base(key, float(a.severity), lag) if a.advancing else np.zeros((0, 0))
-        sums = np.zeros((len(COLUMNS), big_n))
+        sums = np.zeros((len(_nb.COLUMNS), big_n))
         # one fused pass over groups × periods (combine_ref is its NumPy reference)
-        combine_nb(
+        _nb.combine_nb(
             *smm,
             *mdr,
             b_prev,
@@ -220,7 +222,7 @@ class ScenarioBatch:
             float(a.severity),
             sums,
         )
-        out = dict(zip(COLUMNS, sums, strict=True))
+        out = dict(zip(_nb.COLUMNS, sums, strict=True))
         out["period"] = i.astype(np.float64)
         out["beginning_balance"] = np.concatenate(
             [[self.pool.total_balance], out["ending_balance"][:-1]]

@@ -19,14 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.assets.clo.portfolio import project_assets
 from app.core.config import Settings, get_settings
 from app.core.errors import ValidationFailed
-from app.engine._kernels.collateral_nb import collateral_paths_nb
-from app.engine._kernels.waterfall_nb import paths_nb
+from app.engine._lazy import lazy_function
 from app.engine.analytics.vectorised import irr_many
 from app.engine.deals.copula import CopulaModel, block_paths, n_blocks, simulate_block
 from app.engine.deals.schema import TrancheRole
 from app.engine.errors import EngineError
 from app.models.clo import CloAnalyzeRequest, SimulationIn
 from app.services import clo, jobs
+
+collateral_paths_nb = lazy_function("app.engine._kernels.collateral_nb", "collateral_paths_nb")
+paths_nb = lazy_function("app.engine._kernels.waterfall_nb", "paths_nb")
 
 LOSS_TOLERANCE = 1e-6  # a tranche "loses" when its loss exceeds this fraction of its balance
 

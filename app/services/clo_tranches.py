@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from app.core.config import Settings
-from app.engine._kernels import waterfall_nb as wk
-from app.engine._lazy import lazy_function
+from app.engine._lazy import lazy_function, lazy_module
 from app.engine.analytics.conventions import Compounding
 from app.engine.analytics.measures import irr, modified_duration, wal, yield_from_price
 from app.engine.analytics.solvers import solve
@@ -28,6 +27,8 @@ from app.engine.deals.schema import CouponType, TrancheRole
 from app.engine.errors import EngineError
 from app.models.clo import CloTrancheAnalysisRequest
 from app.services import clo
+
+wk = lazy_module("app.engine._kernels.waterfall_nb")  # Numba is imported at the first run
 
 brentq = lazy_function("scipy.optimize", "brentq")  # SciPy imported at the first call
 

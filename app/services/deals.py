@@ -11,7 +11,7 @@ import numpy as np
 
 from app.core.config import Settings
 from app.core.errors import ValidationFailed
-from app.engine._kernels import waterfall_nb as wk
+from app.engine._lazy import lazy_module
 from app.engine.deals import (
     CollateralFlows,
     Deal,
@@ -30,6 +30,8 @@ from app.models.deals import CollateralCashflowsIn, DealIn, DealRunRequest
 from app.models.forecasts import AssumptionsIn, PoolRef
 from app.services import pools
 from app.services.forecasts import principal_flow, to_assumptions
+
+wk = lazy_module("app.engine._kernels.waterfall_nb")  # Numba is imported at the first run
 
 Loc = tuple[str | int, ...]
 

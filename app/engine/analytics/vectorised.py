@@ -12,7 +12,7 @@ from typing import Literal
 
 import numpy as np
 
-from app.engine._kernels import irr_nb
+from app.engine._lazy import lazy_module
 from app.engine.analytics.conventions import Frequency
 from app.engine.errors import (
     ConvergenceError,
@@ -23,14 +23,20 @@ from app.engine.errors import (
     UnreachablePrice,
 )
 
-_ERRORS: dict[int, type[EngineError]] = {
-    irr_nb.EMPTY: EmptyCashflows,
-    irr_nb.NON_FINITE: NonFiniteInput,
-    irr_nb.NO_SIGN_CHANGE: NoSignChange,
-    irr_nb.NO_BRACKET: UnreachablePrice,
-    irr_nb.NOT_CONVERGED: ConvergenceError,
-    irr_nb.BAD_DATES: EngineError,
-}
+irr_nb = lazy_module("app.engine._kernels.irr_nb")  # Numba is imported at the first solve
+
+
+def _error_type(code: int) -> type[EngineError]:
+    """The engine error for a kernel status code."""
+    return {
+        irr_nb.EMPTY: EmptyCashflows,
+        irr_nb.NON_FINITE: NonFiniteInput,
+        irr_nb.NO_SIGN_CHANGE: NoSignChange,
+        irr_nb.NO_BRACKET: UnreachablePrice,
+        irr_nb.NOT_CONVERGED: ConvergenceError,
+    }.get(code, EngineError)
+
+
 MAX_TABLE_GAP = 4096  # XIRR: longer two-step day gaps use exp() instead of the power table
 
 Errors = Literal["raise", "nan"]
@@ -52,7 +58,7 @@ def _finish(out: np.ndarray, status: np.ndarray, errors: Errors) -> np.ndarray:
         bad = np.flatnonzero(status != irr_nb.OK)
         if bad.size:
             code = int(status[bad[0]])
-            raise _ERRORS[code](
+            raise _error_type(code)(
                 f"row {bad[0]}: {irr_nb.STATUS_TEXT[code]} ({bad.size} failing row(s))",
                 field=f"cashflows[{bad[0]}]",
             )

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.engine._kernels.copula_nb import default_months_nb
 from app.engine._lazy import lazy_function
 from app.engine.errors import EngineError
+
+default_months_nb = lazy_function("app.engine._kernels.copula_nb", "default_months_nb")
 
 ndtr = lazy_function("scipy.special", "ndtr")  # SciPy imported at the first call
 

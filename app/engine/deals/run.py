@@ -14,9 +14,11 @@ from typing import Literal
 
 import numpy as np
 
-from app.engine._kernels import waterfall_nb as wk
+from app.engine._lazy import lazy_module
 from app.engine.deals.compile import DealArrays, compile_deal
 from app.engine.deals.schema import CollateralFlows, Deal, TrancheRole
+
+wk = lazy_module("app.engine._kernels.waterfall_nb")  # Numba is imported at the first run
 
 Engine = Literal["numba", "reference"]
 CONSERVATION_RTOL = 1e-9  # relative to the period's collections; asserted every period

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.engine._kernels.path_projection_nb import mc_project_nb, mc_project_serial_nb
+from app.engine._lazy import lazy_module
 from app.engine.montecarlo.request import (
     PARALLEL_MIN_CELLS,
     MacroFactor,
@@ -23,6 +23,8 @@ from app.engine.rates.models import (
     RateModel,
 )
 from app.engine.rates.paths import block_rng, simulate_short_rates
+
+_nb = lazy_module("app.engine._kernels.path_projection_nb")  # Numba at the first run
 
 
 @dataclass(frozen=True)
@@ -189,7 +191,7 @@ def project_paths(
     }
     if parallel is None:
         parallel = rates.size * len(pool) >= PARALLEL_MIN_CELLS
-    kernel = mc_project_nb if parallel else mc_project_serial_nb
+    kernel = _nb.mc_project_nb if parallel else _nb.mc_project_serial_nb
     kernel(
         np.ascontiguousarray(rates),
         cal.mort_c,

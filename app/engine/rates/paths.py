@@ -11,9 +11,11 @@ import math
 
 import numpy as np
 
-from app.engine._kernels.rates_nb import gaussian_short_rates_nb
+from app.engine._lazy import lazy_function
 from app.engine.errors import FieldProblem, InvalidInput
 from app.engine.rates.models import DT, CalibratedModel
+
+gaussian_short_rates_nb = lazy_function("app.engine._kernels.rates_nb", "gaussian_short_rates_nb")
 
 
 def block_rng(seed: int, block_index: int, stream: int = 0) -> np.random.Generator:

@@ -11,9 +11,7 @@ import pytest
 from scipy.optimize import brentq
 
 from app.engine._kernels.path_projection_nb import (
-    mc_project_nb,
     mc_project_ref,
-    mc_project_serial_nb,
 )
 from app.engine.errors import InvalidInput
 from app.engine.montecarlo import (
@@ -488,16 +486,10 @@ def test_parallel_and_serial_kernels_are_identical(curve) -> None:
     cal = calibrate(req.rate_model, curve, prep.n, req.mortgage_rate)
     rates = simulate_short_rates(cal, block_rng(3, 0), 40)
     mult = np.exp(np.random.default_rng(1).normal(0, 0.3, (40, prep.n)))
-    outs = []
-    for kernel in (mc_project_nb, mc_project_serial_nb):
-        import app.engine.montecarlo.preparation as mc
-
-        saved = mc.mc_project_nb, mc.mc_project_serial_nb
-        mc.mc_project_nb = mc.mc_project_serial_nb = kernel
-        try:
-            outs.append(project_paths(req, prep, cal, rates, mult, keep_cf=True))
-        finally:
-            mc.mc_project_nb, mc.mc_project_serial_nb = saved
+    outs = [
+        project_paths(req, prep, cal, rates, mult, keep_cf=True, parallel=parallel)
+        for parallel in (True, False)  # mc_project_nb (prange) and mc_project_serial_nb
+    ]
     for key in outs[0]:
         assert np.array_equal(outs[0][key], outs[1][key]), key
 

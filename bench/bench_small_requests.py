@@ -1,0 +1,184 @@
+"""Small requests over loopback: a 1-loan (and a 1,000-loan) forecast, stored and `"store":
+false`, against a real uvicorn server, with the engine call it wraps as the reference.
+
+The server is `uvicorn app.main:app` in its own process on a free loopback port (SQLite in a
+temporary directory, HS256 auth, result cache and rate limits off, access log off, one worker).
+For each request the benchmark reads the server's own time from the `Server-Timing: app;dur=`
+header (request reaching the app -> response headers) and the client's round trip (httpx,
+keep-alive). The reference is `project_pool` on the same loans in this process, timed in the
+same run. Requests of the four kinds are interleaved so that they see the same load.
+
+    PYTHONPATH=. .venv/bin/python bench/bench_small_requests.py [--requests 300] [--python PATH]
+
+Use a runtime install for `--python` when the absolute figure matters (see bench_start.py:
+the test dependencies make pyarrow import pandas at the first conversion; after that it costs
+nothing per request).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.engine.pool import LoanPool  # noqa: E402
+from app.engine.projection import project_pool  # noqa: E402
+from app.models.forecasts import ForecastRequest  # noqa: E402
+from app.services.forecasts import scenario_inputs, to_assumptions  # noqa: E402
+from tests.conftest import TEST_JWT_SECRET, sign_token  # noqa: E402
+
+ASSUMPTIONS = {
+    "prepayment": {"type": "psa", "speed": 150},
+    "default": {"type": "cdr", "rate": 0.02},
+    "severity": 0.35,
+    "recovery_lag_months": 6,
+}
+
+
+def body(n: int, store: bool) -> dict:
+    """n fixed-rate loans inline (loan objects), one scenario, valued at 5%."""
+    rng = np.random.default_rng(7)
+    loans = [
+        {
+            "loan_id": f"L{i}",
+            "balance": round(float(rng.uniform(50_000, 500_000)), 2),
+            "rate": round(float(rng.uniform(0.03, 0.08)), 5),
+            "original_term_months": int(rng.choice([180, 240, 360])),
+            "age_months": int(rng.integers(0, 60)),
+        }
+        for i in range(n)
+    ]
+    out = {
+        "name": f"small-{n}",
+        "pool": {"loans": loans},
+        "assumptions": ASSUMPTIONS,
+        "valuation": {"discount_rate": 0.05},
+    }
+    if not store:
+        out["store"] = False
+    return out
+
+
+def engine_ms(b: dict, repeats: int) -> float:
+    """Median of `project_pool` on the same loans and assumptions (after a warm-up call)."""
+    req = ForecastRequest.model_validate(b)
+    rows = [loan.model_dump(exclude_none=True) for loan in req.pool.loans or []]
+    pool = LoanPool.from_columns({k: [r[k] for r in rows] for k in rows[0]})
+    a = to_assumptions(scenario_inputs(req)[0][1])
+    project_pool(pool, a)
+    samples = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        project_pool(pool, a)
+        samples.append(time.perf_counter() - t0)
+    return statistics.median(samples) * 1e3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(python: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ENV": "test",
+        "HOST": "127.0.0.1",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'small.db'}",
+        "SUPABASE_JWT_SECRET": TEST_JWT_SECRET,
+        "RATE_LIMIT_ENABLED": "false",
+        "CACHE_ENABLED": "false",
+        "LOG_LEVEL": "WARNING",
+    }
+    code = (
+        "import uvicorn; uvicorn.run('app.main:app', host='127.0.0.1', "
+        f"port={port}, log_level='warning', access_log=False)"
+    )
+    proc = subprocess.Popen([python, "-c", code], env=env, cwd=ROOT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                return proc, url
+        except httpx.TransportError:
+            time.sleep(0.05)
+    proc.kill()
+    raise RuntimeError("the server did not answer /health within 120 s")
+
+
+def server_ms(resp: httpx.Response) -> float:
+    name, _, dur = resp.headers["Server-Timing"].partition(";dur=")
+    assert name == "app", resp.headers["Server-Timing"]
+    return float(dur)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=300, help="per kind, 1-loan requests")
+    ap.add_argument("--python", default=sys.executable, help="the server's interpreter")
+    args = ap.parse_args()
+    n_big = max(args.requests // 5, 10)
+    kinds = {
+        ("1 loan", "stored"): (body(1, True), args.requests),
+        ("1 loan", "store false"): (body(1, False), args.requests),
+        ("1,000 loans", "stored"): (body(1000, True), n_big),
+        ("1,000 loans", "store false"): (body(1000, False), n_big),
+    }
+    load0 = os.getloadavg()
+    with tempfile.TemporaryDirectory() as d:
+        proc, url = start_server(args.python, Path(d))
+        try:
+            headers = {"Authorization": f"Bearer {sign_token('small')}"}
+            server: dict[tuple[str, str], list[float]] = {k: [] for k in kinds}
+            client: dict[tuple[str, str], list[float]] = {k: [] for k in kinds}
+            with httpx.Client(base_url=url, headers=headers, timeout=60) as c:
+                for b, _ in kinds.values():  # warm-up: JIT cache, first conversions
+                    for _ in range(10):
+                        r = c.post("/api/v1/cashflow/forecast", json=b)
+                        assert r.status_code in (200, 201), r.text
+                for i in range(args.requests):
+                    for key, (b, reps) in kinds.items():
+                        if i >= reps:
+                            continue
+                        t0 = time.perf_counter()
+                        r = c.post("/api/v1/cashflow/forecast", json=b)
+                        client[key].append((time.perf_counter() - t0) * 1e3)
+                        assert r.status_code in (200, 201), r.text
+                        server[key].append(server_ms(r))
+        finally:
+            proc.terminate()
+            proc.wait(10)
+    eng = {n: engine_ms(kinds[(n, "stored")][0], 200) for n in ("1 loan", "1,000 loans")}
+    med = statistics.median
+    print(f"server interpreter {args.python}")
+    print(f"load average at start {load0}, at end {os.getloadavg()}")
+    print(
+        f"{'pool':12s} {'kind':12s} {'n':>5s} {'server p50':>11s} {'server p90':>11s} "
+        f"{'client p50':>11s} {'engine':>8s} {'server/engine':>14s}"
+    )
+    for (n, kind), s in server.items():
+        p90 = float(np.percentile(s, 90))
+        print(
+            f"{n:12s} {kind:12s} {len(s):5d} {med(s):9.2f}ms {p90:9.2f}ms "
+            f"{med(client[(n, kind)]):9.2f}ms {eng[n]:6.2f}ms {med(s) / eng[n]:13.1f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
