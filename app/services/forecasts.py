@@ -38,9 +38,9 @@ from app.models.forecasts import (
     OptionsIn,
     ValuationIn,
 )
-from app.models.tables import ForecastLoanChunk, ForecastRun, ForecastScenario
+from app.models.tables import ForecastLoanChunk, ForecastRun, ForecastScenario, Pool
 from app.services import columnar, jobs, pools
-from app.services.repositories import ForecastFilters, ForecastRepository
+from app.services.repositories import ForecastFilters, ForecastRepository, PoolRepository
 from app.services.result_cache import cached_compute_forecast
 
 PRINCIPAL_COLUMNS = ("scheduled_principal", "prepayment", "defaulted_amortization", "recovery")
@@ -141,13 +141,18 @@ def scenario_inputs(
     return out
 
 
-async def inline_pool(request: ForecastRequest) -> LoanPool:
-    """The request's inline pool (`loans` or `columns`), validated (422 naming each problem)."""
+def inline_pool_now(request: ForecastRequest) -> LoanPool:
+    """The request's inline pool (`loans` or `columns`), validated (422 naming each problem).
+    CPU work: call it in a worker thread (`inline_pool`, or inside `_compute`)."""
     if request.pool.loans is not None:
         # one call into pydantic's serializer; Arrow then builds the columns
-        rows = _LOANS.dump_python(request.pool.loans, exclude_none=True)
-        return await anyio.to_thread.run_sync(pools.pool_from_loans, rows)
-    return await anyio.to_thread.run_sync(pools.pool_from_columns, request.pool.columns or {})
+        return pools.pool_from_loans(_LOANS.dump_python(request.pool.loans, exclude_none=True))
+    return pools.pool_from_columns(request.pool.columns or {})
+
+
+async def inline_pool(request: ForecastRequest) -> LoanPool:
+    """`inline_pool_now` off the event loop."""
+    return await anyio.to_thread.run_sync(inline_pool_now, request)
 
 
 def check_limits(req: ForecastRequest, settings: Settings) -> None:
@@ -350,6 +355,31 @@ def _encode(
     return scenarios, chunks
 
 
+@dataclass(frozen=True)
+class _Computed:
+    """A computed forecast: its pool, plan, outcomes and when the engine ran (UTC)."""
+
+    pool: LoanPool
+    plan: ForecastPlan
+    outcomes: list[ScenarioOutcome]
+    started: datetime
+    finished: datetime
+    duration_ms: float  # engine + analytics, milliseconds
+
+
+def _compute(request: ForecastRequest, settings: Settings, pool: LoanPool | None) -> _Computed:
+    """The CPU part of a forecast in one worker-thread hop: the pool (built from the request's
+    inline loans when `pool` is None), the plan (limits, engine assumptions), then engine and
+    analytics through the result cache."""
+    pool = inline_pool_now(request) if pool is None else pool
+    plan = plan_forecast(pool, request, settings)
+    started = datetime.now(UTC)
+    t0 = time.perf_counter()
+    outcomes = cached_compute_forecast(plan)
+    duration_ms = (time.perf_counter() - t0) * 1e3
+    return _Computed(pool, plan, outcomes, started, datetime.now(UTC), duration_ms)
+
+
 async def price_forecast(
     session: AsyncSession, *, owner_id: str, request: ForecastRequest, settings: Settings
 ) -> tuple[int, float, list[ScenarioOutcome]]:
@@ -364,14 +394,31 @@ async def price_forecast(
             ("body", "store"),
             "store false is for small pricing calls (at most JOBS_FORECAST_ASYNC_LOANS loans x scenarios)",
         )
+    pool = None
     if request.pool.pool_id is not None:
         _, pool = await pools.load_pool(session, owner_id=owner_id, pool_id=request.pool.pool_id)
-    else:
-        pool = await inline_pool(request)
-    plan = plan_forecast(pool, request, settings)
-    t0 = time.perf_counter()
-    outcomes = await anyio.to_thread.run_sync(cached_compute_forecast, plan)
-    return len(pool), (time.perf_counter() - t0) * 1e3, outcomes
+    done = await anyio.to_thread.run_sync(_compute, request, settings, pool)
+    return len(done.pool), done.duration_ms, done.outcomes
+
+
+def _compute_and_encode(
+    request: ForecastRequest,
+    settings: Settings,
+    pool: LoanPool | None,
+    run_id: str,
+    owner_id: str,
+    request_id: str | None,
+) -> tuple[_Computed, list[ForecastScenario], list[ForecastLoanChunk], Pool | None]:
+    """`_compute`, then the Parquet blobs of the results and (for an inline pool) of the pool,
+    all in the same worker thread: on SQLite the write slot is then held only for the inserts."""
+    done = _compute(request, settings, pool)
+    scenarios, chunks = _encode(run_id, done.plan, done.outcomes, settings.loan_level_chunk_loans)
+    pool_row = None
+    if pool is None:
+        pool_row = pools.inline_pool_row(
+            done.pool, owner_id=owner_id, name=request.name, request_id=request_id
+        )
+    return done, scenarios, chunks, pool_row
 
 
 async def create_forecast(
@@ -384,51 +431,39 @@ async def create_forecast(
 ) -> tuple[ForecastRun, list[ScenarioOutcome]]:
     """Run a forecast synchronously and store it (status succeeded). 422 for bad input."""
     check_limits(request, settings)
+    stored_pool, pool = None, None
     if request.pool.pool_id is not None:
-        pool_row, pool = await pools.load_pool(
+        stored_pool, pool = await pools.load_pool(
             session, owner_id=owner_id, pool_id=request.pool.pool_id
         )
-    else:
-        pool = await inline_pool(request)
-        pool_row = None
-    plan = plan_forecast(pool, request, settings)
-
-    started = datetime.now(UTC)
-    t0 = time.perf_counter()
-    outcomes = await anyio.to_thread.run_sync(cached_compute_forecast, plan)  # result cache
-    duration_ms = (time.perf_counter() - t0) * 1e3
-    finished = datetime.now(UTC)
-
     run_id = new_id()
-    # Encode before the first write: on SQLite the write slot is then held only for the inserts.
-    scenarios, chunks = await anyio.to_thread.run_sync(
-        _encode, run_id, plan, outcomes, settings.loan_level_chunk_loans
+    done, scenarios, chunks, new_pool = await anyio.to_thread.run_sync(
+        _compute_and_encode, request, settings, pool, run_id, owner_id, request_id
     )
-    if pool_row is None:
-        pool_row = await pools.store_inline_pool(
-            session, pool, owner_id=owner_id, name=request.name, request_id=request_id
-        )
+    if new_pool is not None:
+        stored_pool = await PoolRepository(session).add(new_pool)
+    assert stored_pool is not None
     inputs = request.model_dump(mode="json", exclude={"pool"})
-    inputs["pool"] = {"pool_id": pool_row.id}
+    inputs["pool"] = {"pool_id": stored_pool.id}
     run = ForecastRun(
         id=run_id,
         owner_id=owner_id,
         name=request.name,
         status="succeeded",
-        pool_id=pool_row.id,
+        pool_id=stored_pool.id,
         inputs=inputs,
-        n_loans=len(pool),
-        n_periods=max(o.projection.n_periods for o in outcomes),
-        n_scenarios=len(outcomes),
+        n_loans=len(done.pool),
+        n_periods=max(o.projection.n_periods for o in done.outcomes),
+        n_scenarios=len(done.outcomes),
         loan_level=request.options.loan_level,
         request_id=request_id,
-        created_at=started,
-        started_at=started,
-        finished_at=finished,
-        duration_ms=duration_ms,
+        created_at=done.started,
+        started_at=done.started,
+        finished_at=done.finished,
+        duration_ms=done.duration_ms,
     )
     await ForecastRepository(session).add(run, scenarios, chunks)
-    return run, outcomes
+    return run, done.outcomes
 
 
 # --- reads ---------------------------------------------------------------------------------

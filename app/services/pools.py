@@ -220,21 +220,17 @@ def pool_from_columns(columns: Mapping[str, list[Any]]) -> LoanPool:
         raise ValidationFailed.from_engine(exc, prefix=("body", "pool", "columns")) from exc
 
 
-async def store_inline_pool(
-    session: AsyncSession, pool: LoanPool, *, owner_id: str, name: str, request_id: str | None
-) -> Pool:
-    row = await anyio.to_thread.run_sync(
-        lambda: _pool_row(
-            pool,
-            owner_id=owner_id,
-            name=name,
-            origin="inline",
-            source_format="json",
-            column_map=None,
-            request_id=request_id,
-        )
+def inline_pool_row(pool: LoanPool, *, owner_id: str, name: str, request_id: str | None) -> Pool:
+    """The row (Parquet blob) that stores a forecast's inline pool; CPU work, not yet added."""
+    return _pool_row(
+        pool,
+        owner_id=owner_id,
+        name=name,
+        origin="inline",
+        source_format="json",
+        column_map=None,
+        request_id=request_id,
     )
-    return await PoolRepository(session).add(row)
 
 
 async def load_pool(session: AsyncSession, *, owner_id: str, pool_id: str) -> tuple[Pool, LoanPool]:
