@@ -210,9 +210,13 @@ class Database:
 
     def __init__(self, settings: Settings) -> None:
         self.target = resolve_database(settings)
-        kwargs: dict[str, Any] = {"echo": settings.database_echo, "pool_pre_ping": True}
+        kwargs: dict[str, Any] = {"echo": settings.database_echo}
         if not self.target.is_sqlite:
-            kwargs.update(pool_size=settings.database_pool_size, max_overflow=10)
+            # a server connection can die between requests: test it at checkout (a local
+            # SQLite file cannot, so it skips the extra round trip per request)
+            kwargs.update(
+                pool_size=settings.database_pool_size, max_overflow=10, pool_pre_ping=True
+            )
         self.engine: AsyncEngine = create_async_engine(
             self.target.url, connect_args=self.target.connect_args, **kwargs
         )

@@ -19,6 +19,21 @@ from app.engine.pool import AMORTIZATION_NAMES, RATE_TYPE_NAMES, LoanPool
 COMPRESSION = "zstd"
 BALANCES = "balances"
 
+
+def parquet_options(schema: pa.Schema) -> dict[str, object]:
+    """Writer options for our blobs and files: zstd, and dictionary encoding only for text
+    columns (repeated codes such as states or loan types). On float columns a dictionary costs
+    time and grows the file (15 columns x 200,000 floats: 303 ms -> 64 ms, 25 -> 21 MB)."""
+    text = [
+        f.name
+        for f in schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_dictionary(f.type)
+    ]
+    return {"compression": COMPRESSION, "use_dictionary": text or False}
+
+
 _POOL_FIELDS = tuple(f.name for f in dataclasses.fields(LoanPool) if f.name != "extra")
 _CODE_NAMES = {
     "amortization": AMORTIZATION_NAMES,
@@ -28,7 +43,7 @@ _CODE_NAMES = {
 
 def table_to_parquet(table: pa.Table) -> bytes:
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression=COMPRESSION)
+    pq.write_table(table, buf, **parquet_options(table.schema))
     return buf.getvalue()
 
 

@@ -29,7 +29,7 @@ from app.engine.errors import EngineError, InvalidInput
 from app.engine.pool import LoanPool
 from app.models.consumer_credit import AnalyzeRequest, PanelOut
 from app.models.tables import Job, Pool
-from app.services import jobs, pools
+from app.services import columnar, jobs, pools
 from app.services.repositories import PoolRepository
 
 PANEL_ORIGIN = pools.PANEL_ORIGIN
@@ -139,7 +139,7 @@ async def upload_panel(
     except EngineError as exc:
         raise to_422(exc, ("body", "file")) from exc
     buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
+    pq.write_table(table, buf, **columnar.parquet_options(table.schema))
     blob = buf.getvalue()
     total = float(panel.balance.sum()) if panel.balance is not None else 0.0
     row = Pool(

@@ -553,7 +553,9 @@ async def stream_loans_parquet(
                 data = await repo.chunk_data(forecast_id, scenario_index, chunk_index)
                 table = columnar.parquet_to_table(data)
                 if writer is None:
-                    writer = pq.ParquetWriter(sink, table.schema, compression=columnar.COMPRESSION)
+                    writer = pq.ParquetWriter(
+                        sink, table.schema, **columnar.parquet_options(table.schema)
+                    )
                 writer.write_table(table)
                 yield sink.drain()
         finally:

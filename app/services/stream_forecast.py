@@ -48,6 +48,7 @@ from app.engine.tape_stream import (
 )
 from app.engine.types import CASHFLOW_COLUMNS, Assumptions
 from app.models.forecasts import AssumptionsIn
+from app.services import columnar
 from app.services.forecasts import to_assumptions
 
 __all__ = [
@@ -183,7 +184,8 @@ def _write_loan_level(directory: str, chunk: TapeChunk, proj: Projection) -> str
     os.makedirs(directory, exist_ok=True)
     final = os.path.join(directory, f"part-{chunk.index:05d}.parquet")
     tmp = final + f".tmp-{os.getpid()}"
-    pq.write_table(pa.table(cols), tmp, compression="zstd")
+    table = pa.table(cols)
+    pq.write_table(table, tmp, **columnar.parquet_options(table.schema))
     os.replace(tmp, final)  # a redelivered chunk rewrites the same file whole
     return final
 

@@ -58,7 +58,9 @@ def _rewrite(
             total += pool.total_balance
             if writer is None:
                 columns = list(columnar.pool_to_table(pool.take(np.arange(1))).column_names)
-                writer = pq.ParquetWriter(str(out), table.schema, compression="zstd")
+                writer = pq.ParquetWriter(
+                    str(out), table.schema, **columnar.parquet_options(table.schema)
+                )
             writer.write_table(table, row_group_size=max(1, table.num_rows))
     finally:
         if writer is not None:
