@@ -45,7 +45,10 @@ COPY --chown=app:app migrations ./migrations
 COPY --chown=app:app app ./app
 COPY --chown=app:app scripts/warm_numba_cache.py scripts/mint_token.py ./scripts/
 COPY --chown=app:app docker/entrypoint.sh docker/healthcheck.py /usr/local/bin/
+# Bytecode written at build time (PYTHONDONTWRITEBYTECODE stops it at run time): a container
+# then never recompiles the sources at start.
 RUN chmod 0755 /usr/local/bin/entrypoint.sh /usr/local/bin/healthcheck.py \
+    && python -m compileall -q /app/app /opt/venv/lib >/dev/null \
     && install -d -o app -g app /opt/numba-cache /app/data /tmp/prometheus
 USER app
 # Compile every engine kernel into NUMBA_CACHE_DIR now (the source files' stamps are those of

@@ -19,3 +19,7 @@ if [ ! -f "$stamp" ] || [ "$req" -nt "$stamp" ] || [ constraints.txt -nt "$stamp
     || .venv/bin/python -m pip install --disable-pip-version-check --no-deps -e .
   touch "$stamp"
 fi
+# Bytecode for the service's own modules, written now: where PYTHONDONTWRITEBYTECODE is set
+# (containers, some CI machines) Python would otherwise recompile all of app/ at every start
+# (~0.35 s of the ~1.5 s import). Only changed files are recompiled.
+.venv/bin/python -m compileall -q app >/dev/null

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -246,8 +246,12 @@ class Database:
         return (time.perf_counter() - start) * 1000.0
 
     async def migrate(self, revision: str = "head") -> None:
-        """Apply the Alembic migrations up to `revision` over this engine's connection."""
+        """Apply the Alembic migrations up to `revision` over this engine's connection. A
+        database already at SCHEMA_HEAD is left as it is without importing Alembic (~0.2 s of
+        every restart)."""
         async with self.engine.begin() as conn:
+            if revision == "head" and await conn.run_sync(_at_schema_head):
+                return
             await conn.run_sync(_upgrade, revision)
 
     async def dispose(self) -> None:
@@ -263,6 +267,18 @@ def alembic_config(url: str | None = None) -> Any:
     if url:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
+
+
+SCHEMA_HEAD = "0009_scenarios"
+"""The newest migration's revision (tests/core/test_db.py keeps it equal to Alembic's head)."""
+
+
+def _at_schema_head(connection: Connection) -> bool:
+    """Whether the database records exactly SCHEMA_HEAD as its Alembic version."""
+    if not inspect(connection).has_table("alembic_version"):
+        return False
+    versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return list(versions) == [SCHEMA_HEAD]
 
 
 def _upgrade(connection: Connection, revision: str) -> None:

@@ -127,3 +127,77 @@ def _pool(owner: str) -> Pool:
         data=b"PAR1-bytes",
         size_bytes=10,
     )
+
+
+def _downgrade(connection, revision: str) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+
+    from app.core.db import alembic_config
+
+    cfg = alembic_config()
+    cfg.attributes["connection"] = connection
+    command.downgrade(cfg, revision)
+
+
+def test_schema_head_is_alembics_head() -> None:
+    """The shortcut that skips Alembic at start must know the newest migration."""
+    from alembic.script import ScriptDirectory
+
+    from app.core.db import SCHEMA_HEAD, alembic_config
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == SCHEMA_HEAD
+
+
+async def test_restart_on_a_migrated_database_skips_alembic(any_db_settings) -> None:
+    """First start: Alembic migrates. A restart (fresh process) on the same database finds it
+    at SCHEMA_HEAD and never imports Alembic; a database one revision behind is upgraded."""
+    db = Database(any_db_settings)
+    try:
+        await db.migrate()
+    finally:
+        await db.dispose()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "DATABASE_URL": any_db_settings.database_url,
+        "DATABASE_SCHEMA": any_db_settings.database_schema or "",
+    }
+    code = (
+        "import asyncio, sys\n"
+        "from app.core.config import get_settings\n"
+        "from app.core.db import Database\n"
+        "async def main():\n"
+        "    db = Database(get_settings())\n"
+        "    await db.migrate()\n"
+        "    await db.dispose()\n"
+        "asyncio.run(main())\n"
+        "print('alembic' in sys.modules)\n"
+    )
+
+    def restart() -> str:
+        out = subprocess.run(
+            [sys.executable, "-c", code],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert out.returncode == 0, out.stderr[-2000:]
+        return out.stdout.strip()
+
+    assert restart() == "False"
+    db = Database(any_db_settings)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(_downgrade, "0008_jobs")
+    finally:
+        await db.dispose()
+    assert restart() == "True"  # behind: Alembic ran the upgrade
+    db = Database(any_db_settings)
+    try:
+        async with db.engine.connect() as conn:
+            got = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar()
+        assert got == "0009_scenarios"
+    finally:
+        await db.dispose()
