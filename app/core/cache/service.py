@@ -10,7 +10,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from app.core.cache.core import CACHE_FAILURES, MISSING, CacheCore
+from app.core.cache.core import MISSING, CacheCore, cache_failures
 
 T = TypeVar("T")
 
@@ -41,7 +41,7 @@ class CacheService(CacheCore):
                     pipe.pttl(key)
                     raw, pttl = pipe.execute()
                 self._timed("get", start)
-            except CACHE_FAILURES as exc:
+            except cache_failures() as exc:
                 self._failed("get", exc)
                 raw, pttl = None, -2
             value = self._redis_found(key, namespace, raw, pttl)
@@ -76,7 +76,7 @@ class CacheService(CacheCore):
                 self._client().set(key, blob, px=max(1, int(ttl * 1000)))
             self._timed("set", start)
             return True
-        except CACHE_FAILURES as exc:
+        except cache_failures() as exc:
             self._failed("set", exc)
             return False
 
@@ -87,7 +87,7 @@ class CacheService(CacheCore):
             try:
                 with self.breaker.calling():
                     self._client().delete(key)
-            except CACHE_FAILURES as exc:
+            except cache_failures() as exc:
                 self._failed("delete", exc)
 
     def get_or_compute(
@@ -127,7 +127,7 @@ class CacheService(CacheCore):
                         pipe.pttl(key)
                         raw, pttl = await pipe.execute()
                 self._timed("get", start)
-            except CACHE_FAILURES as exc:
+            except cache_failures() as exc:
                 self._failed("get", exc)
                 raw, pttl = None, -2
             value = self._redis_found(key, namespace, raw, pttl)
@@ -161,7 +161,7 @@ class CacheService(CacheCore):
                 await self._aclient().set(key, blob, px=max(1, int(ttl * 1000)))
             self._timed("set", start)
             return True
-        except CACHE_FAILURES as exc:
+        except cache_failures() as exc:
             self._failed("set", exc)
             return False
 
@@ -172,7 +172,7 @@ class CacheService(CacheCore):
             try:
                 with self.breaker.calling():
                     await self._aclient().delete(key)
-            except CACHE_FAILURES as exc:
+            except cache_failures() as exc:
                 self._failed("delete", exc)
 
     async def aget_or_compute(
