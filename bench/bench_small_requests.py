@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,10 +32,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from app.engine.pool import LoanPool  # noqa: E402
 from app.engine.projection import project_pool  # noqa: E402
 from app.models.forecasts import ForecastRequest  # noqa: E402
-from app.services.forecasts import scenario_inputs, to_assumptions  # noqa: E402
+from app.services.forecasts import inline_pool_now, scenario_inputs, to_assumptions  # noqa: E402
+from bench._server import free_port, server_env, uvicorn_code  # noqa: E402
 from tests.conftest import TEST_JWT_SECRET, sign_token  # noqa: E402
 
 ASSUMPTIONS = {
@@ -74,8 +73,7 @@ def body(n: int, store: bool) -> dict:
 def engine_ms(b: dict, repeats: int) -> float:
     """Median of `project_pool` on the same loans and assumptions (after a warm-up call)."""
     req = ForecastRequest.model_validate(b)
-    rows = [loan.model_dump(exclude_none=True) for loan in req.pool.loans or []]
-    pool = LoanPool.from_columns({k: [r[k] for r in rows] for k in rows[0]})
+    pool = inline_pool_now(req)  # the service's own pool building, outside the timing
     a = to_assumptions(scenario_inputs(req)[0][1])
     project_pool(pool, a)
     samples = []
@@ -86,30 +84,10 @@ def engine_ms(b: dict, repeats: int) -> float:
     return statistics.median(samples) * 1e3
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(python: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "ENV": "test",
-        "HOST": "127.0.0.1",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp / 'small.db'}",
-        "SUPABASE_JWT_SECRET": TEST_JWT_SECRET,
-        "RATE_LIMIT_ENABLED": "false",
-        "CACHE_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    code = (
-        "import uvicorn; uvicorn.run('app.main:app', host='127.0.0.1', "
-        f"port={port}, log_level='warning', access_log=False)"
-    )
-    proc = subprocess.Popen([python, "-c", code], env=env, cwd=ROOT)
+    env = server_env(tmp / "small.db", TEST_JWT_SECRET, CACHE_ENABLED="false")
+    proc = subprocess.Popen([python, "-c", uvicorn_code(port)], env=env, cwd=ROOT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:

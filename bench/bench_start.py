@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._server import free_port, server_env, uvicorn_code  # noqa: E402
 from tests.conftest import TEST_JWT_SECRET, sign_token  # noqa: E402
 
 EAGER = "import scipy.optimize, scipy.stats, scipy.special, scipy.linalg, sentry_sdk, numba; "
@@ -42,28 +42,10 @@ BODY = {
 }
 
 
-def _port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def one_start(eager: bool, db: Path, python: str) -> tuple[float, float]:
-    port = _port()
-    env = {
-        **os.environ,
-        "PYTHONPATH": str(ROOT),
-        "ENV": "test",
-        "HOST": "127.0.0.1",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "SUPABASE_JWT_SECRET": TEST_JWT_SECRET,
-        "MIGRATE_ON_START": "true",
-        "RATE_LIMIT_ENABLED": "false",
-        "LOG_LEVEL": "WARNING",
-    }
-    code = (EAGER if eager else "") + (
-        f"import uvicorn; uvicorn.run('app.main:app', host='127.0.0.1', port={port}, log_level='warning')"
-    )
+    port = free_port()
+    env = server_env(db, TEST_JWT_SECRET, MIGRATE_ON_START="true")
+    code = (EAGER if eager else "") + uvicorn_code(port)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [python, "-c", code],

@@ -243,7 +243,8 @@ async def run_chunk(ctx: JobContext, job_id: str, chunk_index: int, takeover: bo
         if n_finished == n_all:
             await finalize(ctx, job_id)
         elif still_running:  # a job cancelled meanwhile gets no late "running" message
-            await _publish(ctx, job, "running", done, total, f"{done} of {total} paths")
+            unit = get_kind(job.kind).unit  # paths, runs or loans
+            await _publish(ctx, job, "running", done, total, f"{done} of {total} {unit}")
     except (JobCancelled, _Lost):
         return
     except Exception as exc:
