@@ -45,6 +45,13 @@ class Settings(BaseSettings):
         description="Compile the engine's kernels in a background thread at start-up, so the "
         "first forecast does not wait for the JIT (compiled code is cached on disk).",
     )
+    engine_inline_loans: int = Field(
+        32,
+        ge=0,
+        description="Forecasts of at most this many loans x scenarios are computed on the "
+        "event loop instead of a worker thread: ~1-3 ms of CPU, less than the two thread "
+        "wake-ups it saves on a quiet server. 0 sends every forecast to a worker thread.",
+    )
 
     # --- storage -------------------------------------------------------------------------
     database_url: str | None = Field(

@@ -2,7 +2,8 @@
 pydantic API schemas live beside them in app/models/<area>.py).
 
 Large numeric results are stored compactly: each scenario's per-period columns are one row with
-a Parquet (zstd) blob, and loan-level results are Parquet blobs of `chunk` loans each, so that
+a blob (app.services.columnar: Arrow IPC when small, Parquet zstd when large), and loan-level
+results are blobs of `chunk` loans each, so that
 they can be paged and streamed without loading everything. Every row has an `owner_id` (the
 token's `sub`) directly or through its forecast.
 """
@@ -29,7 +30,7 @@ from app.models.base import Base, JSONType, new_id, utcnow
 
 
 class Pool(Base):
-    """A loan pool: an uploaded tape, or the inline loans of a forecast, as one Parquet blob."""
+    """A loan pool: an uploaded tape, or the inline loans of a forecast, as one blob."""
 
     __tablename__ = "pools"
 
@@ -90,7 +91,7 @@ class ForecastRun(Base):
 
 
 class ForecastScenario(Base):
-    """One scenario's per-period columns (Parquet blob) and analytics of a forecast run."""
+    """One scenario's per-period columns (one blob) and analytics of a forecast run."""
 
     __tablename__ = "forecast_scenarios"
 

@@ -1,7 +1,11 @@
-"""Compact binary storage of numeric results and pools: Parquet (zstd) blobs of flat columns.
+"""Compact binary storage of numeric results and pools: blobs of flat columns.
 
 Per-period scenario columns, loan pools and chunks of loan-level results are stored this way
 (one database row per blob, never one row per number); float64 values round-trip exactly.
+A blob is Parquet (zstd) when its columns hold more than SMALL_BLOB_BYTES, and an uncompressed
+Arrow IPC stream below that: a 1-loan forecast's 172 x 15 columns take 0.7 ms to write as
+Parquet and 0.015 ms as IPC, at nearly the same size (small float columns hardly compress).
+Readers tell the two apart by their first bytes, so blobs written before the IPC form still read.
 """
 
 from __future__ import annotations
@@ -12,12 +16,17 @@ from collections.abc import Mapping
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
 
 from app.engine.pool import AMORTIZATION_NAMES, RATE_TYPE_NAMES, LoanPool
 
 COMPRESSION = "zstd"
 BALANCES = "balances"
+SMALL_BLOB_BYTES = 256 * 1024
+"""Largest in-memory size (Arrow buffers, bytes) stored as an Arrow IPC stream, not Parquet."""
+PARQUET_MAGIC = b"PAR1"
+ARROW_FORMAT, PARQUET_FORMAT = "arrow", "parquet"
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, object]:
@@ -41,24 +50,39 @@ _CODE_NAMES = {
 }
 
 
-def table_to_parquet(table: pa.Table) -> bytes:
+def blob_format(table: pa.Table) -> str:
+    """The format `table_to_blob` writes for this table: "arrow" when small, else "parquet"."""
+    return ARROW_FORMAT if table.nbytes <= SMALL_BLOB_BYTES else PARQUET_FORMAT
+
+
+def table_to_blob(table: pa.Table) -> bytes:
+    """A table as blob bytes, in the format `blob_format` names."""
+    if blob_format(table) == ARROW_FORMAT:
+        sink = pa.BufferOutputStream()
+        with ipc.new_stream(sink, table.schema) as writer:
+            writer.write_table(table)
+        return sink.getvalue().to_pybytes()
     buf = io.BytesIO()
     pq.write_table(table, buf, **parquet_options(table.schema))
     return buf.getvalue()
 
 
-def parquet_to_table(data: bytes) -> pa.Table:
-    return pq.read_table(pa.BufferReader(data))
+def blob_to_table(data: bytes) -> pa.Table:
+    """Inverse of `table_to_blob`, for either format (told apart by the Parquet magic)."""
+    if data[:4] == PARQUET_MAGIC:
+        return pq.read_table(pa.BufferReader(data))
+    return ipc.open_stream(pa.BufferReader(data)).read_all()
 
 
-def columns_to_parquet(columns: Mapping[str, np.ndarray]) -> bytes:
-    """Equal-length 1-D arrays keyed by name -> Parquet bytes."""
-    return table_to_parquet(pa.table({k: np.asarray(v) for k, v in columns.items()}))
+def columns_to_blob(columns: Mapping[str, np.ndarray]) -> tuple[str, bytes]:
+    """Equal-length 1-D arrays keyed by name -> (format, blob bytes)."""
+    table = pa.table({k: np.asarray(v) for k, v in columns.items()})
+    return blob_format(table), table_to_blob(table)
 
 
-def parquet_to_columns(data: bytes) -> dict[str, np.ndarray]:
-    """Inverse of `columns_to_parquet` (float64 columns come back bit for bit)."""
-    table = parquet_to_table(data)
+def blob_to_columns(data: bytes) -> dict[str, np.ndarray]:
+    """Inverse of `columns_to_blob` (float64 columns come back bit for bit)."""
+    table = blob_to_table(data)
     return {name: table.column(name).to_numpy() for name in table.column_names}
 
 
@@ -86,9 +110,9 @@ def pool_to_table(pool: LoanPool) -> pa.Table:
     return pa.table(cols)
 
 
-def pool_from_parquet(data: bytes) -> LoanPool:
+def pool_from_blob(data: bytes) -> LoanPool:
     """Rebuild (and re-validate) a stored pool."""
-    table = parquet_to_table(data)
+    table = blob_to_table(data)
     return LoanPool.from_columns({name: table.column(name) for name in table.column_names})
 
 

@@ -19,6 +19,7 @@ from app.core.errors import NotFound, UnsupportedMediaType, ValidationFailed
 from app.engine.errors import EngineError, InvalidInput
 from app.engine.pool import LoanPool
 from app.engine.tape import TapeLimits, read_tape
+from app.models.base import new_id
 from app.models.pools import PoolOut
 from app.models.tables import Pool
 from app.services import columnar
@@ -26,7 +27,6 @@ from app.services.repositories import PoolRepository
 from app.services.tape_columns import TapeColumnReport, sort_columns
 
 TapeFormat = Literal["csv", "parquet"]
-PARQUET_MAGIC = b"PAR1"
 TAPE_ORIGIN = "tape"  # a large upload kept as a file (app.services.tape_pools)
 PANEL_ORIGIN = (
     "panel"  # consumer-credit performance panels share the table (services/consumer_credit)
@@ -80,7 +80,7 @@ def detect_format(data: bytes, filename: str | None, declared: str | None) -> Ta
         if declared not in ("csv", "parquet"):
             raise ValidationFailed.single(["body", "format"], "must be csv or parquet")
         return declared  # type: ignore[return-value]
-    if data[:4] == PARQUET_MAGIC:
+    if data[:4] == columnar.PARQUET_MAGIC:
         return "parquet"
     if filename and filename.lower().endswith((".parquet", ".pq")):
         return "parquet"
@@ -98,8 +98,9 @@ def _pool_row(
     request_id: str | None,
 ) -> Pool:
     table = columnar.pool_to_table(pool)
-    blob = columnar.table_to_parquet(table)
+    blob = columnar.table_to_blob(table)
     return Pool(
+        id=new_id(),  # known before the row is written (a forecast refers to it)
         owner_id=owner_id,
         name=name,
         origin=origin,
@@ -244,7 +245,7 @@ async def load_pool(session: AsyncSession, *, owner_id: str, pool_id: str) -> tu
             f"this pool is a streamed tape of {row.n_loans} loans (over STREAM_UPLOAD_BYTES): "
             "it can be forecast (POST /api/v1/cashflow/forecast, one scenario, a job), not loaded whole",
         )
-    pool = await anyio.to_thread.run_sync(columnar.pool_from_parquet, row.data)
+    pool = await anyio.to_thread.run_sync(columnar.pool_from_blob, row.data)
     return row, pool
 
 
