@@ -266,3 +266,42 @@ async def test_jwks_endpoint_down_is_401_not_500(tmp_path) -> None:
     async with running_client(app) as c:
         token = sign_token("a", secret=_rsa(), algorithm="RS256", headers={"kid": "k"})
         assert await _status(c, token) == 401
+
+
+async def test_verified_token_is_trusted_again_until_its_expiry(monkeypatch, tmp_path) -> None:
+    """A token that verified is not signature-checked again within the trust window, a
+    tampered copy never shares its entry, and past `exp` + leeway (or the 60 s window) it is
+    checked afresh."""
+    from app.core import auth
+
+    settings = make_settings(tmp_path)
+    verifier = auth.TokenVerifier(settings)
+    decodes: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decodes.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr(auth.jwt, "decode", counting_decode)
+    short = sign_token("alice", expires_in=30)
+    assert (await verifier.verify(short)).user_id == "alice"
+    assert (await verifier.verify(short)).user_id == "alice"
+    assert len(decodes) == 1  # the second call was a hit
+
+    tampered = short[:-2] + ("AA" if not short.endswith("AA") else "BB")
+    with pytest.raises(auth.Unauthorized):
+        await verifier.verify(tampered)
+    assert len(decodes) == 2
+
+    long = sign_token("bob", expires_in=3600)
+    await verifier.verify(long)
+    assert len(decodes) == 3
+    now = time.time()
+    exp = float(real_decode(short, options={"verify_signature": False})["exp"])
+    monkeypatch.setattr(auth.time, "time", lambda: exp + settings.jwt_leeway_seconds + 0.5)
+    await verifier.verify(short)  # past exp + leeway: checked again (PyJWT's clock is real)
+    assert len(decodes) == 4
+    monkeypatch.setattr(auth.time, "time", lambda: now + auth.VERIFIED_TOKEN_TTL_SECONDS + 1)
+    await verifier.verify(long)  # beyond the trust window: checked again
+    assert len(decodes) == 5
