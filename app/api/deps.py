@@ -28,15 +28,11 @@ def get_database(request: Request) -> Database:
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """One session per request: committed when the route returns, rolled back when it raises."""
+    """One session per request: committed when the route returns, rolled back when it raises
+    (`Database.session`)."""
     db: Database = request.app.state.database
-    async with db.sessionmaker() as session:
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+    async with db.session() as session:
+        yield session
 
 
 async def get_current_user(

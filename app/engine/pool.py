@@ -301,6 +301,8 @@ def _enum(
 
 
 def _flag(name: str, mask: np.ndarray, reason: str, problems: list[FieldProblem]) -> None:
+    if not mask.any():  # the usual case, and cheaper than flatnonzero on small pools
+        return
     rows = np.flatnonzero(mask)
     for row in rows[:MAX_PROBLEMS_PER_CHECK].tolist():
         problems.append(FieldProblem(row, name, reason))
