@@ -9,6 +9,11 @@ keep-alive). The reference is `project_pool` on the same loans in this process, 
 same run. Requests of the four kinds are interleaved so that they see the same load.
 
     PYTHONPATH=. .venv/bin/python bench/bench_small_requests.py [--requests 300] [--python PATH]
+        [--before PATH]
+
+`--before PATH` also serves another checkout of the project (say `git worktree add /tmp/before
+<commit>`) from a second server on its own port, and interleaves its requests with this
+checkout's, so that a change is measured against the code before it under the same load.
 
 Use a runtime install for `--python` when the absolute figure matters (see bench_start.py:
 the test dependencies make pyarrow import pandas at the first conversion; after that it costs
@@ -84,10 +89,12 @@ def engine_ms(b: dict, repeats: int) -> float:
     return statistics.median(samples) * 1e3
 
 
-def start_server(python: str, tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(python: str, tmp: Path, root: Path = ROOT) -> tuple[subprocess.Popen[bytes], str]:
+    """`uvicorn app.main:app` of the checkout at `root`, on a fresh SQLite file in `tmp`."""
     port = free_port()
     env = server_env(tmp / "small.db", TEST_JWT_SECRET, CACHE_ENABLED="false")
-    proc = subprocess.Popen([python, "-c", uvicorn_code(port)], env=env, cwd=ROOT)
+    env["PYTHONPATH"] = str(root)
+    proc = subprocess.Popen([python, "-c", uvicorn_code(port)], env=env, cwd=root)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -110,6 +117,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=300, help="per kind, 1-loan requests")
     ap.add_argument("--python", default=sys.executable, help="the server's interpreter")
+    ap.add_argument("--before", help="another checkout to serve beside this one (a reference)")
     args = ap.parse_args()
     n_big = max(args.requests // 5, 10)
     kinds = {
@@ -118,44 +126,61 @@ def main() -> None:
         ("1,000 loans", "stored"): (body(1000, True), n_big),
         ("1,000 loans", "store false"): (body(1000, False), n_big),
     }
+    servers = {"now": ROOT}
+    if args.before:
+        servers["before"] = Path(args.before).resolve()
     load0 = os.getloadavg()
+    server = {(k, v): [] for k in kinds for v in servers}
+    client = {(k, v): [] for k in kinds for v in servers}
     with tempfile.TemporaryDirectory() as d:
-        proc, url = start_server(args.python, Path(d))
+        procs, urls = {}, {}
         try:
+            for version, root in servers.items():
+                (Path(d) / version).mkdir()
+                procs[version], urls[version] = start_server(args.python, Path(d) / version, root)
             headers = {"Authorization": f"Bearer {sign_token('small')}"}
-            server: dict[tuple[str, str], list[float]] = {k: [] for k in kinds}
-            client: dict[tuple[str, str], list[float]] = {k: [] for k in kinds}
-            with httpx.Client(base_url=url, headers=headers, timeout=60) as c:
+            clients = {
+                v: httpx.Client(base_url=u, headers=headers, timeout=60) for v, u in urls.items()
+            }
+            for c in clients.values():
                 for b, _ in kinds.values():  # warm-up: JIT cache, first conversions
                     for _ in range(10):
                         r = c.post("/api/v1/cashflow/forecast", json=b)
                         assert r.status_code in (200, 201), r.text
-                for i in range(args.requests):
-                    for key, (b, reps) in kinds.items():
-                        if i >= reps:
-                            continue
+            for i in range(args.requests):
+                for key, (b, reps) in kinds.items():
+                    if i >= reps:
+                        continue
+                    for version, c in clients.items():
                         t0 = time.perf_counter()
                         r = c.post("/api/v1/cashflow/forecast", json=b)
-                        client[key].append((time.perf_counter() - t0) * 1e3)
+                        client[(key, version)].append((time.perf_counter() - t0) * 1e3)
                         assert r.status_code in (200, 201), r.text
-                        server[key].append(server_ms(r))
+                        server[(key, version)].append(server_ms(r))
+            for c in clients.values():
+                c.close()
         finally:
-            proc.terminate()
-            proc.wait(10)
+            for proc in procs.values():
+                proc.terminate()
+                proc.wait(10)
     eng = {n: engine_ms(kinds[(n, "stored")][0], 200) for n in ("1 loan", "1,000 loans")}
     med = statistics.median
     print(f"server interpreter {args.python}")
     print(f"load average at start {load0}, at end {os.getloadavg()}")
     print(
-        f"{'pool':12s} {'kind':12s} {'n':>5s} {'server p50':>11s} {'server p90':>11s} "
-        f"{'client p50':>11s} {'engine':>8s} {'server/engine':>14s}"
+        f"{'pool':12s} {'kind':12s} {'code':7s} {'n':>5s} {'server p50':>11s} "
+        f"{'server p90':>11s} {'client p50':>11s} {'engine':>8s} {'server/engine':>14s}"
+        + ("  now/before" if args.before else "")
     )
-    for (n, kind), s in server.items():
+    for ((n, kind), version), s in server.items():
         p90 = float(np.percentile(s, 90))
-        print(
-            f"{n:12s} {kind:12s} {len(s):5d} {med(s):9.2f}ms {p90:9.2f}ms "
-            f"{med(client[(n, kind)]):9.2f}ms {eng[n]:6.2f}ms {med(s) / eng[n]:13.1f}x"
+        line = (
+            f"{n:12s} {kind:12s} {version:7s} {len(s):5d} {med(s):9.2f}ms {p90:9.2f}ms "
+            f"{med(client[((n, kind), version)]):9.2f}ms {eng[n]:6.2f}ms {med(s) / eng[n]:13.1f}x"
         )
+        if args.before and version == "now":
+            line += f"  {med(s) / med(server[((n, kind), 'before')]):10.2f}"
+        print(line)
 
 
 if __name__ == "__main__":
