@@ -114,6 +114,20 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _sqlite_reset(_dbapi_conn: Any, record: Any, reset_state: Any) -> None:
+    """Give a pooled SQLite connection back clean: roll back only if a transaction is open.
+
+    The pool's default reset rolls back every time, and on aiosqlite each rollback is a
+    round trip to the connection's thread (one per request, even after a commit).
+    sqlite3 knows whether a transaction is open (`in_transaction`), so the rollback is skipped
+    when there is nothing to undo. A connection being discarded outside the event loop
+    (`asyncio_safe` false) is closed by the pool anyway."""
+    if not reset_state.asyncio_safe:
+        return
+    if record.driver_connection.in_transaction:
+        record.dbapi_connection.rollback()
+
+
 _READ_SQL = ("SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES")
 
 
@@ -211,7 +225,9 @@ class Database:
     def __init__(self, settings: Settings) -> None:
         self.target = resolve_database(settings)
         kwargs: dict[str, Any] = {"echo": settings.database_echo}
-        if not self.target.is_sqlite:
+        if self.target.is_sqlite:
+            kwargs["pool_reset_on_return"] = None  # `_sqlite_reset` instead
+        else:
             # a server connection can die between requests: test it at checkout (a local
             # SQLite file cannot, so it skips the extra round trip per request)
             kwargs.update(
@@ -224,6 +240,7 @@ class Database:
         self.write_queue: SqliteWriteQueue | None = None
         if self.target.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "reset", _sqlite_reset)
             self.write_queue = SqliteWriteQueue()
             self.write_queue.install(self.sessionmaker)
 

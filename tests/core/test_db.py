@@ -201,3 +201,30 @@ async def test_restart_on_a_migrated_database_skips_alembic(any_db_settings) -> 
         assert got == "0009_scenarios"
     finally:
         await db.dispose()
+
+
+async def test_sqlite_connection_given_back_mid_transaction_is_rolled_back(tmp_path) -> None:
+    """The pool's reset on SQLite rolls back only an open transaction (`_sqlite_reset`): a
+    write SQLAlchemy did not see begin (issued on the driver directly) is undone when the
+    connection goes back to the pool, and the next checkout finds the table empty and unlocked."""
+    db = Database(make_settings(tmp_path))
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (x INTEGER)"))
+
+        def write_behind_sqlalchemys_back(sync_conn) -> bool:
+            dbapi = sync_conn.connection.dbapi_connection
+            cur = dbapi.cursor()
+            cur.execute("INSERT INTO t VALUES (1)")
+            cur.close()
+            return bool(sync_conn.connection.driver_connection.in_transaction)
+
+        async with db.engine.connect() as conn:
+            assert await conn.run_sync(write_behind_sqlalchemys_back)  # a transaction is open
+        async with db.engine.begin() as conn:  # would wait on the lock if it had leaked
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar_one() == 0
+            await conn.execute(text("INSERT INTO t VALUES (2)"))
+        async with db.engine.connect() as conn:  # a committed write stays
+            assert (await conn.execute(text("SELECT x FROM t"))).scalars().all() == [2]
+    finally:
+        await db.dispose()
