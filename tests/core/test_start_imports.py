@@ -1,6 +1,6 @@
 """Start-up cost: `import app.main` and building the app load no Numba and no SciPy (they are
 imported at the first request that computes), no Redis client or circuit breaker when no Redis
-is configured, no Alembic; and the lazily bound kernels all resolve."""
+is configured, no Alembic, no httpx (the JWKS client imports it at its first fetch); and the lazily bound kernels all resolve."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
-HEAVY_AT_FIRST_USE = ("numba", "llvmlite", "scipy", "redis", "pybreaker", "alembic")
+HEAVY_AT_FIRST_USE = ("numba", "llvmlite", "scipy", "redis", "pybreaker", "alembic", "httpx")
 
 
 def test_starting_the_app_imports_no_numba_or_scipy() -> None:
