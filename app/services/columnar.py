@@ -24,7 +24,7 @@ from app.engine.pool import AMORTIZATION_NAMES, RATE_TYPE_NAMES, LoanPool
 COMPRESSION = "zstd"
 BALANCES = "balances"
 SMALL_BLOB_BYTES = 256 * 1024
-"""Largest in-memory size (Arrow buffers, bytes) stored as an Arrow IPC stream, not Parquet."""
+"""Largest in-memory size (the table's Arrow buffers, bytes) stored as an Arrow IPC stream."""
 PARQUET_MAGIC = b"PAR1"
 ARROW_FORMAT, PARQUET_FORMAT = "arrow", "parquet"
 
@@ -51,13 +51,15 @@ _CODE_NAMES = {
 
 
 def blob_format(table: pa.Table) -> str:
-    """The format `table_to_blob` writes for this table: "arrow" when small, else "parquet"."""
-    return ARROW_FORMAT if table.nbytes <= SMALL_BLOB_BYTES else PARQUET_FORMAT
+    """The format `table_to_blob` writes for this table: "arrow" when small, else "parquet".
+    (`get_total_buffer_size`: ~1 us, where `nbytes`, which accounts for slices, takes ~50 us.)"""
+    small = table.get_total_buffer_size() <= SMALL_BLOB_BYTES
+    return ARROW_FORMAT if small else PARQUET_FORMAT
 
 
-def table_to_blob(table: pa.Table) -> bytes:
-    """A table as blob bytes, in the format `blob_format` names."""
-    if blob_format(table) == ARROW_FORMAT:
+def table_to_blob(table: pa.Table, fmt: str | None = None) -> bytes:
+    """A table as blob bytes, in the format `fmt` (default: the one `blob_format` names)."""
+    if (fmt or blob_format(table)) == ARROW_FORMAT:
         sink = pa.BufferOutputStream()
         with ipc.new_stream(sink, table.schema) as writer:
             writer.write_table(table)
@@ -77,7 +79,8 @@ def blob_to_table(data: bytes) -> pa.Table:
 def columns_to_blob(columns: Mapping[str, np.ndarray]) -> tuple[str, bytes]:
     """Equal-length 1-D arrays keyed by name -> (format, blob bytes)."""
     table = pa.table({k: np.asarray(v) for k, v in columns.items()})
-    return blob_format(table), table_to_blob(table)
+    fmt = blob_format(table)
+    return fmt, table_to_blob(table, fmt)
 
 
 def blob_to_columns(data: bytes) -> dict[str, np.ndarray]:

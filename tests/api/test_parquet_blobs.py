@@ -36,7 +36,7 @@ def _table(n: int) -> pa.Table:
 
 def test_large_table_is_parquet_floats_plain_text_dictionary_values_exact() -> None:
     table = _table(40_000)  # 40,000 x (8 + 8 + text) bytes: over SMALL_BLOB_BYTES
-    assert table.nbytes > columnar.SMALL_BLOB_BYTES
+    assert table.get_total_buffer_size() > columnar.SMALL_BLOB_BYTES
     blob = columnar.table_to_blob(table)
     assert blob[:4] == b"PAR1" and columnar.blob_format(table) == "parquet"
     enc = _encodings(blob)
@@ -50,7 +50,7 @@ def test_large_table_is_parquet_floats_plain_text_dictionary_values_exact() -> N
 
 def test_small_table_is_arrow_ipc_and_round_trips_exactly() -> None:
     table = _table(1000)
-    assert table.nbytes <= columnar.SMALL_BLOB_BYTES
+    assert table.get_total_buffer_size() <= columnar.SMALL_BLOB_BYTES
     blob = columnar.table_to_blob(table)
     assert blob[:4] != b"PAR1" and columnar.blob_format(table) == "arrow"
     back = columnar.blob_to_table(blob)
