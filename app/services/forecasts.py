@@ -1,9 +1,10 @@
 """Forecast use cases: run a forecast on the engine and store it; list, read and export runs.
 
 A run is planned (limits checked, pool resolved, each scenario's assumptions mapped to engine
-types), computed (`compute_forecast`: engine + analytics, pure CPU, no I/O; run in a worker
-thread), then stored (one row per scenario with a blob of its columns (app.services.columnar), loan-level
-results in chunks). Services never commit: the request's session dependency does.
+types), computed (`compute_forecast`: engine + analytics, pure CPU, no I/O; in a worker thread,
+or on the event loop for at most ENGINE_INLINE_LOANS loans x scenarios), then stored (one row
+per scenario with a blob of its columns (app.services.columnar), loan-level results in chunks).
+Services never commit: the request's session dependency does.
 """
 
 from __future__ import annotations
@@ -203,7 +204,7 @@ def plan_forecast(pool: LoanPool, req: ForecastRequest, settings: Settings) -> F
                 "set a shorter n_periods",
             )
         if req.options.balance_paths and req.options.loan_level:
-            cells = len(pool) * n_periods * max(1, len(req.scenarios))
+            cells = times_scenarios(len(pool), req) * n_periods
             if cells > settings.max_loan_level_cells:
                 raise ValidationFailed.single(
                     ["body", "options", "balance_paths"],
@@ -395,8 +396,8 @@ async def _cpu(loan_scenarios: int, settings: Settings, fn: Callable[..., _T], *
 
 
 def _loan_scenarios(request: ForecastRequest, pool: LoanPool | None) -> int:
-    n = len(pool) if pool is not None else inline_loan_count(request)
-    return n * max(1, len(request.scenarios))
+    """Loans x scenarios of a request whose pool (if uploaded) is already loaded."""
+    return times_scenarios(len(pool) if pool is not None else inline_loan_count(request), request)
 
 
 async def price_forecast(
@@ -467,10 +468,7 @@ async def create_forecast(
         owner_id,
         request_id,
     )
-    new_rows: list[Any] = []
-    if new_pool is not None:
-        stored_pool = new_pool
-        new_rows.append(new_pool)
+    stored_pool = new_pool or stored_pool
     assert stored_pool is not None
     inputs = request.model_dump(mode="json", exclude={"pool"})
     inputs["pool"] = {"pool_id": stored_pool.id}
@@ -491,7 +489,7 @@ async def create_forecast(
         finished_at=done.finished,
         duration_ms=done.duration_ms,
     )
-    await insert_all(session, [*new_rows, run, *scenarios, *chunks])
+    await insert_all(session, [*([new_pool] if new_pool else []), run, *scenarios, *chunks])
     return run, done.outcomes
 
 
@@ -599,7 +597,12 @@ async def loan_scenarios(session: AsyncSession, owner_id: str, body: ForecastReq
         n = (await pools.get_pool(session, owner_id=owner_id, pool_id=body.pool.pool_id)).n_loans
     else:
         n = inline_loan_count(body)
-    return n * max(1, len(body.scenarios))
+    return times_scenarios(n, body)
+
+
+def times_scenarios(n_loans: int, body: ForecastRequest) -> int:
+    """`n_loans` x the request's scenarios (none given = the one base scenario)."""
+    return n_loans * max(1, len(body.scenarios))
 
 
 def inline_loan_count(body: ForecastRequest) -> int:

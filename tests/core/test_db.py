@@ -15,6 +15,7 @@ from sqlalchemy import inspect, text
 from app.core.db import Database
 from app.models.tables import ForecastRun, Pool
 from app.services.repositories import ForecastFilters, ForecastRepository, PoolRepository
+from app.services.repositories.bulk import insert_all
 from tests.conftest import make_settings, unique_user
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -93,7 +94,7 @@ async def test_startup_migration_and_session_commit_rollback(any_db_settings) ->
                 n_loans=1,
                 n_scenarios=0,
             )
-            await ForecastRepository(s).add(run)
+            await insert_all(s, [run])
         async with db.session() as s:
             repo = ForecastRepository(s)
             items, total = await repo.list_owned(

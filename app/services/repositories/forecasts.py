@@ -6,7 +6,6 @@ into 404). Blob columns are loaded only when asked for.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -35,19 +34,6 @@ def _like_pattern(text: str) -> str:
 class ForecastRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
-
-    async def add(
-        self,
-        run: ForecastRun,
-        scenarios: Sequence[ForecastScenario] = (),
-        chunks: Sequence[ForecastLoanChunk] = (),
-    ) -> ForecastRun:
-        self.session.add(run)
-        await self.session.flush()
-        self.session.add_all(list(scenarios))
-        self.session.add_all(list(chunks))
-        await self.session.flush()
-        return run
 
     async def get_owned(self, owner_id: str, forecast_id: str) -> ForecastRun | None:
         stmt = select(ForecastRun).where(
