@@ -196,10 +196,10 @@ class SqliteWriteQueue:
     def install(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         sync_cls = sessionmaker.kw.get("sync_session_class") or Session
 
-        class QueuedSession(sync_cls):  # type: ignore[misc, valid-type]
-            pass
-
         queue = self
+
+        class QueuedSession(sync_cls):  # type: ignore[misc, valid-type]
+            write_queue = queue
 
         @event.listens_for(QueuedSession, "before_flush")
         def _before_flush(session: Session, _ctx: Any, _instances: Any) -> None:
@@ -217,6 +217,19 @@ class SqliteWriteQueue:
                 queue.release(session)
 
         sessionmaker.configure(sync_session_class=QueuedSession)
+
+
+async def sqlite_driver_connection(session: AsyncSession) -> Any | None:
+    """On SQLite: take the session's write slot (SqliteWriteQueue), open its transaction and
+    return the driver's connection (aiosqlite), so that a caller can send statements to it
+    directly, one round trip to the connection's thread each, in the session's transaction
+    (committed or rolled back with the session). None on other databases."""
+    queue: SqliteWriteQueue | None = getattr(session.sync_session, "write_queue", None)
+    if queue is None:
+        return None
+    await session.run_sync(queue.acquire)
+    raw = await (await session.connection()).get_raw_connection()
+    return raw.driver_connection
 
 
 class Database:
