@@ -227,9 +227,14 @@ async def sqlite_driver_connection(session: AsyncSession) -> Any | None:
     queue: SqliteWriteQueue | None = getattr(session.sync_session, "write_queue", None)
     if queue is None:
         return None
-    await session.run_sync(queue.acquire)
-    raw = await (await session.connection()).get_raw_connection()
-    return raw.driver_connection
+    return await session.run_sync(_take_write_slot, queue)
+
+
+def _take_write_slot(session: Session, queue: SqliteWriteQueue) -> Any:
+    """In SQLAlchemy's greenlet (one hop for the three steps): the write slot, the session's
+    connection (its transaction begun) and that connection's driver object."""
+    queue.acquire(session)
+    return session.connection().connection.driver_connection
 
 
 class Database:
