@@ -18,12 +18,15 @@ from app.core.request_context import user_id_var
 _bearer = HTTPBearer(auto_error=False, description="Supabase access token (JWT)")
 
 
-def get_app_settings(request: Request) -> Settings:
+# Dependencies are `async def` even when they await nothing: FastAPI runs a plain `def`
+# dependency in its thread pool, a hop (two thread wake-ups) on every request that uses it.
+async def get_app_settings(request: Request) -> Settings:
     """The settings the running app was built with."""
     return request.app.state.settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
+    """The app's database (engine and session factory)."""
     return request.app.state.database
 
 
