@@ -219,11 +219,11 @@ def _numeric(
         or pa.types.is_floating(arr.type)
         or pa.types.is_null(arr.type)
     ):
-        # unsafe: integers beyond 2^53 become the nearest float (and then fail the field's
-        # bounds with a located problem) instead of raising from inside Arrow
-        out = (
-            pc.cast(arr, pa.float64(), safe=False).to_numpy(zero_copy_only=False).astype(np.float64)
-        )
+        # integers beyond 2^53 become the nearest float (and then fail the field's bounds with
+        # a located problem); nulls become NaN. A null-typed column goes through Arrow's cast.
+        if pa.types.is_null(arr.type):
+            arr = pc.cast(arr, pa.float64())
+        out = arr.to_numpy(zero_copy_only=False).astype(np.float64)
         missing = np.isnan(out)
         return out, missing
     if pa.types.is_dictionary(arr.type):
@@ -381,15 +381,9 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
         ("amortization_term_months", amt_f),
         ("reset_months", reset_f),
     ):
-        _flag(
-            name,
-            np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS),
-            f"must be <= {MAX_TERM_MONTHS} months",
-            problems,
-        )
-        vals[np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS)] = (
-            np.nan
-        )  # int casts stay defined
+        too_long = np.isfinite(vals) & (np.abs(vals) > MAX_TERM_MONTHS)
+        _flag(name, too_long, f"must be <= {MAX_TERM_MONTHS} months", problems)
+        vals[too_long] = np.nan  # int casts stay defined
     _flag(
         "margin",
         np.isfinite(margin) & (np.abs(margin) > MAX_ABS_MARGIN),
@@ -429,34 +423,38 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
 
     io = integer("io_months", io_f)
     is_io = amort == Amortization.INTEREST_ONLY
-    _flag(
-        "io_months",
-        ~((io_f >= 0) & (io_f < term_f)) & is_io,
-        "interest_only needs 0 <= io_months < term",
-        problems,
-    )
+    if is_io.any():  # checks that only concern some amortisation types run when they occur
+        _flag(
+            "io_months",
+            ~((io_f >= 0) & (io_f < term_f)) & is_io,
+            "interest_only needs 0 <= io_months < term",
+            problems,
+        )
     io = np.where(is_io, io, 0)
     amt_f = np.where(np.isnan(amt_f), term_f, amt_f)
     amt_term = integer("amortization_term_months", amt_f)
     is_balloon = amort == Amortization.BALLOON
-    _flag(
-        "amortization_term_months",
-        is_balloon & ~(amt_f >= term_f),
-        "balloon needs amortization_term_months >= original_term_months",
-        problems,
-    )
+    has_balloon = bool(is_balloon.any())
+    if has_balloon:
+        _flag(
+            "amortization_term_months",
+            is_balloon & ~(amt_f >= term_f),
+            "balloon needs amortization_term_months >= original_term_months",
+            problems,
+        )
     _flag(
         "original_term_months",
         (freq > 0) & np.isfinite(term_f) & (term % np.maximum(freq, 1) != 0),
         "must be a whole number of payment periods (multiple of payment_frequency)",
         problems,
     )
-    _flag(
-        "amortization_term_months",
-        is_balloon & (freq > 0) & (amt_term % np.maximum(freq, 1) != 0),
-        "must be a multiple of payment_frequency",
-        problems,
-    )
+    if has_balloon:
+        _flag(
+            "amortization_term_months",
+            is_balloon & (freq > 0) & (amt_term % np.maximum(freq, 1) != 0),
+            "must be a multiple of payment_frequency",
+            problems,
+        )
 
     is_float = rtype == RateType.FLOATING
     if "index_name" in cols:
@@ -466,13 +464,16 @@ def _build(columns: Mapping[str, Any]) -> LoanPool:
     else:
         index_name = np.full(n, "", dtype=str)
         idx_missing = np.ones(n, dtype=bool)
-    _flag("index_name", is_float & idx_missing, "floating-rate loans need an index name", problems)
     reset = integer("reset_months", reset_f)
-    _flag("reset_months", is_float & ~(reset_f >= 1), "must be >= 1", problems)
-    for nm, arr in (("periodic_cap", pcap), ("periodic_floor", pfloor), ("life_cap", lcap)):
-        _flag(nm, is_float & ~(arr >= 0), "must be >= 0", problems)
-    _flag("life_floor", is_float & ~(lfloor <= lcap), "must be <= life_cap", problems)
-    _flag("margin", is_float & ~np.isfinite(margin), "must be finite", problems)
+    if is_float.any():  # the floating-rate checks (a fixed-rate pool has nothing to check)
+        _flag(
+            "index_name", is_float & idx_missing, "floating-rate loans need an index name", problems
+        )
+        _flag("reset_months", is_float & ~(reset_f >= 1), "must be >= 1", problems)
+        for nm, arr in (("periodic_cap", pcap), ("periodic_floor", pfloor), ("life_cap", lcap)):
+            _flag(nm, is_float & ~(arr >= 0), "must be >= 0", problems)
+        _flag("life_floor", is_float & ~(lfloor <= lcap), "must be <= life_cap", problems)
+        _flag("margin", is_float & ~np.isfinite(margin), "must be finite", problems)
 
     if "loan_id" in cols:
         ids = pc.cast(

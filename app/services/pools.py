@@ -181,7 +181,7 @@ def pool_from_loans(rows: list[dict[str, Any]]) -> LoanPool:
     try:
         # pa.array infers one struct type from ALL rows (the union of keys, ints widened to
         # floats); Table.from_pylist would take the keys of the first row only.
-        table = pa.Table.from_struct_array(pa.array(rows))
+        loans = pa.array(rows)
     except OverflowError as exc:
         raise ValidationFailed.single(
             ["body", "pool", "loans"], "a number is too large (beyond a 64-bit integer)"
@@ -190,8 +190,10 @@ def pool_from_loans(rows: list[dict[str, Any]]) -> LoanPool:
         raise ValidationFailed.single(
             ["body", "pool", "loans"], f"a field has values of different types across loans: {exc}"
         ) from exc
-    try:
-        return LoanPool.from_columns({name: table.column(name) for name in table.column_names})
+    if not isinstance(loans, pa.StructArray):  # no loans at all: the pool check names it
+        loans = pa.array(rows, type=pa.struct([]))
+    try:  # the struct's children are the columns (no row is null: every loan is an object)
+        return LoanPool.from_columns({f.name: loans.field(i) for i, f in enumerate(loans.type)})
     except EngineError as exc:
         raise ValidationFailed.from_engine(exc, prefix=("body", "pool", "loans")) from exc
 
