@@ -5,6 +5,7 @@ TCP proxy that we start and stop to make Redis "come back" and "go away")."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -309,6 +310,43 @@ def test_keys_depend_on_content_and_version() -> None:
     assert svc.key("ns", ids) != svc.key("ns", np.array(["L1", "L2", "L3"]))  # dtype matters
     with pytest.raises(TypeError):
         svc.key("ns", object())
+
+
+@dataclasses.dataclass(frozen=True)
+class _Leg:
+    name: str
+    rates: np.ndarray
+
+
+@dataclasses.dataclass(frozen=True)
+class _OtherLeg:
+    name: str
+    rates: np.ndarray
+
+
+class _Quote(BaseModel, extra="allow"):
+    price: float
+    tag: str = "x"
+
+
+def test_keys_of_dataclasses_and_models_follow_every_field() -> None:
+    """Fields are fed in declared order with their names: every field value, the class and
+    the split of text between fields all change the key; extra fields count in any order."""
+    svc = make(None, "k")
+    leg = _Leg("a", np.array([0.01, 0.02]))
+    k = svc.key("ns", leg)
+    assert svc.key("ns", _Leg("a", np.array([0.01, 0.02]))) == k
+    assert svc.key("ns", _Leg("b", np.array([0.01, 0.02]))) != k
+    assert svc.key("ns", _Leg("a", np.array([0.01, 0.03]))) != k
+    assert svc.key("ns", _OtherLeg("a", np.array([0.01, 0.02]))) != k  # same fields, other class
+    assert svc.key("ns", {"name": "a", "rates": np.array([0.01, 0.02])}) != k  # not a dict
+    q = svc.key("ns", _Quote(price=99.5))
+    assert svc.key("ns", _Quote(price=99.5, tag="x")) == q
+    assert svc.key("ns", _Quote(price=99.5, tag="xy")) != q
+    assert svc.key("ns", _Quote(price=99.5, u=1, v=2)) == svc.key(
+        "ns", _Quote(price=99.5, v=2, u=1)
+    )
+    assert svc.key("ns", _Quote(price=99.5, u=1)) != q
 
 
 # ---------------------------------------------------------------------------- decorator

@@ -4,7 +4,8 @@ objects with addresses).
 
 The encoding is a tagged, length-prefixed walk of the value: dict entries are sorted by the
 encoding of their key (so keyword order never matters), NumPy arrays are hashed by dtype, shape
-and raw C-order bytes, pydantic models and dataclasses by class name and field values. Types with
+and raw C-order bytes, pydantic models and dataclasses by class name and their fields' names
+and values in declared order. Types with
 no canonical form raise ``TypeError`` rather than produce a key that silently differs between
 processes.
 """
@@ -15,6 +16,7 @@ import dataclasses
 import datetime as _dt
 import decimal
 import enum
+import functools
 import hashlib
 import inspect
 import pathlib
@@ -48,6 +50,12 @@ def _sub_digest(obj: Any) -> bytes:
     return h.digest()
 
 
+@functools.lru_cache(maxsize=256)
+def _dtype_descr(dtype: np.dtype) -> bytes:
+    """NumPy's portable description of a dtype (as in .npy headers), once per dtype."""
+    return repr(np.lib.format.dtype_to_descr(dtype)).encode()
+
+
 def _feed_array(h: Any, arr: np.ndarray) -> None:
     h.update(b"A")
     _leaf(h, b"s", str(arr.shape).encode())
@@ -71,11 +79,22 @@ def _feed_array(h: Any, arr: np.ndarray) -> None:
             for item in flat:
                 _feed(h, item)
         return
-    _leaf(h, b"d", repr(np.lib.format.dtype_to_descr(arr.dtype)).encode())
+    _leaf(h, b"d", _dtype_descr(arr.dtype))
     data = np.ascontiguousarray(arr)
     h.update(b"b")
     h.update(_LEN.pack(data.nbytes))
     h.update(data.reshape(-1).view(np.uint8))
+
+
+def _feed_fields(h: Any, fields: list[tuple[str, Any]]) -> None:
+    """The fields of a model or dataclass, in their declared order (fixed by the class, whose
+    name is fed before them; extras sorted by name): no per-key digest and sort, as a mapping
+    of arbitrary keys needs."""
+    h.update(b"F")
+    h.update(_LEN.pack(len(fields)))
+    for name, value in fields:
+        _leaf(h, b"k", name.encode())
+        _feed(h, value)
 
 
 def _feed(h: Any, obj: Any) -> None:  # noqa: C901 - one branch per supported type
@@ -103,14 +122,13 @@ def _feed(h: Any, obj: Any) -> None:  # noqa: C901 - one branch per supported ty
     elif isinstance(obj, BaseModel):
         h.update(b"M")
         _leaf(h, b"c", _qualname(type(obj)))
-        fields = {name: getattr(obj, name) for name in type(obj).model_fields}
-        if obj.model_extra:
-            fields.update(obj.model_extra)
-        _feed(h, fields)
+        names = list(type(obj).model_fields)
+        extra = sorted(obj.model_extra.items()) if obj.model_extra else []
+        _feed_fields(h, [(n, getattr(obj, n)) for n in names] + extra)
     elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         h.update(b"D")
         _leaf(h, b"c", _qualname(type(obj)))
-        _feed(h, {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)})
+        _feed_fields(h, [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)])
     elif isinstance(obj, Mapping):
         entries = sorted(((_sub_digest(k), v) for k, v in obj.items()), key=lambda e: e[0])
         h.update(b"{")
