@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -229,6 +230,44 @@ def _pv_terms(a, t, y, compounding, f):
     return df, pv, p
 
 
+@dataclass(frozen=True)
+class YieldRisk:
+    """Duration measures of fixed flows at one flat yield y (years, years²), from one set of
+    discount factors. QuantLib's definitions per compounding (f payments a year):
+    macaulay Σ t·PV/P; modified −(dP/dy)/P: compounded macaulay/(1 + y/f), continuous
+    macaulay, simple Σ t·a·DF²/P; convexity (d²P/dy²)/P: compounded Σ t(t + 1/f)·PV /
+    (P(1 + y/f)²), continuous Σ t²·PV/P, simple Σ 2t²·a·DF³/P."""
+
+    macaulay: float
+    modified: float
+    convexity: float
+
+
+def yield_risk(
+    amounts: np.ndarray,
+    times: np.ndarray,
+    y: float,
+    compounding: Compounding = Compounding.COMPOUNDED,
+    frequency: Frequency | int = 12,
+) -> YieldRisk:
+    """Macaulay and modified duration and convexity at flat yield y (see YieldRisk)."""
+    a, t = as_flows(amounts, times)
+    y = _finite(y, "yield")
+    f = int(frequency)
+    df, pv, p = _pv_terms(a, t, y, compounding, f)
+    macaulay = float(np.dot(t, pv) / p)
+    if compounding is Compounding.COMPOUNDED:
+        modified = float(np.dot(t, pv) / p / (1.0 + y / f))
+        conv = float(np.dot(t * (t + 1.0 / f), pv) / (p * (1.0 + y / f) ** 2))
+    elif compounding is Compounding.SIMPLE:
+        modified = float(np.dot(t, pv * df) / p)
+        conv = float(np.dot(2.0 * t * t, pv * df * df) / p)
+    else:
+        modified = macaulay
+        conv = float(np.dot(t * t, pv) / p)
+    return YieldRisk(macaulay, modified, conv)
+
+
 def macaulay_duration(
     amounts: np.ndarray,
     times: np.ndarray,
@@ -237,9 +276,7 @@ def macaulay_duration(
     frequency: Frequency | int = 12,
 ) -> float:
     """Macaulay duration in years: Σ t·PV_t / Σ PV_t at flat yield y."""
-    a, t = as_flows(amounts, times)
-    _, pv, p = _pv_terms(a, t, _finite(y, "yield"), compounding, int(frequency))
-    return float(np.dot(t, pv) / p)
+    return yield_risk(amounts, times, y, compounding, frequency).macaulay
 
 
 def modified_duration(
@@ -249,17 +286,8 @@ def modified_duration(
     compounding: Compounding = Compounding.COMPOUNDED,
     frequency: Frequency | int = 12,
 ) -> float:
-    """Modified duration −(dP/dy)/P in years: compounded Macaulay/(1 + y/f); continuous
-    Macaulay; simple Σ t·a·DF²/P (QuantLib's definitions)."""
-    a, t = as_flows(amounts, times)
-    y = _finite(y, "yield")
-    f = int(frequency)
-    df, pv, p = _pv_terms(a, t, y, compounding, f)
-    if compounding is Compounding.COMPOUNDED:
-        return float(np.dot(t, pv) / p / (1.0 + y / f))
-    if compounding is Compounding.SIMPLE:
-        return float(np.dot(t, pv * df) / p)
-    return float(np.dot(t, pv) / p)
+    """Modified duration −(dP/dy)/P in years (see YieldRisk for each compounding)."""
+    return yield_risk(amounts, times, y, compounding, frequency).modified
 
 
 def convexity(
@@ -269,17 +297,8 @@ def convexity(
     compounding: Compounding = Compounding.COMPOUNDED,
     frequency: Frequency | int = 12,
 ) -> float:
-    """Convexity (d²P/dy²)/P in years²: compounded Σ t(t + 1/f)·PV / (P(1 + y/f)²);
-    continuous Σ t²·PV/P; simple Σ 2t²·a·DF³/P (QuantLib's definitions)."""
-    a, t = as_flows(amounts, times)
-    y = _finite(y, "yield")
-    f = int(frequency)
-    df, pv, p = _pv_terms(a, t, y, compounding, f)
-    if compounding is Compounding.COMPOUNDED:
-        return float(np.dot(t * (t + 1.0 / f), pv) / (p * (1.0 + y / f) ** 2))
-    if compounding is Compounding.SIMPLE:
-        return float(np.dot(2.0 * t * t, pv * df * df) / p)
-    return float(np.dot(t * t, pv) / p)
+    """Convexity (d²P/dy²)/P in years² (see YieldRisk for each compounding)."""
+    return yield_risk(amounts, times, y, compounding, frequency).convexity
 
 
 def dv01(

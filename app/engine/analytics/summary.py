@@ -14,16 +14,14 @@ from app.engine.analytics.measures import (
     Repricer,
     _has_sign_change,
     as_flows,
-    convexity,
     effective_duration_convexity,
     fixed_flow_repricer,
     irr,
-    macaulay_duration,
-    modified_duration,
     npv,
     npv_curve,
     wal,
     yield_from_price,
+    yield_risk,
     z_spread,
 )
 from app.engine.errors import EngineError, NonFiniteInput
@@ -147,11 +145,11 @@ def cashflow_measures(
             return
         p_ref = npv(a, t, y_ref, comp, f)
         if p_ref > 0.0:
-            mod = modified_duration(a, t, y_ref, comp, f)
-            out["macaulay_duration"] = macaulay_duration(a, t, y_ref, comp, f)
-            out["modified_duration"] = mod
-            out["convexity"] = convexity(a, t, y_ref, comp, f)
-            out["dv01"] = mod * p_ref * 1e-4
+            r = yield_risk(a, t, y_ref, comp, f)
+            out["macaulay_duration"] = r.macaulay
+            out["modified_duration"] = r.modified
+            out["convexity"] = r.convexity
+            out["dv01"] = r.modified * p_ref * 1e-4
         elif reasons is not None:
             for key in risk:
                 reasons.setdefault(key, "present value at the reference yield is not positive")
