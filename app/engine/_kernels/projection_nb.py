@@ -391,6 +391,12 @@ def project_chunks_nb(
     return acc, totals, paths
 
 
+_SCHEDULE_KIND = np.zeros(max(Amortization) + 1, dtype=np.int64)
+"""The kernel's schedule kind of each amortization code: 0 level (also interest-only, whose
+IO months are `io_age`), 1 linear, 2 bullet, 3 balloon."""
+_SCHEDULE_KIND[[Amortization.LINEAR, Amortization.BULLET, Amortization.BALLOON]] = [1, 2, 3]
+
+
 def _loan_arrays(pool: LoanPool) -> dict[str, np.ndarray]:
     """Per-loan schedule parameters derived from the pool (vectorised)."""
     amort = pool.amortization
@@ -415,15 +421,7 @@ def _loan_arrays(pool: LoanPool) -> dict[str, np.ndarray]:
         "freq": f,
         "io_age": io_age,
         "q_end": q_end,
-        "kind": np.select(
-            [
-                amort == Amortization.LINEAR,
-                amort == Amortization.BULLET,
-                amort == Amortization.BALLOON,
-            ],
-            [1, 2, 3],
-            0,
-        ).astype(np.int64),
+        "kind": _SCHEDULE_KIND[amort],
         "floating": pool.rate_type == RateType.FLOATING,
     }
 
