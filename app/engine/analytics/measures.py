@@ -257,7 +257,7 @@ def yield_risk(
     df, pv, p = _pv_terms(a, t, y, compounding, f)
     macaulay = float(np.dot(t, pv) / p)
     if compounding is Compounding.COMPOUNDED:
-        modified = float(np.dot(t, pv) / p / (1.0 + y / f))
+        modified = macaulay / (1.0 + y / f)
         conv = float(np.dot(t * (t + 1.0 / f), pv) / (p * (1.0 + y / f) ** 2))
     elif compounding is Compounding.SIMPLE:
         modified = float(np.dot(t, pv * df) / p)
