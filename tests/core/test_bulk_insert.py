@@ -6,6 +6,7 @@ session's transaction (a rollback undoes them), and that it keeps the one-writer
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -178,6 +179,26 @@ async def test_writers_still_queue_one_at_a_time(
         await asyncio.gather(first(), second())
         assert order == ["a inserted", "a commits", "b inserted"]
         assert len(_raw_rows(db_file)["forecast_runs"]) == 2
+    finally:
+        await db.dispose()
+
+
+async def test_with_database_echo_the_inserts_are_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """DATABASE_ECHO logs every statement, the forecast's INSERTs included: they take
+    SQLAlchemy's execution then, and store the same rows."""
+    db = Database(make_settings(tmp_path, database_echo=True))
+    try:
+        await db.migrate()
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="sqlalchemy.engine"):
+            async with db.session() as s:
+                await insert_all(s, _objects())
+        logged = [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy")]
+        for table in TABLES:
+            assert any(m.startswith(f"INSERT INTO {table} ") for m in logged), table
+        assert len(_raw_rows(tmp_path / "test.db")["forecast_scenarios"]) == 2
     finally:
         await db.dispose()
 

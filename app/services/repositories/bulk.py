@@ -12,6 +12,7 @@ one round trip to the connection's thread) with the statement and bind processin
 compiled for that dialect, so the bytes stored are the ones `session.execute(insert(table))`
 would store (tests/core/test_bulk_insert.py compares them); through SQLAlchemy's adapter the
 same INSERT takes three round trips (cursor, execute, close) and the ORM execution around it.
+With DATABASE_ECHO on, the INSERTs take SQLAlchemy's path, so that they are logged.
 """
 
 from __future__ import annotations
@@ -58,13 +59,14 @@ def rows_by_table(objects: Sequence[Base]) -> dict[Table, list[dict[str, Any]]]:
 async def insert_all(session: AsyncSession, objects: Sequence[Base]) -> None:
     """INSERT new ORM objects, one statement per table in first-seen order (parents first)."""
     by_table = rows_by_table(objects)
-    driver = await sqlite_driver_connection(session) if by_table else None
+    bind = session.get_bind()
+    # DATABASE_ECHO logs statements through SQLAlchemy's execution: keep it when echoing
+    driver = await sqlite_driver_connection(session) if by_table and not bind.engine.echo else None
     if driver is None:
         await insert_with_session(session, by_table)
         return
-    dialect = session.get_bind().dialect
     for table, rows in by_table.items():
-        stmt = compiled_insert(table, dialect)
+        stmt = compiled_insert(table, bind.dialect)
         await driver.executemany(stmt.sql, [stmt.parameters(row) for row in rows])
 
 
